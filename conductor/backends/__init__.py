@@ -1,0 +1,1 @@
+"""Model backends: the SkyTNT transformer, the Markov model, and a scripted model for tests."""

@@ -1,0 +1,78 @@
+"""The streaming model interface every backend implements.
+
+The engine builds a `GenerationRequest` from the section's listening window and settings; a backend
+streams `Note`s back as they are decoded, on the same logical clock as the context. The caller cancels
+a generation between events by closing the iterator (`gen.close()`), so a backend must do no work
+after a `yield` that it cannot abandon.
+
+Constraints are data (after Notochord's EventConstraints): a backend applies them while sampling, so
+filters rarely have to throw notes away. Filters still run afterwards — backends are not trusted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from conductor.core.events import Note
+from conductor.core.timebase import Timebase
+from conductor.piece.compiled import MarkovSpec, SamplingSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Constraints:
+    """What the model may play: checked at sampling time."""
+
+    channels: frozenset[int] = frozenset({0})
+    program: int | None = None
+    low: int = 0
+    high: int = 127
+    pitch_classes: frozenset[int] | None = None  # None: any (a key gives its seven pitch classes)
+
+    def allows(self, pitch: int, channel: int) -> bool:
+        """True if a note of this pitch on this channel meets every constraint."""
+        if channel not in self.channels or not self.low <= pitch <= self.high:
+            return False
+        return self.pitch_classes is None or pitch % 12 in self.pitch_classes
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationRequest:
+    """One generation: the context and every setting that shapes the answer.
+
+    Times are seconds on the engine's logical clock. `origin` is the clock time that maps to tick 0
+    when the context is converted to a score (bar-aligned at or before the first context note), so the
+    model's output times map back onto the clock. Output notes must start in [start, until].
+    """
+
+    context: tuple[Note, ...]  # the listening window, sorted by onset (human and AI, one timebase)
+    origin: float
+    start: float  # the trigger time: no output note may start before it
+    until: float  # no output note may start after it (trigger + horizon, or the end of an AI turn)
+    timebase: Timebase
+    max_events: int
+    sampling: SamplingSpec = field(default_factory=SamplingSpec)
+    constraints: Constraints = field(default_factory=Constraints)
+    markov: MarkovSpec = field(default_factory=MarkovSpec)
+    human_density: float = 0.0  # the human's notes per second over the window (for complementing)
+    generation: int = 0  # the engine's id for this generation (for logs and seeds)
+
+
+@runtime_checkable
+class Model(Protocol):
+    """A streaming MIDI model. Not thread-safe: one caller at a time (live: the worker process)."""
+
+    def observe(self, notes: Sequence[Note]) -> None:
+        """Hear notes as they are played (learn online, or prefill a cache). Must be cheap."""
+
+    def generate(self, request: GenerationRequest) -> Iterator[Note]:
+        """Stream notes as they are decoded, in non-decreasing onset order; close() to cancel."""
+        ...
+
+    def close(self) -> None:
+        """Release resources (caches, files)."""
+
+
+class ModelError(RuntimeError):
+    """Raised by backends for a model that cannot be built or loaded (bad checkpoint, bad config)."""

@@ -1,0 +1,1 @@
+"""One module per `conductor` sub-command: `register(subparsers)` and `run(args) -> int`."""

@@ -1,0 +1,1 @@
+"""Core value types shared by every stage: notes, sources, time spans and the timebase."""

@@ -1,0 +1,1 @@
+"""The engine: listens, decides when to answer, asks a model, filters and schedules its notes."""

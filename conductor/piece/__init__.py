@@ -1,0 +1,1 @@
+"""The piece language: YAML piece files, validated and compiled into frozen sections."""

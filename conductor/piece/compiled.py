@@ -1,0 +1,315 @@
+"""The compiled piece: frozen, fully resolved settings — all the engine ever reads.
+
+Each section's settings are resolved as mode defaults ← piece `defaults` ← the section itself.
+Nothing here is mutated after loading; a hot reload builds a new `Piece`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from conductor.core.events import Source
+from conductor.core.timebase import Span, Timebase, Unit
+
+# ---------------------------------------------------------------- model
+
+
+@dataclass(frozen=True, slots=True)
+class SamplingSpec:
+    """Sampling settings handed to the model for each generation."""
+
+    temperature: float = 1.0
+    top_p: float = 0.98
+    top_k: int = 20
+    seed: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MarkovSpec:
+    """Options of the Markov backend (ignored by other backends)."""
+
+    order: int = 4
+    seed: tuple[str, ...] = ()  # MIDI file paths or "corpus:NAME" (music21), e.g. "corpus:bach"
+    seed_weight: float = 0.3  # 0: only what it learns live; 1: only the seed corpus
+    learn_from_ai: bool = False
+    state: Path | None = None  # a saved model to load and continue learning
+    follow: bool = True  # continue the human's material (context = the human's latest notes)
+    transpose_away: int = 0  # semitones to move away from the human's register (0: off)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpec:
+    """Which model plays, and how it samples."""
+
+    kind: str = "markov"  # "markov" | "skytnt" | "scripted" (tests)
+    checkpoint: Path | None = None  # local path: HF folder or Lightning .ckpt
+    config: str | None = None  # named config for a randomly initialised model ("tv2o-medium", ...)
+    tokenizer: str | None = None  # "v1" | "v2" | "v2o"; None: from the checkpoint
+    device: str = "cpu"  # "cpu" | "cuda" | "cuda:1"
+    dtype: str = "float32"  # "float32" | "bfloat16" | "int8"
+    sampling: SamplingSpec = field(default_factory=SamplingSpec)
+    markov: MarkovSpec = field(default_factory=MarkovSpec)
+
+
+# ---------------------------------------------------------------- section parts
+
+
+class Mode(StrEnum):
+    DUET = "duet"
+    AI_CHORDS = "ai_chords"
+    AI_SOLO = "ai_solo"
+    TRADING = "trading"
+    LISTEN = "listen"
+
+
+class ThenKind(StrEnum):
+    NEXT = "next"
+    GOTO = "goto"
+    LOOP = "loop"
+    STOP = "stop"
+
+
+@dataclass(frozen=True, slots=True)
+class Then:
+    """What follows a section when its length runs out."""
+
+    kind: ThenKind = ThenKind.NEXT
+    target: str | None = None  # section name, for GOTO
+
+
+@dataclass(frozen=True, slots=True)
+class ListenSpec:
+    """What the AI listens to for each generation."""
+
+    sources: frozenset[Source] = frozenset({Source.HUMAN})
+    window: Span = Span(4, Unit.BARS)
+    max_events: int = 256
+
+
+class CadenceKind(StrEnum):
+    EVERY = "every"  # every `every` (beats/bars/seconds)
+    PHRASE_END = "phrase_end"  # when the human has been silent for `silence`
+    TURNS = "turns"  # trading: at the start of each AI turn
+
+
+class Overlap(StrEnum):
+    WAIT = "wait"  # no new generation until the previous output has finished sounding
+    OVERLAP = "overlap"  # new output plays on top of what is still pending
+    REPLACE = "replace"  # new output replaces what has not sounded yet
+
+
+@dataclass(frozen=True, slots=True)
+class CadenceSpec:
+    """When the AI answers."""
+
+    kind: CadenceKind = CadenceKind.EVERY
+    every: Span | None = None
+    silence: Span | None = None
+    overlap: Overlap = Overlap.WAIT
+
+
+@dataclass(frozen=True, slots=True)
+class OutputSpec:
+    """How much one generation may produce, and how far ahead it may place notes."""
+
+    events: int = 16  # max note events decoded per generation
+    span: Span | None = None  # optional musical length cap of one generation's output
+    horizon: Span | None = None  # no note may start later than trigger + horizon
+
+
+@dataclass(frozen=True, slots=True)
+class TurnSpec:
+    """Trading: bars per turn and who starts."""
+
+    bars: int = 4
+    starts: Source = Source.HUMAN
+
+
+# ---------------------------------------------------------------- filters (applied in order)
+
+
+class KeyAction(StrEnum):
+    SNAP = "snap"
+    DROP = "drop"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyFilter:
+    """Keep notes in a key: detected (music21) from the listening window, or fixed."""
+
+    key: str | None = None  # fixed key such as "D minor"; None: detect
+    action: KeyAction = KeyAction.SNAP
+
+
+@dataclass(frozen=True, slots=True)
+class ChordsFilter:
+    """Keep only onset clusters of at least `min_notes` notes starting within `window`."""
+
+    min_notes: int = 3
+    window: Span = Span(0.05, Unit.SECONDS)
+
+
+class MelodyLine(StrEnum):
+    HIGHEST = "highest"
+    LOWEST = "lowest"
+    SALIENT = "salient"
+
+
+@dataclass(frozen=True, slots=True)
+class MelodyFilter:
+    """Reduce to one monophonic line."""
+
+    line: MelodyLine = MelodyLine.HIGHEST
+
+
+@dataclass(frozen=True, slots=True)
+class DensityFilter:
+    """Thin the output: keep-probability, a notes-per-second cap, or complement the human."""
+
+    keep: float | None = None
+    max_per_second: float | None = None
+    complement: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RangeFilter:
+    low: int = 21
+    high: int = 108
+
+
+@dataclass(frozen=True, slots=True)
+class VelocityFilter:
+    scale: float = 1.0
+    offset: int = 0
+    low: int = 1
+    high: int = 127
+
+
+@dataclass(frozen=True, slots=True)
+class HorizonFilter:
+    """Drop notes starting later than trigger + horizon."""
+
+    horizon: Span = Span(2, Unit.BARS)
+
+
+Filter = (
+    KeyFilter | ChordsFilter | MelodyFilter | DensityFilter | RangeFilter | VelocityFilter | HorizonFilter
+)
+
+
+# ---------------------------------------------------------------- the section
+
+
+class ExitPolicy(StrEnum):
+    CANCEL = "cancel"  # unsounded notes are dropped, sounding ones closed at the change
+    RING = "ring"  # pending output plays out
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One compiled section: everything the engine needs, fully resolved."""
+
+    name: str
+    index: int
+    mode: Mode
+    length: Span | None  # None: until the footswitch
+    then: Then
+    listen: ListenSpec
+    cadence: CadenceSpec
+    output: OutputSpec
+    turns: TurnSpec | None  # trading only
+    filters: tuple[Filter, ...]
+    model: ModelSpec
+    silent: bool  # listen mode: the AI never plays, memory still fills
+    on_exit: ExitPolicy = ExitPolicy.CANCEL
+    line: int = 0  # line of the section in the piece file
+
+
+# ---------------------------------------------------------------- routing, mappings, piece
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingSpec:
+    """MIDI ports, matched by name substring; None: choose on the command line."""
+
+    input: str | None = None
+    output: str | None = None
+    footswitch: str | None = None
+    ai_channel: int = 0  # 0-based MIDI channel of the AI's output
+    program: int | None = None  # GM program sent on the AI channel at start
+
+
+class Action(StrEnum):
+    NEXT = "next"
+    PREVIOUS = "previous"
+    GOTO = "goto"
+    PANIC = "panic"
+    HOLD = "hold"  # toggle: AI keeps listening but stops answering
+    MUTE = "mute"  # toggle: AI output silenced at once
+    REGENERATE = "regenerate"  # answer now
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """A MIDI message that fires a mapping: a note-on, a CC (value >= threshold) or a program change."""
+
+    kind: str  # "note" | "cc" | "program"
+    number: int
+    channel: int | None = None  # None: any channel
+    threshold: int = 64  # for cc: fires when value crosses up through this
+
+
+@dataclass(frozen=True, slots=True)
+class ActionMapping:
+    trigger: Trigger
+    action: Action
+    target: str | None = None  # section name for GOTO
+
+
+@dataclass(frozen=True, slots=True)
+class ParamMapping:
+    """A CC that sets a live parameter, scaled from 0..127 onto low..high."""
+
+    cc: int
+    param: str  # "temperature" | "top_p" | "density" | "velocity"
+    low: float
+    high: float
+    channel: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingSpec:
+    folder: Path = Path("takes")
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """A compiled piece. `changes_on` is the grid section changes land on ('now', 'beat', 'bar')."""
+
+    title: str
+    path: Path | None
+    timebase: Timebase
+    model: ModelSpec
+    routing: RoutingSpec
+    actions: tuple[ActionMapping, ...]
+    params: tuple[ParamMapping, ...]
+    recording: RecordingSpec
+    sections: tuple[Section, ...]
+    changes_on: str = "bar"
+
+    def section(self, name: str) -> Section:
+        """The section called `name` (KeyError if none)."""
+        for section in self.sections:
+            if section.name == name:
+                return section
+        raise KeyError(name)
+
+    def index_of(self, name: str) -> int | None:
+        """Index of the section called `name`, or None."""
+        for section in self.sections:
+            if section.name == name:
+                return section.index
+        return None
