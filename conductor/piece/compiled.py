@@ -37,6 +37,7 @@ class MarkovSpec:
     state: Path | None = None  # a saved model to load and continue learning
     follow: bool = True  # continue the human's material (context = the human's latest notes)
     transpose_away: int = 0  # semitones to move away from the human's register (0: off)
+    complement: bool = False  # play sparser when the human is busy (uses the request's human_density)
 
 
 @dataclass(frozen=True, slots=True)
