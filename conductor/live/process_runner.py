@@ -1,0 +1,193 @@
+"""`ProcessRunner`: the engine's `ModelRunner` over a model worker process (see `worker.py`).
+
+The model is loaded once when the runner starts. If the worker dies or its model raises, the
+performance goes on: the running generation is reported as `GenerationFailed` (the engine then falls
+silent for it and releases its sounding notes), the worker is restarted in the background, and the
+reason is logged and kept in `health()` for the stage display.
+
+Thread safety: `start`, `poll`, `cancel`, `observe`, `close` and `restart` are called from ONE thread
+(the engine thread); none of them blocks (queue puts go through multiprocessing's feeder thread).
+`health()` may be called from any thread: it reads a frozen snapshot replaced atomically.
+Nothing here is realtime-safe; the clock (sender) thread never calls it.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import queue
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from conductor.backends.base import GenerationRequest
+from conductor.core.events import Note
+from conductor.engine.clock import Clock
+from conductor.engine.runner import GenerationDone, GenerationFailed, NoteArrived, RunnerEvent
+from conductor.live.worker import model_threads, worker_main
+from conductor.piece.compiled import ModelSpec
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerHealth:
+    """What the stage display shows about the worker."""
+
+    state: str = "starting"  # starting | ready | generating | dead | failed | closed
+    pid: int | None = None
+    restarts: int = 0
+    last_error: str | None = None
+
+
+class ProcessRunner:
+    """Runs generations in a worker process and streams their notes back to the engine."""
+
+    def __init__(
+        self, spec: ModelSpec, base_dir: Path | None, clock: Clock, *, threads: int | None = None
+    ) -> None:
+        self._spec = spec
+        self._base_dir = base_dir
+        self._clock = clock
+        self._threads = threads or model_threads()
+        self._ctx = mp.get_context("spawn")
+        self._proc: Any = None
+        self._requests: Any = None
+        self._replies: Any = None
+        self._active: list[int] = []  # generations queued or running in the worker (engine thread only)
+        self._health = WorkerHealth()  # replaced whole, never mutated: safe to read from any thread
+        self._closing = False
+        self._refused: list[RunnerEvent] = []  # failures to report at the next poll (engine thread only)
+        self._spawn()
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def _spawn(self) -> None:
+        self._requests = self._ctx.Queue()
+        self._replies = self._ctx.Queue()
+        args = (self._spec, self._base_dir, self._threads, self._requests, self._replies)
+        self._proc = self._ctx.Process(target=worker_main, args=args, name="conductor-model", daemon=True)
+        self._proc.start()
+        self._health = replace(self._health, state="starting", pid=self._proc.pid)
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Block until the worker has loaded its model (start-up only). Raises RuntimeError if it fails."""
+        try:
+            reply = self._replies.get(timeout=timeout)
+        except queue.Empty:
+            raise RuntimeError(f"the model worker did not load its model within {timeout:.0f} s") from None
+        self._handle(reply, [])
+        if self._health.state != "ready":
+            raise RuntimeError(f"the model worker could not load the model: {self._health.last_error}")
+
+    def health(self) -> WorkerHealth:
+        """The latest health snapshot. Thread-safe."""
+        return self._health
+
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id (changes after a restart)."""
+        return self._health.pid
+
+    def restart(self, reason: str) -> None:
+        """Kill the worker (if alive) and start a fresh one in the background."""
+        log.warning("model worker: %s; restarting it (the AI is silent until it is back)", reason)
+        self._kill()
+        self._health = replace(self._health, restarts=self._health.restarts + 1, last_error=reason)
+        self._spawn()
+
+    def close(self) -> None:
+        """Stop the worker politely, then by force after 2 s."""
+        self._closing = True
+        if self._proc is not None and self._proc.is_alive():
+            self._requests.put(("stop",))
+            self._proc.join(timeout=2.0)
+        self._kill()
+        self._health = replace(self._health, state="closed")
+
+    def _kill(self) -> None:
+        if self._proc is not None and self._proc.is_alive():
+            self._proc.kill()
+            self._proc.join(timeout=2.0)
+        for q in (self._requests, self._replies):
+            if q is not None:
+                q.cancel_join_thread()
+                q.close()
+
+    # ---------------------------------------------------------------- ModelRunner protocol
+
+    def start(self, request: GenerationRequest, model: ModelSpec | None = None) -> None:
+        """Queue generation `request.generation` with the model for `model` (None: the piece's).
+
+        While the worker is (re)starting the AI stays silent: the generation fails at the next poll.
+        """
+        if self._health.state not in ("ready", "generating"):
+            why = f"model worker is {self._health.state}"
+            self._refused.append(GenerationFailed(request.generation, why))
+            return
+        self._active.append(request.generation)
+        self._requests.put(("generate", request, model))
+
+    def cancel(self, generation: int) -> None:
+        """Stop streaming `generation`; notes of it still in flight are dropped by `poll`."""
+        self._requests.put(("cancel", generation))
+        if generation in self._active:
+            self._active.remove(generation)
+
+    def observe(self, notes: Any) -> None:
+        """Let the model hear notes (applied between generations)."""
+        self._requests.put(("observe", tuple(notes)))
+
+    def next_arrival(self) -> float | None:
+        """Unknown for a real worker: the engine polls."""
+        return None
+
+    def poll(self) -> list[RunnerEvent]:
+        """Everything the worker sent since the last poll; also notices a dead worker."""
+        events, self._refused = self._refused, []
+        for _ in range(256):
+            try:
+                reply = self._replies.get_nowait()
+            except (queue.Empty, OSError, ValueError):
+                break
+            self._handle(reply, events)
+        if not self._closing and self._proc is not None and not self._proc.is_alive():
+            self._on_death(events)
+        return events
+
+    # ---------------------------------------------------------------- replies
+
+    def _handle(self, reply: tuple[Any, ...], events: list[RunnerEvent]) -> None:
+        kind = reply[0]
+        if kind == "ready":
+            self._health = replace(self._health, state="ready", pid=reply[1])
+            log.info("model worker ready (pid %d, %d torch threads)", reply[1], self._threads)
+        elif kind == "load_failed":
+            self._health = replace(self._health, state="failed", last_error=reply[1])
+            log.error("model worker could not load the model: %s", reply[1])
+        elif kind == "note" and reply[1] in self._active:
+            events.append(self._arrived(reply[1], reply[2]))
+        elif kind == "done" and reply[1] in self._active:
+            self._active.remove(reply[1])
+            self._health = replace(self._health, state="ready")
+            events.append(GenerationDone(reply[1], self._clock.now()))
+        elif kind == "failed" and reply[1] in self._active:
+            self._active.remove(reply[1])
+            self._health = replace(self._health, state="ready", last_error=reply[2])
+            log.error("generation %d failed in the model: %s (the performance goes on)", reply[1], reply[2])
+            events.append(GenerationFailed(reply[1], reply[2], self._clock.now()))
+
+    def _arrived(self, generation: int, note: Note) -> NoteArrived:
+        if self._health.state != "generating":
+            self._health = replace(self._health, state="generating")
+        return NoteArrived(generation, note, self._clock.now())
+
+    def _on_death(self, events: list[RunnerEvent]) -> None:
+        code = self._proc.exitcode
+        if self._health.state == "failed":
+            return  # the model cannot load: restarting would only fail again
+        reason = f"model worker died (exit code {code})"
+        events.extend(GenerationFailed(g, reason, self._clock.now()) for g in self._active)
+        self._active = []
+        self._health = replace(self._health, state="dead")
+        self.restart(reason)

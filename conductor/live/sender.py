@@ -1,0 +1,155 @@
+"""The sender: the clock thread that sleeps until the scheduler's next deadline and sends on time.
+
+It only moves messages from the engine's `Scheduler` (a thread-safe deadline heap) to the output
+port; everything musical happens in the engine thread. It sleeps on an Event until ~1 ms before the
+next deadline (woken early by `wake()` when the engine adds an earlier note), spins the last
+millisecond, sends every due message and records its lateness (send time − deadline).
+
+Optionally (`realtime=True`) it raises itself to SCHED_FIFO inside its own thread, which needs root
+or CAP_SYS_NICE; start it only after the model worker has started, because threads and processes
+inherit the policy (a FIFO worker would starve the clock).
+
+Thread safety: `wake`, `stop`, `lateness` and `sent_count` may be called from any thread. `run` is
+the only code on the clock thread; it calls `Scheduler.due/next_deadline` (thread-safe), `port.send`
+and the `on_sent` callback, which must be realtime-safe (a lock held for microseconds or a
+`SimpleQueue.put`, no I/O).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import mido
+
+from conductor.engine.clock import Clock
+
+log = logging.getLogger(__name__)
+
+OnSent = Callable[[mido.Message, float, float], None]  # (message, deadline, sent_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Lateness:
+    """Send lateness in milliseconds over the recent past."""
+
+    count: int
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+
+
+def lateness_of(samples: list[float]) -> Lateness:
+    """p50/p99/max of `samples` (seconds) in milliseconds."""
+    if not samples:
+        return Lateness(0, 0.0, 0.0, 0.0)
+    s = sorted(samples)
+    pick = lambda q: s[min(len(s) - 1, int(q * len(s)))] * 1000.0  # noqa: E731
+    return Lateness(len(s), pick(0.5), pick(0.99), s[-1] * 1000.0)
+
+
+def set_fifo(priority: int = 50) -> str:
+    """Put the CALLING thread under SCHED_FIFO; returns what happened (for the log)."""
+    if not hasattr(os, "sched_setscheduler"):
+        return "SCHED_FIFO not available on this system"
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
+    except PermissionError:
+        return "SCHED_FIFO refused (needs root or CAP_SYS_NICE); running at normal priority"
+    except OSError as exc:
+        return f"SCHED_FIFO failed ({exc}); running at normal priority"
+    return f"clock thread at SCHED_FIFO priority {priority}"
+
+
+class Sender(threading.Thread):
+    """The clock thread. Construct, then `start()`; `stop()` to end it (sends nothing more)."""
+
+    def __init__(
+        self,
+        scheduler: Any,
+        port: Any,
+        clock: Clock,
+        *,
+        on_sent: OnSent | None = None,
+        realtime: bool = False,
+        spin_s: float = 0.001,
+        max_sleep_s: float = 0.02,
+    ) -> None:
+        super().__init__(name="conductor-clock", daemon=True)
+        self._scheduler = scheduler
+        self._port = port
+        self._clock = clock
+        self._on_sent = on_sent
+        self._realtime = realtime
+        self._spin_s = spin_s
+        self._max_sleep_s = max_sleep_s
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._late: deque[float] = deque(maxlen=20000)  # appended by the clock thread only
+        self._send_errors = 0
+        self.sent_count = 0  # written by the clock thread only
+        self.policy = "normal priority"
+
+    def wake(self) -> None:
+        """Re-read the next deadline now (the engine added an earlier message). Thread-safe."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop the thread and wait for it. Thread-safe (not from the clock thread itself)."""
+        self._stopping.set()
+        self._wake.set()
+        if self.is_alive():
+            self.join(timeout)
+
+    def lateness(self) -> Lateness:
+        """Lateness statistics of the recent sends. Thread-safe (copies the samples)."""
+        return lateness_of(list(self._late))
+
+    def reset_lateness(self) -> None:
+        """Forget the samples so far (benchmarks measure phases separately). Thread-safe."""
+        self._late.clear()
+
+    def run(self) -> None:
+        if self._realtime:
+            self.policy = set_fifo()
+            log.info("%s", self.policy)
+        while not self._stopping.is_set():
+            self._cycle()
+
+    def _cycle(self) -> None:
+        deadline = self._scheduler.next_deadline()
+        now = self._clock.now()
+        if deadline is None or deadline - now > self._spin_s:
+            wait = self._max_sleep_s if deadline is None else deadline - now - self._spin_s
+            self._wake.wait(min(wait, self._max_sleep_s))
+            self._wake.clear()
+            return
+        while self._clock.now() < deadline:
+            pass
+        self.send_due(self._clock.now())
+
+    def send_due(self, t: float) -> int:
+        """Send every message due at `t`; returns how many. Called by the clock thread (or after stop)."""
+        count = 0
+        for deadline, msg in self._scheduler.due(t):
+            self._send(msg)
+            sent_at = self._clock.now()
+            self._late.append(max(0.0, sent_at - deadline))
+            if self._on_sent is not None:
+                self._on_sent(msg, deadline, sent_at)
+            count += 1
+        self.sent_count += count
+        return count
+
+    def _send(self, msg: mido.Message) -> None:
+        try:
+            self._port.send(msg)
+        except Exception as exc:  # a vanished port: keep the clock running, the health check reports it
+            self._send_errors += 1
+            if self._send_errors in (1, 10, 100):
+                log.error("cannot send to the MIDI output (%s); %d failures so far", exc, self._send_errors)

@@ -1,0 +1,169 @@
+"""The model worker: a separate process that loads the model once and streams generations back.
+
+The model lives in its own process (multiprocessing *spawn*) so that neither the interpreter lock
+nor torch's threads can delay the clock thread; torch gets `cores - 1` threads, leaving a core for
+the clock. Messages are plain tuples on two `multiprocessing.Queue`s:
+
+requests (parent → worker)             replies (worker → parent)
+  ("observe", notes)                     ("ready", pid) | ("load_failed", message)
+  ("generate", GenerationRequest, spec)  ("note", generation, Note)
+  ("cancel", generation)                 ("done", generation)
+  ("stop",)                              ("failed", generation, message)
+
+Generations run one at a time, in order (like `InlineRunner`). Between two decoded notes the worker
+looks at its request queue: a cancel of the running generation closes its iterator at once, a cancel
+of a queued one unqueues it; `observe` calls that arrive during a generation are applied after it.
+`spec` (a section's `ModelSpec`, or None for the piece's) picks the model; one model is built per
+distinct spec (sampling aside: it travels in the request), the piece's model at start-up.
+
+The worker ignores SIGINT (Ctrl-C in a terminal reaches the whole process group; the parent
+decides when the worker stops) and exits when the parent process is gone.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import signal
+import sys
+import traceback
+from collections.abc import Iterator
+from dataclasses import replace
+from multiprocessing import parent_process
+from pathlib import Path
+from typing import Any
+
+from conductor.backends.base import GenerationRequest, Model
+from conductor.piece.compiled import ModelSpec, SamplingSpec
+
+log = logging.getLogger(__name__)
+
+Request = tuple[Any, ...]
+
+
+def model_threads(cores: int | None = None) -> int:
+    """Threads for torch in the worker: every core but one (at least one)."""
+    return max(1, (cores or os.cpu_count() or 2) - 1)
+
+
+def worker_main(spec: ModelSpec, base_dir: Path | None, threads: int, requests: Any, replies: Any) -> None:
+    """Entry point of the worker process (a spawn target: module-level and picklable)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    models = _Models(base_dir, threads)
+    try:
+        models.get(spec)
+    except Exception as exc:
+        replies.put(("load_failed", f"{type(exc).__name__}: {exc}"))
+        return
+    replies.put(("ready", os.getpid()))
+    try:
+        _serve(models, spec, requests, replies)
+    finally:
+        models.close()
+
+
+class _Models:
+    """The worker's models, one per distinct spec (sampling ignored)."""
+
+    def __init__(self, base_dir: Path | None, threads: int) -> None:
+        self._base_dir = base_dir
+        self._threads = threads
+        self._models: dict[ModelSpec, Model] = {}
+
+    def get(self, spec: ModelSpec) -> Model:
+        key = replace(spec, sampling=SamplingSpec())
+        if key not in self._models:
+            from conductor.backends.factory import build_model
+
+            self._models[key] = build_model(spec, self._base_dir)
+            torch = sys.modules.get("torch")
+            if torch is not None:
+                torch.set_num_threads(self._threads)
+        return self._models[key]
+
+    def all(self) -> list[Model]:
+        return list(self._models.values())
+
+    def close(self) -> None:
+        for model in self.all():
+            _safely(model.close)
+
+
+def _serve(models: _Models, default: ModelSpec, requests: Any, replies: Any) -> None:
+    """Answer requests until ("stop",) or until the parent disappears."""
+    pending: list[Request] = []
+    while True:
+        cmd = pending.pop(0) if pending else _next(requests)
+        if cmd is None:
+            if not _parent_alive():
+                return
+            continue
+        if cmd[0] == "stop":
+            return
+        if cmd[0] == "observe":
+            for model in models.all():
+                _safely(model.observe, cmd[1])
+        elif cmd[0] == "generate":
+            pending = _generate(models, cmd[2] or default, cmd[1], requests, replies) + pending
+
+
+def _next(requests: Any, timeout: float = 1.0) -> Request | None:
+    try:
+        cmd: Request = requests.get(timeout=timeout)
+    except queue.Empty:
+        return None
+    return cmd
+
+
+def _parent_alive() -> bool:
+    parent = parent_process()
+    return parent is None or parent.is_alive()
+
+
+def _generate(
+    models: _Models, spec: ModelSpec, request: GenerationRequest, requests: Any, replies: Any
+) -> list[Request]:
+    """Stream one generation; returns the requests that arrived meanwhile and still need handling."""
+    gen = request.generation
+    later: list[Request] = []
+    notes: Iterator[Any] | None = None
+    try:
+        notes = models.get(spec).generate(request)
+        for note in notes:
+            replies.put(("note", gen, note))
+            if _interrupted(gen, requests, later):
+                return later
+        replies.put(("done", gen))
+    except Exception as exc:
+        log.debug("generation %d failed:\n%s", gen, traceback.format_exc())
+        replies.put(("failed", gen, f"{type(exc).__name__}: {exc}"))
+    finally:
+        if notes is not None and hasattr(notes, "close"):
+            _safely(notes.close)
+    return later
+
+
+def _interrupted(gen: int, requests: Any, later: list[Request]) -> bool:
+    """Drain the request queue without blocking; True if generation `gen` must stop now."""
+    stop = False
+    while True:
+        try:
+            cmd: Request = requests.get_nowait()
+        except queue.Empty:
+            return stop
+        if cmd[0] == "cancel" and cmd[1] != gen:
+            later[:] = [c for c in later if not (c[0] == "generate" and c[1].generation == cmd[1])]
+        elif cmd[0] == "cancel":
+            stop = True
+        else:
+            later.append(cmd)
+            stop = stop or cmd[0] == "stop"
+
+
+def _safely(func: Any, *args: Any) -> None:
+    try:
+        func(*args)
+    except Exception:
+        log.warning("model worker: %s failed:\n%s", getattr(func, "__name__", func), traceback.format_exc())
