@@ -1,0 +1,1 @@
+"""Filters: pure functions on the AI's notes (key, chords, melody, density, range, velocity, horizon)."""
