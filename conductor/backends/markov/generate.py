@@ -1,0 +1,195 @@
+"""One generation: plan it from the request (behaviours), then sample events and stream their notes.
+
+Per step, each table (seed corpus, live) backs off from the highest order whose context it has seen
+down to order 0, skipping orders where the request's constraints mask every candidate. The two
+distributions are mixed by `seed_weight`. Anti-copying: after `MAX_COPY_RUN` events in a row that
+had only one possible continuation (the model retracing one remembered path), such single-choice
+contexts are skipped and that continuation is excluded, so the line has to recombine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from conductor.backends.base import GenerationRequest
+from conductor.backends.markov.events import (
+    DUR_BEATS,
+    IOI_BEATS,
+    EventKey,
+    class_velocity,
+    cluster,
+    encode_all,
+)
+from conductor.backends.markov.realise import nearest_allowed, realise
+from conductor.backends.markov.sampling import sample
+from conductor.backends.markov.table import Counts, CountTable
+from conductor.core.events import Note, Source
+
+MAX_COPY_RUN = 8  # single-choice steps in a row before the model must recombine
+OFF_KEY_WEIGHT = 0.1  # weight of a candidate per pitch class the human has not played in the window
+MIN_TONAL_NOTES = 8  # the window's pitch classes are trusted once it holds this many notes
+COMPLEMENT_DENSITY = 2.0  # human notes/s at which complementing halves the AI's density
+CENTRE_CLUSTERS = 16  # the register centre is the mean anchor of this many recent events
+FALLBACK_RHYTHM = (6, 6, 5)  # IOI 1 beat, duration 1 beat, velocity class 5
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What one generation starts from: context, register, key and density."""
+
+    history: tuple[EventKey, ...]
+    anchor: int  # the pitch the first step is taken from
+    centre: float  # the register the line stays near
+    tonal: frozenset[int] | None  # pitch classes favoured (None: no preference)
+    stretch: float  # IOIs are multiplied by this (complement density)
+    max_notes: int
+    channel: int
+
+
+def plan(request: GenerationRequest, order: int) -> Plan | None:
+    """The plan for `request`, or None when it allows no output (no channel, no events)."""
+    cons = request.constraints
+    if not cons.channels or request.max_events <= 0 or request.until < request.start:
+        return None
+    human = [n for n in request.context if n.source is Source.HUMAN]
+    own = [n for n in request.context if n.source is Source.AI]
+    chosen = (human if request.markov.follow else own) or list(request.context)
+    clusters = cluster(chosen)
+    pivot = (max(0, cons.low) + min(127, cons.high)) / 2
+    offset = _away(human or chosen, pivot, request.markov.transpose_away)
+    if clusters:
+        anchors = [c.anchor for c in clusters[-CENTRE_CLUSTERS:]]
+        anchor, centre = anchors[-1] + offset, float(np.mean(anchors)) + offset
+    else:
+        anchor, centre = round(pivot), pivot
+    stretch = 1.0 + request.human_density / COMPLEMENT_DENSITY if request.markov.complement else 1.0
+    return Plan(
+        history=tuple(encode_all(clusters[-(order + 1) :], request.timebase)),
+        anchor=anchor,
+        centre=centre,
+        tonal=_tonal(human, offset) if cons.pitch_classes is None else None,
+        stretch=stretch,
+        max_notes=max(1, round(request.max_events / stretch)),
+        channel=min(cons.channels),
+    )
+
+
+def _away(notes: Sequence[Note], pivot: float, semitones: int) -> int:
+    """Transpose-away offset: up when the human plays below the pivot, down when above."""
+    if not semitones or not notes:
+        return 0
+    mean = float(np.mean([n.pitch for n in notes]))
+    return abs(semitones) if mean < pivot else -abs(semitones)
+
+
+def _tonal(human: Sequence[Note], offset: int) -> frozenset[int] | None:
+    if len(human) < MIN_TONAL_NOTES:
+        return None
+    return frozenset((n.pitch + offset) % 12 for n in human)
+
+
+@dataclass(slots=True)
+class _State:
+    anchor: int
+    history: list[EventKey]
+    copy_run: int = 0
+
+
+class Sampler:
+    """Chooses events for one generation from weighted tables."""
+
+    def __init__(self, tables: Sequence[tuple[CountTable, float]], request: GenerationRequest, p: Plan):
+        self.tables = tables
+        self.request = request
+        self.plan = p
+        self.max_order = request.markov.order
+
+    def notes(self, rng: np.random.Generator) -> Iterator[Note]:
+        """Stream the generation's notes in onset order, inside [start, until], at most max_notes."""
+        req, p = self.request, self.plan
+        spb = req.timebase.seconds_per_beat
+        state = _State(anchor=p.anchor, history=list(p.history))
+        onset, emitted = req.start, 0
+        while emitted < p.max_notes:
+            step = self.choose(state, rng)
+            if step is None:
+                return
+            key, pitches = step
+            if emitted:
+                onset += IOI_BEATS[key[2]] * p.stretch * spb
+            if onset > req.until:
+                return
+            for pitch in sorted(pitches)[: p.max_notes - emitted]:
+                emitted += 1
+                yield Note(
+                    onset, DUR_BEATS[key[3]] * spb, pitch, class_velocity(key[4]), p.channel, Source.AI
+                )
+
+    def choose(self, state: _State, rng: np.random.Generator) -> tuple[EventKey, tuple[int, ...]] | None:
+        """Sample the next event and advance `state`; None when nothing at all can be played."""
+        realised: dict[EventKey, tuple[int, ...] | None] = {}
+        mixed: dict[EventKey, float] = {}
+        single = True
+        for table, weight in self.tables:
+            found = self._backoff(table, state, realised)
+            if found is None:
+                continue
+            order, dist = found
+            single = single and order > 0 and len(dist) == 1
+            total = sum(dist.values())
+            for key, w in dist.items():
+                mixed[key] = mixed.get(key, 0.0) + weight * w / total
+        if not mixed:
+            return self._fallback(state)
+        key = sample(mixed, self.request.sampling, rng)
+        pitches = realised[key]
+        assert pitches is not None
+        state.copy_run = state.copy_run + 1 if single and len(mixed) == 1 else 0
+        self._advance(state, key, pitches)
+        return key, pitches
+
+    def _backoff(
+        self, table: CountTable, state: _State, realised: dict[EventKey, tuple[int, ...] | None]
+    ) -> tuple[int, Counts] | None:
+        excluded: set[EventKey] = set()
+        for order, counts in table.backoff(state.history, self.max_order):
+            dist: Counts = {}
+            for key, count in counts.items():
+                if key not in realised:
+                    realised[key] = realise(key, state.anchor, self.plan.centre, self.request.constraints)
+                pitches = realised[key]
+                if pitches is not None and key not in excluded:
+                    dist[key] = count * self._tonal_weight(pitches)
+            if not dist:
+                continue
+            if state.copy_run >= MAX_COPY_RUN and order > 0 and len(dist) == 1:
+                excluded.update(dist)
+                continue
+            return order, dist
+        return None
+
+    def _tonal_weight(self, pitches: tuple[int, ...]) -> float:
+        tonal = self.plan.tonal
+        if tonal is None:
+            return 1.0
+        return float(OFF_KEY_WEIGHT ** sum(1 for p in pitches if p % 12 not in tonal))
+
+    def _fallback(self, state: _State) -> tuple[EventKey, tuple[int, ...]] | None:
+        """Nothing learnt fits the constraints: repeat the nearest allowed pitch in the last rhythm."""
+        pitch = nearest_allowed(state.anchor, self.request.constraints)
+        if pitch is None:
+            return None
+        ioi, dur, vel = state.history[-1][2:] if state.history else FALLBACK_RHYTHM
+        key: EventKey = (pitch - state.anchor, (), ioi, dur, vel)
+        state.copy_run = 0
+        self._advance(state, key, (pitch,))
+        return key, (pitch,)
+
+    def _advance(self, state: _State, key: EventKey, pitches: tuple[int, ...]) -> None:
+        state.anchor = pitches[0]
+        state.history.append(key)
+        if len(state.history) > max(1, self.max_order):
+            del state.history[0]
