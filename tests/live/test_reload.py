@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conductor.live.reload import PieceWatcher, Reloaded, Rejected, ReloadResult
+from conductor.live.reload import PieceWatcher, Rejected, Reloaded, ReloadResult
 
 
 def parse(path: Path) -> str:

@@ -33,9 +33,8 @@ def test_every_scheduled_message_is_sent_in_order() -> None:
     while len(port.sent) < 6 and time.monotonic() < deadline:
         time.sleep(0.01)
     sender.stop()
-    assert [(m.type, m.note) for m in port.sent] == [
-        ("note_on", 60), ("note_off", 60), ("note_on", 64), ("note_off", 64), ("note_on", 67), ("note_off", 67)
-    ]  # fmt: skip
+    expected = [(kind, p) for p in (60, 64, 67) for kind in ("note_on", "note_off")]
+    assert [(m.type, m.note) for m in port.sent] == expected
     assert reported == port.sent
     assert sender.sent_count == 6 and sender.lateness().count == 6
 
