@@ -1,0 +1,65 @@
+"""Ports over a real (private, dummy-driver) JACK server: virtual ports, name matching, health."""
+
+from __future__ import annotations
+
+import queue
+
+import mido
+import pytest
+
+from conductor.live.ports import (
+    VIRTUAL_OUT,
+    PortError,
+    PortNotFound,
+    backend,
+    enqueue_callback,
+    match_port,
+    open_input,
+    open_output,
+    resolve_api,
+    still_there,
+)
+
+
+def test_api_names() -> None:
+    assert resolve_api("jack") == "UNIX_JACK"
+    assert resolve_api("ALSA") == "LINUX_ALSA"
+    with pytest.raises(PortError, match="unknown MIDI API 'midi2'"):
+        resolve_api("midi2")
+
+
+def test_api_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONDUCTOR_MIDI_API", "jack")
+    assert resolve_api(None) == "UNIX_JACK"
+
+
+def test_no_match_lists_what_exists() -> None:
+    with pytest.raises(PortNotFound) as err:
+        match_port("Pianoteq", ("Keystation 49", "FS-1 pedal"), "output")
+    assert str(err.value) == (
+        "no MIDI output port matches 'Pianoteq'. Available output ports:\n  Keystation 49\n  FS-1 pedal"
+    )
+    assert match_port("fs-1", ("Keystation 49", "FS-1 pedal"), "input") == "FS-1 pedal"
+
+
+@pytest.mark.jack
+def test_virtual_output_reaches_an_input_opened_by_name(jack_server: str) -> None:
+    be = backend("jack")
+    inbox: queue.SimpleQueue[tuple[float, str, mido.Message]] = queue.SimpleQueue()
+    out = open_output(be, None, virtual=True)
+    inp = open_input(be, VIRTUAL_OUT, enqueue_callback(inbox, lambda: 1.5, "input"), virtual=False)
+    out.send(mido.Message("note_on", note=60, velocity=90))
+    t, role, msg = inbox.get(timeout=10)
+    assert (t, role, msg.type, msg.note, msg.velocity) == (1.5, "input", "note_on", 60, 90)
+    watched = tuple(n for n in be.get_input_names() if VIRTUAL_OUT in n)
+    assert watched and still_there(be, watched) == []
+    inp.close()
+    out.close()
+    assert still_there(be, watched) == list(watched)
+
+
+@pytest.mark.jack
+def test_opening_a_missing_port_names_the_alternatives(jack_server: str) -> None:
+    be = backend("jack")
+    with pytest.raises(PortNotFound, match="no MIDI input port matches 'Keystation'"):
+        open_input(be, "Keystation", lambda msg: None, virtual=False)
