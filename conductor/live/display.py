@@ -1,0 +1,99 @@
+"""The stage display: what a performer reads at a glance, drawn with rich `Live`.
+
+`StageInfo` is a frozen snapshot; `render(info)` is pure (tests render it to text). `StageDisplay`
+refreshes a rich `Live` from a snapshot function on rich's own refresh thread; with `--no-display`
+the performance logs to the console instead.
+
+Thread safety: the snapshot function runs on rich's refresh thread, so it may read only thread-safe
+things (`Engine.status()` under the engine's lock, `ProcessRunner.health()`, `Sender.lateness()`).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+AI_STYLES = {"listening": "cyan", "generating": "yellow", "playing": "green", "silent": "dim"}
+
+
+@dataclass(frozen=True, slots=True)
+class StageInfo:
+    """Everything the stage display shows."""
+
+    piece: str
+    section: str = "-"
+    next_section: str = "-"
+    left: str = ""  # "3.2 bars / 6.1 s left" or "footswitch"
+    mode: str = "-"
+    ai_state: str = "listening"
+    key: str = "-"
+    notes_in_per_s: float = 0.0
+    notes_out_per_s: float = 0.0
+    latency_ms: float | None = None  # trigger to first note
+    worker: str = "starting"
+    clock: str = ""  # sender lateness summary
+    reload: str = "-"
+    error: str = ""
+    take: str = ""
+
+
+def render(info: StageInfo) -> Panel:
+    """The display for one snapshot."""
+    big = Table.grid(padding=(0, 2))
+    big.add_row(Text(info.section, style="bold white"), Text(f"→ {info.next_section}", style="bold"))
+    big.add_row(Text(info.mode, style="magenta"), Text(info.left))
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="dim")
+    facts.add_column()
+    latency = "-" if info.latency_ms is None else f"{info.latency_ms:.0f} ms"
+    rows: list[tuple[str, Text]] = [
+        ("AI", Text(info.ai_state, style=AI_STYLES.get(info.ai_state, "white"))),
+        ("key", Text(info.key)),
+        ("notes/s", Text(f"in {info.notes_in_per_s:.1f}   out {info.notes_out_per_s:.1f}")),
+        ("first note", Text(latency)),
+        ("model", Text(info.worker, style="red" if "dead" in info.worker else "")),
+        ("clock", Text(info.clock)),
+        ("reload", Text(info.reload, style="red" if info.reload.startswith("rejected") else "")),
+        ("take", Text(info.take, style="dim")),
+    ]
+    for name, value in rows:
+        facts.add_row(name, value)
+    parts: list[Any] = [big, facts]
+    if info.error:
+        parts.append(Text(f"! {info.error}", style="bold red"))
+    return Panel(Group(*parts), title=info.piece, border_style="blue")
+
+
+def render_text(info: StageInfo, width: int = 80) -> str:
+    """The display as plain text (tests, logs)."""
+    console = Console(width=width, record=True, file=io.StringIO())
+    console.print(render(info))
+    return console.export_text()
+
+
+class StageDisplay:
+    """A rich `Live` view refreshed from `snapshot()` four times a second. Start/stop from the main thread."""
+
+    def __init__(self, snapshot: Callable[[], StageInfo], console: Console | None = None) -> None:
+        self._snapshot = snapshot
+        self._live = Live(
+            get_renderable=lambda: render(self._snapshot()),
+            console=console,
+            refresh_per_second=4,
+            transient=False,
+            redirect_stderr=True,
+        )
+
+    def start(self) -> None:
+        self._live.start()
+
+    def stop(self) -> None:
+        self._live.stop()
