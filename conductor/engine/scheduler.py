@@ -19,7 +19,7 @@ import heapq
 import itertools
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, replace
 
 import mido
@@ -64,6 +64,11 @@ class Scheduler:
             heapq.heappush(self._heap, (note.onset, _ON, item.id, item))
             return item.id
 
+    def add_message(self, msg: mido.Message, t: float) -> None:
+        """Queue a non-note message (program change, CC) for time `t`. Realtime-safe."""
+        with self._lock:
+            heapq.heappush(self._heap, (t, _CTRL, next(self._ids), msg))
+
     # ------------------------------------------------------------ releasing
 
     def due(self, t: float) -> list[tuple[float, mido.Message]]:
@@ -77,7 +82,7 @@ class Scheduler:
                 elif kind == _OFF:
                     self._release_off(at, seq, payload, out)  # type: ignore[arg-type]
                 else:
-                    out.append((at, payload))  # type: ignore[arg-type]
+                    out.append((at, payload))
         return out
 
     def _release_on(self, at: float, item: Scheduled, out: list[tuple[float, mido.Message]]) -> None:
@@ -87,7 +92,9 @@ class Scheduler:
         key = (note.channel, note.pitch)
         if key in self._sounding:  # re-strike: close the old note first
             self._close(key, at, out)
-        out.append((at, mido.Message("note_on", channel=note.channel, note=note.pitch, velocity=note.velocity)))
+        out.append(
+            (at, mido.Message("note_on", channel=note.channel, note=note.pitch, velocity=note.velocity))
+        )
         self._sounding[key] = (item, at)
         self._channels.add(note.channel)
         heapq.heappush(self._heap, (max(note.end, at), _OFF, item.id, key))
@@ -106,14 +113,13 @@ class Scheduler:
 
     # ------------------------------------------------------------ cancelling
 
-    def cancel(self, generation: int, t: float) -> list[tuple[float, mido.Message]]:
-        """Drop `generation`'s unsounded notes and queue note-offs at `t` for its sounding ones.
-
-        Returns the queued note-offs (the next `due(t)` sends them). O(n): not realtime-safe.
-        """
+    def cancel(self, generation: int | Container[int], t: float) -> list[tuple[float, mido.Message]]:
+        """Drop a generation's (or several's) unsounded notes and queue note-offs at `t` for its
+        sounding ones. Returns the queued note-offs (the next `due(t)` sends them). O(n)."""
+        gens: Container[int] = (generation,) if isinstance(generation, int) else generation
         with self._lock:
-            self._drop_pending(lambda item: item.generation == generation)
-            keys = [k for k, (item, _) in self._sounding.items() if item.generation == generation]
+            self._drop_pending(lambda item: item.generation in gens)
+            keys = [k for k, (item, _) in self._sounding.items() if item.generation in gens]
             return self._queue_closing(keys, t)
 
     def close_all(self, t: float) -> list[tuple[float, mido.Message]]:
@@ -163,11 +169,16 @@ class Scheduler:
         with self._lock:
             return [item.note for _, (item, _) in sorted(self._sounding.items())]
 
-    def busy_until(self, generations: set[int] | frozenset[int] | None = None) -> float | None:
-        """The latest end of any pending or sounding note (of `generations`, if given), or None."""
+    def busy_until(self, generations: Container[int] | None = None, since: int = 0) -> float | None:
+        """The latest end of any pending or sounding note (of `generations`, if given, and of
+        generation ids >= `since`), or None. O(n)."""
         with self._lock:
             items = [item for item, _ in self._sounding.values()] + list(self._pending.values())
-            ends = [i.note.end for i in items if generations is None or i.generation in generations]
+            ends = [
+                i.note.end
+                for i in items
+                if i.generation >= since and (generations is None or i.generation in generations)
+            ]
             return max(ends) if ends else None
 
     def take_finished(self) -> list[Note]:

@@ -1,0 +1,180 @@
+"""Cadence: when a section answers. Pure decisions over logical times; the engine reports what happened.
+
+- `every N` (beats/bars/seconds): grid points `start + k·N` (k >= 1) from the section's start, which
+  is on the grid; a grid point that is blocked by the overlap policy is skipped, not played late.
+- `phrase_end X`: once the human has been silent for X after playing (no note held), once per phrase.
+- `turns` (trading): at each AI turn, with material fitted exactly to the turn: `start` = turn start,
+  `until` = turn end, durations clipped at the turn end; nothing in the human's turns.
+
+Each `Trigger` asks the model `lead` seconds before its first note may sound (`at = start - lead`),
+so a model with that much first-note latency still lands on the grid.
+
+Overlap policies: `wait` — no generation while one runs or its output still sounds; `overlap` — not
+while one runs; `replace` — always, and the engine cancels the previous generation and its output.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from conductor.core.events import Source
+from conductor.core.timebase import Span, Timebase, Unit
+from conductor.piece.compiled import CadenceKind, Overlap, Section
+
+DEFAULT_HORIZON = Span(2, Unit.BARS)
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """One generation to start: ask at `at`; output onsets in [start, until]; `clip`: ends <= until."""
+
+    at: float
+    start: float
+    until: float
+    clip: bool = False
+    reason: str = "every"
+
+
+def horizon_seconds(section: Section, tb: Timebase) -> float:
+    """How far past its start one generation may place notes: the tighter of horizon and span."""
+    spans = [s for s in (section.output.horizon, section.output.span) if s is not None]
+    return min((s.seconds(tb) for s in spans), default=DEFAULT_HORIZON.seconds(tb))
+
+
+def allowed(policy: Overlap, running: bool, sounding: bool) -> bool:
+    """May a new generation start under `policy`, given a generation running / output pending?"""
+    if policy is Overlap.REPLACE:
+        return True
+    if policy is Overlap.OVERLAP:
+        return not running
+    return not running and not sounding
+
+
+class Cadence:
+    """The trigger logic of one section, from its start time. Not thread-safe (engine thread)."""
+
+    def __init__(self, section: Section, tb: Timebase, section_start: float, lead: float = 0.0) -> None:
+        self.section = section
+        self.tb = tb
+        self.origin = section_start
+        self.lead = lead
+        self._k = 0  # last grid point / turn index handled
+        self._phrase_armed = False
+        self._last_off: float | None = None
+        if section.cadence.kind is CadenceKind.TURNS:
+            self._k = -1
+
+    # ------------------------------------------------------------ what the engine reports
+
+    def heard(self, end: float | None = None) -> None:
+        """A human note began (`end` None) or ended at `end`: arms the phrase-end trigger."""
+        self._phrase_armed = True
+        if end is not None:
+            self._last_off = end if self._last_off is None else max(self._last_off, end)
+
+    def resume(self, now: float) -> None:
+        """Skip every grid point and turn that starts before `now + lead` (after a hot reload)."""
+        kind = self.section.cadence.kind
+        if kind is CadenceKind.EVERY:
+            self._k = math.floor((now + self.lead - self.origin) / self._every_step() + 1e-9)
+        elif kind is CadenceKind.TURNS:
+            self._k = math.floor((now + self.lead - self.origin) / self._turn_length() + 1e-9)
+
+    # ------------------------------------------------------------ decisions
+
+    def next_time(self) -> float | None:
+        """When `poll` could next return a trigger (None: only after new input)."""
+        kind = self.section.cadence.kind
+        if kind is CadenceKind.EVERY:
+            return self._every_trigger(self._k + 1).at
+        if kind is CadenceKind.TURNS:
+            return self._turn_trigger(self._next_ai_turn(self._k + 1)).at
+        if self._phrase_armed and self._last_off is not None:
+            return self._last_off + self._silence()
+        return None
+
+    def poll(self, now: float, *, held: bool, running: bool, sounding: bool) -> Trigger | None:
+        """The trigger due at `now`, if any and if the overlap policy lets it play."""
+        kind = self.section.cadence.kind
+        if kind is CadenceKind.TURNS:
+            return self._poll_turns(now)
+        due = self._poll_every(now) if kind is CadenceKind.EVERY else self._poll_phrase(now, held)
+        if due is None or not allowed(self.section.cadence.overlap, running, sounding):
+            return None
+        return due
+
+    def manual(self, t: float, grid: str) -> Trigger:
+        """A trigger for the `regenerate` action pressed at `t`, landing on the next `grid` point."""
+        start = self.tb.next_boundary(t + self.lead, grid)
+        return Trigger(
+            max(t, start - self.lead),
+            start,
+            start + horizon_seconds(self.section, self.tb),
+            False,
+            "regenerate",
+        )
+
+    # ------------------------------------------------------------ every
+
+    def _every_step(self) -> float:
+        every = self.section.cadence.every or Span(1, Unit.BARS)
+        return every.seconds(self.tb)
+
+    def _every_trigger(self, k: int) -> Trigger:
+        start = self.origin + k * self._every_step()
+        until = start + horizon_seconds(self.section, self.tb)
+        return Trigger(max(self.origin, start - self.lead), start, until, False, "every")
+
+    def _poll_every(self, now: float) -> Trigger | None:
+        step = self._every_step()
+        k = math.floor((now + self.lead - self.origin) / step + 1e-9)
+        if k <= self._k:
+            return None
+        self._k = k
+        return self._every_trigger(k)
+
+    # ------------------------------------------------------------ phrase end
+
+    def _silence(self) -> float:
+        return (self.section.cadence.silence or Span(1, Unit.BEATS)).seconds(self.tb)
+
+    def _poll_phrase(self, now: float, held: bool) -> Trigger | None:
+        if held or not self._phrase_armed or self._last_off is None:
+            return None
+        at = self._last_off + self._silence()
+        if now < at - 1e-9:
+            return None
+        self._phrase_armed = False
+        start = self.tb.next_boundary(at + self.lead, "beat")
+        return Trigger(at, start, start + horizon_seconds(self.section, self.tb), False, "phrase_end")
+
+    # ------------------------------------------------------------ turns
+
+    def _turn_length(self) -> float:
+        bars = self.section.turns.bars if self.section.turns else 4
+        return bars * self.tb.seconds_per_bar
+
+    def _next_ai_turn(self, k: int) -> int:
+        first = 1 if (self.section.turns is None or self.section.turns.starts is Source.HUMAN) else 0
+        return k if k % 2 == first else k + 1
+
+    def _turn_trigger(self, k: int) -> Trigger:
+        start = self.origin + k * self._turn_length()
+        until = start + self._turn_length()
+        return Trigger(max(self.origin, start - self.lead), start, until, True, "turn")
+
+    def _poll_turns(self, now: float) -> Trigger | None:
+        k = self._next_ai_turn(self._k + 1)
+        trigger = self._turn_trigger(k)
+        if now < trigger.at - 1e-9:
+            return None
+        self._k = k
+        return trigger
+
+    def turn_owner(self, t: float) -> Source | None:
+        """Who owns the turn at time `t` (trading only; None otherwise)."""
+        if self.section.cadence.kind is not CadenceKind.TURNS:
+            return None
+        k = math.floor((t - self.origin) / self._turn_length() + 1e-9)
+        return Source.AI if self._next_ai_turn(k) == k else Source.HUMAN

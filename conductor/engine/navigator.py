@@ -1,0 +1,121 @@
+"""Sections navigator: which section plays, and when the next change lands.
+
+A section ends after its length, quantised up to the bar line (`then:` says what follows: the next
+section, a named one, the same one again, or the end). Footswitch actions `next`, `previous` and
+`goto` land on the next grid point of `piece.changes_on` (now | beat | bar); pressing `next` twice
+before the change lands moves two sections on. A reload keeps the current section (matched by name)
+and its start time. Not thread-safe: the engine thread owns it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from conductor.piece.compiled import Action, Piece, Section, ThenKind
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A section change at `at` to section `index` (None: the piece stops)."""
+
+    at: float
+    index: int | None
+    reason: str  # "length" | "next" | "previous" | "goto" | "reload"
+
+
+class Navigator:
+    """Tracks the current section of `piece` from `start`."""
+
+    def __init__(self, piece: Piece, start: float = 0.0) -> None:
+        self.piece = piece
+        self.index: int | None = 0 if piece.sections else None
+        self.started_at = start
+        self.pending: Change | None = None
+
+    @property
+    def section(self) -> Section | None:
+        """The current section, or None once the piece has stopped."""
+        return None if self.index is None else self.piece.sections[self.index]
+
+    def end_time(self) -> float | None:
+        """When the current section's length runs out (on a bar line), or None (footswitch/stopped)."""
+        section = self.section
+        if section is None or section.length is None:
+            return None
+        tb = self.piece.timebase
+        return tb.next_boundary(self.started_at + section.length.seconds(tb), "bar")
+
+    def next_time(self) -> float | None:
+        """The time of the next change, pressed or by length."""
+        times = [t for t in (self.pending.at if self.pending else None, self.end_time()) if t is not None]
+        return min(times, default=None)
+
+    def press(self, action: Action, t: float, target: str | None = None) -> Change | None:
+        """Schedule the change a navigation action asks for; returns it (None if not navigation)."""
+        base = self.pending.index if self.pending is not None else self.index
+        if base is None or action not in (Action.NEXT, Action.PREVIOUS, Action.GOTO):
+            return None
+        if action is Action.GOTO:
+            index = self.piece.index_of(target or "")
+            if index is None:
+                log.warning("goto %r: no such section; staying put", target)
+                return None
+        elif action is Action.NEXT:
+            index = base + 1 if base + 1 < len(self.piece.sections) else None
+        else:
+            index = max(0, base - 1)
+        at = self.piece.timebase.next_boundary(t, self.piece.changes_on)
+        self.pending = Change(at, index, action.value)
+        return self.pending
+
+    def poll(self, t: float) -> Change | None:
+        """Apply the change due at or before `t`, if any, and return it."""
+        end = self.end_time()
+        if (
+            self.pending is not None
+            and t >= self.pending.at - 1e-9
+            and (end is None or self.pending.at <= end)
+        ):
+            change, self.pending = self.pending, None
+        elif end is not None and t >= end - 1e-9:
+            change = Change(end, self._then(), "length")
+            self.pending = None
+        else:
+            return None
+        self.index, self.started_at = change.index, change.at
+        return change
+
+    def _then(self) -> int | None:
+        section = self.section
+        assert section is not None
+        then = section.then
+        if then.kind is ThenKind.LOOP:
+            return section.index
+        if then.kind is ThenKind.STOP:
+            return None
+        if then.kind is ThenKind.GOTO:
+            return self.piece.index_of(then.target or "")
+        nxt = section.index + 1
+        return nxt if nxt < len(self.piece.sections) else None
+
+    def upcoming(self) -> Section | None:
+        """The section that will follow (pressed, or by `then:`), if known."""
+        if self.pending is not None:
+            index = self.pending.index
+        elif self.section is not None:
+            index = self._then()
+        else:
+            return None
+        return None if index is None else self.piece.sections[index]
+
+    def reload(self, piece: Piece) -> None:
+        """Switch to `piece`, keeping the current section by name (else the first) and its start time."""
+        name = self.section.name if self.section is not None else None
+        self.piece = piece
+        self.pending = None
+        if self.index is not None:
+            index = piece.index_of(name or "")
+            self.index = index if index is not None else (0 if piece.sections else None)
