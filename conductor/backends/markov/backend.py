@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -90,9 +91,10 @@ class MarkovModel:
         self._learn_ai = request.markov.learn_from_ai
         order = min(request.markov.order, self.live.order)
         p = plan(request, order)
-        if p is None:
+        tables = self._weighted(request)
+        if p is None or not tables:
             return iter(())
-        return Sampler(self._weighted(request), request, p).notes(_rng(request))
+        return Sampler(tables, request, p).notes(_rng(request))
 
     def _weighted(self, request: GenerationRequest) -> list[tuple[CountTable, float]]:
         w = min(1.0, max(0.0, request.markov.seed_weight))
@@ -113,6 +115,7 @@ class MarkovModel:
             "version": VERSION,
             "timebase": None if tb is None else [tb.bpm, tb.beats_per_bar, tb.beat_unit],
             "live": self.live.to_json(),
+            "learner": self._learner.to_json(),
             "seed": None if self.seed_table is None else self.seed_table.to_json(),
         }
         tmp = path.with_name(path.name + ".tmp")
@@ -130,25 +133,21 @@ class MarkovModel:
             live = CountTable.from_json(data["live"])
             seed = None if data["seed"] is None else CountTable.from_json(data["seed"])
             tb = None if data["timebase"] is None else Timebase(*data["timebase"])
+            model = cls(spec or MarkovSpec(order=live.order), seed_table=seed, live_table=live, timebase=tb)
+            model._learner.load_json(data["learner"])
         except FileNotFoundError as exc:
             raise ModelError(
                 f"markov state {path} not found: point `markov: state:` at a saved model or remove it"
             ) from exc
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelError(f"cannot load markov state {path}: {exc}") from exc
-        base = spec or MarkovSpec(order=live.order)
-        if base.order != live.order:
-            log.warning("markov state %s has order %d; using it instead of %d", path, live.order, base.order)
-        return cls(_with_order(base, live.order), seed_table=seed, live_table=live, timebase=tb)
+        if model.spec.order != live.order:
+            log.warning("markov state %s has order %d; using it, not %d", path, live.order, model.spec.order)
+            model.spec = replace(model.spec, order=live.order)
+        return model
 
     def close(self) -> None:
         """Nothing to release (the model lives in memory)."""
-
-
-def _with_order(spec: MarkovSpec, order: int) -> MarkovSpec:
-    from dataclasses import replace
-
-    return replace(spec, order=order)
 
 
 def _rng(request: GenerationRequest) -> np.random.Generator:

@@ -3,8 +3,8 @@
 Per step, each table (seed corpus, live) backs off from the highest order whose context it has seen
 down to order 0, skipping orders where the request's constraints mask every candidate. The two
 distributions are mixed by `seed_weight`. Anti-copying: after `MAX_COPY_RUN` events in a row that
-had only one possible continuation (the model retracing one remembered path), such single-choice
-contexts are skipped and that continuation is excluded, so the line has to recombine.
+had only one possible continuation (the model retracing one remembered path), that single-choice
+context is skipped and its continuation excluded at lower orders, so the line must take another path.
 """
 
 from __future__ import annotations
@@ -165,7 +165,7 @@ class Sampler:
                     dist[key] = count * self._tonal_weight(pitches)
             if not dist:
                 continue
-            if state.copy_run >= MAX_COPY_RUN and order > 0 and len(dist) == 1:
+            if state.copy_run >= MAX_COPY_RUN and order > 0 and len(dist) == 1 and not excluded:
                 excluded.update(dist)
                 continue
             return order, dist

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from conductor.backends.markov.events import CHORD_WINDOW_S, Cluster, EventKey, cluster, encode
-from conductor.backends.markov.table import CountTable
+from conductor.backends.markov.table import CountTable, key_from_json, key_to_json
 from conductor.core.events import Note, Source
 from conductor.core.timebase import Timebase
 
@@ -97,3 +98,46 @@ class OnlineLearner:
             self.table.learn(list(stream.history), key)
             stream.history.append(key)
         stream.last = current
+
+    def to_json(self) -> dict[str, Any]:
+        """The per-source state (buffers, last event, context), JSON-ready, to continue after a load."""
+        return {
+            "late": self.late,
+            "streams": {src.value: _stream_json(st) for src, st in self._streams.items()},
+        }
+
+    def load_json(self, data: dict[str, Any]) -> None:
+        """Restore what `to_json` wrote (the table is restored separately)."""
+        self.late = int(data["late"])
+        for name, st in data["streams"].items():
+            stream = self._stream(Source(name))
+            stream.history.extend(key_from_json(k) for k in st["history"])
+            stream.pending = [_note_from_json(n) for n in st["pending"]]
+            stream.waiting.extend(_cluster_from_json(c) for c in st["waiting"])
+            stream.last = None if st["last"] is None else _cluster_from_json(st["last"])
+            stream.newest, stream.committed = float(st["newest"]), float(st["committed"])
+
+
+def _stream_json(st: _Stream) -> dict[str, Any]:
+    return {
+        "history": [key_to_json(k) for k in st.history],
+        "pending": [
+            [n.onset, n.duration, n.pitch, n.velocity, n.channel, n.source.value] for n in st.pending
+        ],
+        "waiting": [_cluster_json(c) for c in st.waiting],
+        "last": None if st.last is None else _cluster_json(st.last),
+        "newest": st.newest,
+        "committed": st.committed,
+    }
+
+
+def _cluster_json(c: Cluster) -> list[Any]:
+    return [c.onset, list(c.pitches), c.duration, c.velocity]
+
+
+def _cluster_from_json(c: list[Any]) -> Cluster:
+    return Cluster(float(c[0]), tuple(int(p) for p in c[1]), float(c[2]), int(c[3]))
+
+
+def _note_from_json(n: list[Any]) -> Note:
+    return Note(float(n[0]), float(n[1]), int(n[2]), int(n[3]), int(n[4]), Source(n[5]))

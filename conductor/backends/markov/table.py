@@ -97,7 +97,7 @@ class CountTable:
             "events": self.events,
             "tables": [
                 [
-                    [[list(_pk_json(p)) for p in ctx], [[_key_json(e), c] for e, c in counts.items()]]
+                    [[list(_pk_json(p)) for p in ctx], [[key_to_json(e), c] for e, c in counts.items()]]
                     for ctx, counts in table.items()
                 ]
                 for table in self._tables
@@ -116,7 +116,7 @@ class CountTable:
                 context = tuple((int(s), tuple(int(x) for x in shape)) for s, shape in ctx)
                 if len(context) != k:
                     raise ValueError(f"context of order {k} has {len(context)} events")
-                table._tables[k][context] = {_key_from_json(e): float(c) for e, c in cands}
+                table._tables[k][context] = {key_from_json(e): float(c) for e, c in cands}
         return table
 
 
@@ -124,10 +124,12 @@ def _pk_json(p: PitchKey) -> tuple[int, list[int]]:
     return p[0], list(p[1])
 
 
-def _key_json(e: EventKey) -> list[Any]:
+def key_to_json(e: EventKey) -> list[Any]:
+    """An event key as a JSON list."""
     return [e[0], list(e[1]), e[2], e[3], e[4]]
 
 
-def _key_from_json(e: Sequence[Any]) -> EventKey:
+def key_from_json(e: Sequence[Any]) -> EventKey:
+    """The event key `key_to_json` wrote."""
     step, shape, ioi, dur, vel = e
     return (int(step), tuple(int(x) for x in shape), int(ioi), int(dur), int(vel))
