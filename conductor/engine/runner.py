@@ -144,7 +144,7 @@ class InlineRunner:
             if self._default is None:
                 raise ValueError("no default model: pass a ModelSpec to start()")
             return self._default
-        key = _model_key(spec)
+        key = model_key(spec)
         if key not in self._models:
             self._models[key] = self._factory(spec)
         return self._models[key]
@@ -206,11 +206,16 @@ class InlineRunner:
         """True while a generation is decoding or queued."""
         return bool(self._jobs)
 
-    def close(self) -> None:
+    def cancel_all(self) -> None:
+        """Cancel every queued or running generation (the models stay open)."""
         for job in list(self._jobs):
             if job.iterator is not None:
                 _close(job.iterator)
         self._jobs.clear()
+
+    def close(self) -> None:
+        """Cancel everything and close every model built."""
+        self.cancel_all()
         for model in self._all_models():
             model.close()
 
@@ -219,7 +224,7 @@ class InlineRunner:
         return [*models, self._default] if self._default is not None else models
 
 
-def _model_key(spec: ModelSpec) -> ModelSpec:
+def model_key(spec: ModelSpec) -> ModelSpec:
     """Specs that differ only in sampling share one model (sampling travels in each request)."""
     return replace(spec, sampling=SamplingSpec())
 

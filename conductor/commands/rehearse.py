@@ -1,0 +1,92 @@
+"""`conductor rehearse PIECE --human FILE.mid`: play a whole piece against a recorded human.
+
+The engine runs on a virtual clock, as fast as the model allows; the take (`--out`), its piano roll
+(`--plot`, default next to the take) and a per-section summary come out. Same `--seed` and inputs:
+the same take, byte for byte. Opens nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    """Add the `rehearse` command."""
+    p = subparsers.add_parser("rehearse", help="play a piece against a recorded human (virtual clock)")
+    p.add_argument("piece", type=Path, help="the piece (.yaml)")
+    p.add_argument("--human", type=Path, required=True, help="MIDI file played as the human")
+    p.add_argument("--press", default="", help="footswitch 'next' presses at these seconds: 12.5,40")
+    p.add_argument("--out", type=Path, help="the take (.mid); default takes/<piece>-rehearsal.mid")
+    p.add_argument("--plot", type=Path, help="the piano roll (.png); default next to the take")
+    p.add_argument("--seed", type=int, default=0, help="random seed (same seed + inputs = same take)")
+    p.add_argument(
+        "--latency",
+        default="0.02,0.002",
+        help="simulated model time in seconds: FIRST[,PER_EVENT] (default 0.02,0.002)",
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Rehearse; 1 for an input a musician can fix (piece, file, model), 0 otherwise."""
+    from rich.console import Console
+
+    console = Console(stderr=False)
+    try:
+        piece, human, latency, models = _prepare(args)
+    except _Unusable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    from conductor.rehearse.loop import rehearse
+    from conductor.rehearse.pianoroll import plot_take
+    from conductor.rehearse.summary import summary_table
+
+    result = rehearse(piece, human, models, seed=args.seed, latency=latency)
+    out = args.out or Path("takes") / f"{args.piece.stem}-rehearsal.mid"
+    plot = args.plot or out.with_suffix(".png")
+    result.take.write(piece, out)
+    plot_take(result.take, plot, piece.title)
+    console.print(summary_table(list(result.engine.stats.values()), f"{piece.title}: {result.end:.1f} s"))
+    print(f"take: {out}")
+    print(f"plot: {plot}")
+    return 0
+
+
+class _Unusable(Exception):
+    """An input the musician has to fix."""
+
+
+def _prepare(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
+    from conductor.backends.base import ModelError
+    from conductor.engine.runner import Latency
+    from conductor.piece import PieceErrors, load_piece
+    from conductor.rehearse.human import parse_presses, read_human
+
+    try:
+        piece = load_piece(args.piece)
+        human = read_human(args.human).with_presses(parse_presses(args.press))
+        latency = Latency.parse(args.latency)
+    except (PieceErrors, ValueError) as exc:
+        raise _Unusable(str(exc)) from exc
+    except OSError as exc:
+        raise _Unusable(f"cannot read {exc.filename}: {exc.strerror}") from exc
+    try:
+        models = _models(piece, args.piece.parent)
+    except ModelError as exc:
+        raise _Unusable(f"model: {exc}") from exc
+    return piece, human, latency, models
+
+
+def _models(piece: Any, base_dir: Path) -> Any:
+    """A factory with every distinct model of the piece built up front (so errors show at once)."""
+    from conductor.backends.factory import build_model
+    from conductor.engine.runner import model_key
+
+    built = {}
+    for section in piece.sections:
+        if not section.silent and model_key(section.model) not in built:
+            built[model_key(section.model)] = build_model(section.model, base_dir)
+    return lambda spec: built.get(model_key(spec)) or build_model(spec, base_dir)

@@ -1,0 +1,98 @@
+"""The rehearsal loop: the engine on a virtual clock, fed a recorded human, as fast as the model allows.
+
+Time jumps from one thing to the next — a human message, a press, a runner arrival, a trigger, a
+scheduled message — so a light model rehearses far faster than real time, and the same seed and
+inputs always give the same take.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from conductor.backends.base import Model
+from conductor.engine.clock import VirtualClock
+from conductor.engine.engine import Engine
+from conductor.engine.runner import InlineRunner, Latency
+from conductor.piece.compiled import ModelSpec, Piece
+from conductor.rehearse.human import HumanInput, Press
+from conductor.rehearse.take import Take
+
+ModelSource = Model | Callable[[ModelSpec], Model]
+
+
+@dataclass(frozen=True, slots=True)
+class Rehearsal:
+    """What a rehearsal produced: the take, the engine (its stats) and when it ended."""
+
+    take: Take
+    engine: Engine
+    end: float
+
+
+def lead_for(latency: Latency) -> float:
+    """How long before its first note a generation is asked for: the first-note latency plus a
+    few events (filters that wait for a chord to complete), and at least 50 ms."""
+    return max(0.05, latency.first + 8 * latency.per_event)
+
+
+def rehearse(
+    piece: Piece,
+    human: HumanInput,
+    models: ModelSource,
+    *,
+    seed: int = 0,
+    latency: Latency | None = None,
+    tail_bars: float = 2.0,
+    on_step: Callable[[Engine, float], None] | None = None,
+) -> Rehearsal:
+    """Play `piece` against `human`; stops when the piece stops or `tail_bars` after the input ends."""
+    latency = latency or Latency()
+    clock = VirtualClock()
+    take = Take()
+    runner = InlineRunner(models, clock, latency)
+    engine = Engine(piece, clock, runner, seed=seed, recorder=take, lead=lead_for(latency))
+    inputs = _Inputs(human)
+    end = human.end + tail_bars * piece.timebase.seconds_per_bar
+    t = 0.0
+    while True:
+        inputs.feed(engine, t)
+        wake = engine.step(t)
+        engine.drain(t)
+        if on_step is not None:
+            on_step(engine, t)
+        times = [x for x in (wake, engine.scheduler.next_deadline(), inputs.next_time()) if x is not None]
+        nxt = min(times, default=None)
+        if engine.stopped or nxt is None or nxt > end:
+            break
+        t = max(nxt, t)
+        clock.advance_to(t)
+    t = max(t, min(end, clock.now()))
+    engine.stop(t)
+    engine.drain(t)
+    runner.cancel_all()
+    return Rehearsal(take, engine, t)
+
+
+class _Inputs:
+    """Human messages and presses merged in time order (messages before presses at equal times)."""
+
+    def __init__(self, human: HumanInput) -> None:
+        self._queue: list[tuple[float, int, int, object]] = []
+        for i, (t, msg) in enumerate(human.messages):
+            self._queue.append((t, 0, i, msg))
+        for i, press in enumerate(human.presses):
+            self._queue.append((press.t, 1, i, press))
+        heapq.heapify(self._queue)
+
+    def next_time(self) -> float | None:
+        return self._queue[0][0] if self._queue else None
+
+    def feed(self, engine: Engine, t: float) -> None:
+        while self._queue and self._queue[0][0] <= t:
+            at, _, _, item = heapq.heappop(self._queue)
+            if isinstance(item, Press):
+                engine.press(item.action, at, item.target)
+            else:
+                engine.on_message(item, at)
