@@ -100,7 +100,8 @@ def settle_key_signatures(
     root = detect_root(col.key_hist)
     if root is None:
         for sig in key_sigs:
-            events.remove(sig)  # by equality, as upstream (a ValueError if none is equal)
+            if sig in events:  # upstream raises ValueError here (see docs): we carry on
+                events.remove(sig)  # by equality, as upstream
         return
     sf = key_to_sf(root, 0)
     if not key_sigs:
