@@ -84,9 +84,10 @@ class MapStage:
         return []
 
 
-def order(note: Note) -> tuple[float, int, int]:
-    """Sort key of notes everywhere in the filters: onset, channel, pitch."""
-    return (note.onset, note.channel, note.pitch)
+def order(note: Note) -> tuple[float, int, int, float, int]:
+    """Sort key of notes everywhere in the filters: onset, channel, pitch (then duration, velocity,
+    so that sorting any permutation of the same notes gives one order)."""
+    return (note.onset, note.channel, note.pitch, note.duration, note.velocity)
 
 
 def unit_random(seed: int, note: Note) -> float:
