@@ -103,7 +103,7 @@ class Turns:
             return
         replacing = self.section.cadence.overlap is Overlap.REPLACE or trigger.reason == "turn"
         if replacing or trigger.reason == "regenerate":
-            self.cancel_all(t, close=replacing)
+            self.cancel_all(max(t, trigger.start), close=replacing)
         self._start(trigger, t)
 
     def _due_trigger(self, t: float) -> Trigger | None:

@@ -19,7 +19,7 @@ def plot_take(take: Take, path: Path, title: str = "") -> Path:
     import matplotlib.pyplot as plt
 
     end = max(take.end(), 1.0)
-    fig, ax = plt.subplots(figsize=(max(8.0, min(40.0, end / 6)), 5), dpi=100)
+    fig, ax = plt.subplots(figsize=(max(8.0, min(24.0, end / 8)), 5), dpi=100)
     _shade_sections(ax, take, end)
     for source in (Source.HUMAN, Source.AI):
         _draw_notes(ax, take, source)

@@ -50,13 +50,15 @@ def section(name: str, mode: Mode = Mode.DUET, **changes: Any) -> Section:
     return replace(base, **changes)
 
 
-def trading(name: str = "fours", turn_bars: int = 1, length: float = 8, **changes: Any) -> Section:
+def trading(
+    name: str = "fours", turn_bars: int = 1, length: float = 8, starts: Source = Source.HUMAN, **changes: Any
+) -> Section:
     return section(
         name,
         Mode.TRADING,
         length=bars(length),
         cadence=CadenceSpec(CadenceKind.TURNS),
-        turns=TurnSpec(turn_bars, Source.HUMAN),
+        turns=TurnSpec(turn_bars, starts),
         **changes,
     )
 
