@@ -1,0 +1,164 @@
+"""Compile a validated raw piece into the frozen `Piece` (all cross-setting checks happen here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from conductor.core.timebase import Timebase
+from conductor.piece import compiled as c
+from conductor.piece.context import Context
+from conductor.piece.merge import Layer, layer_from_raw
+from conductor.piece.schema import ControlRaw, ModelRaw, PieceFile
+from conductor.piece.sections import compile_section
+from conductor.piece.values import parse_meter
+
+PARAM_BOUNDS = {
+    "temperature": (0.01, 5.0),
+    "top_p": (0.01, 1.0),
+    "density": (0.0, 1.0),
+    "velocity": (0.0, 4.0),
+}
+
+
+def compile_piece(ctx: Context, raw: PieceFile, path: Path | None) -> c.Piece:
+    """The frozen piece (errors go to `ctx`; the result is only used if there are none)."""
+    beats, unit = parse_meter(raw.meter or "4/4")
+    changes_on = raw.changes_on or ("bar" if ctx.has_tempo else "now")
+    if changes_on != "now" and not ctx.has_tempo:
+        ctx.error(("changes_on",), f"changes_on '{changes_on}' needs a tempo", "now, or add 'tempo:'")
+    defaults = layer_from_raw(raw.defaults, ("defaults",)) if raw.defaults else None
+    piece_model = model_dict(raw.model)
+    sections = []
+    for i, section in enumerate(raw.sections):
+        model = build_model(ctx, deep_merge(piece_model, model_dict(section.model)), ("sections", i, "model"))
+        sections.append(compile_section(ctx, section, i, defaults, model))
+    return c.Piece(
+        title=raw.title or (path.stem if path else "untitled"),
+        path=path,
+        timebase=Timebase(bpm=raw.tempo or 120.0, beats_per_bar=beats, beat_unit=unit),
+        model=build_model(ctx, piece_model, ("model",)),
+        routing=_routing(raw),
+        actions=tuple(_action(control) for control in raw.controls or []),
+        params=tuple(_params(ctx, raw)),
+        recording=_recording(raw),
+        sections=_link(raw, sections),
+        changes_on=changes_on,
+    )
+
+
+def model_dict(raw: str | ModelRaw | None) -> dict[str, Any]:
+    """A model setting in mapping form (`markov` → `{kind: markov}`)."""
+    if raw is None:
+        return {}
+    if isinstance(raw, str):
+        return {"kind": raw}
+    return raw.model_dump(exclude_none=True)
+
+
+def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """`over` on top of `base`, mappings merged key by key."""
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = (
+            deep_merge(out[key], value)
+            if isinstance(value, dict) and isinstance(out.get(key), dict)
+            else value
+        )
+    return out
+
+
+def build_model(ctx: Context, values: dict[str, Any], where: tuple[str | int, ...]) -> c.ModelSpec:
+    """The frozen `ModelSpec` of a resolved model mapping."""
+    kind = values.get("kind", "markov")
+    if kind == "skytnt" and not values.get("checkpoint") and not values.get("config"):
+        ctx.error(where, "the skytnt model needs a checkpoint (or a config for a random model)",
+                  "checkpoint: ../models/NAME")  # fmt: skip
+    markov = dict(values.get("markov", {}))
+    markov["seed"] = tuple(markov.get("seed", ()))
+    if markov.get("state"):
+        markov["state"] = Path(markov["state"])
+    checkpoint = values.get("checkpoint")
+    return c.ModelSpec(
+        kind=kind,
+        checkpoint=Path(checkpoint) if checkpoint else None,
+        config=values.get("config"),
+        tokenizer=values.get("tokenizer"),
+        device=values.get("device", "cpu"),
+        dtype=values.get("dtype", "float32"),
+        sampling=c.SamplingSpec(**values.get("sampling", {})),
+        markov=c.MarkovSpec(**markov),
+    )
+
+
+def _routing(raw: PieceFile) -> c.RoutingSpec:
+    midi = raw.midi
+    if midi is None:
+        return c.RoutingSpec()
+    return c.RoutingSpec(
+        input=midi.input,
+        output=midi.output,
+        footswitch=midi.footswitch,
+        ai_channel=(midi.ai_channel or 1) - 1,
+        program=None if midi.program is None else midi.program - 1,
+    )
+
+
+def _action(control: ControlRaw) -> c.ActionMapping:
+    kind = next(k for k in ("cc", "note", "program") if getattr(control, k) is not None)
+    trigger = c.Trigger(
+        kind=kind,
+        number=getattr(control, kind),
+        channel=None if control.channel is None else control.channel - 1,
+        threshold=control.threshold or 64,
+    )
+    if isinstance(control.action, str):
+        return c.ActionMapping(trigger, c.Action(control.action))
+    return c.ActionMapping(trigger, c.Action.GOTO, control.action.goto)
+
+
+def _params(ctx: Context, raw: PieceFile) -> list[c.ParamMapping]:
+    out = []
+    for i, param in enumerate(raw.params or []):
+        low, high = param.range
+        lo, hi = PARAM_BOUNDS[param.param]
+        if not (lo <= low <= hi and lo <= high <= hi):
+            ctx.error(("params", i, "range"), f"{param.param} range [{low}, {high}] is out of bounds",
+                      f"values within {lo}..{hi}")  # fmt: skip
+        channel = None if param.channel is None else param.channel - 1
+        out.append(c.ParamMapping(cc=param.cc, param=param.param, low=low, high=high, channel=channel))
+    return out
+
+
+def _recording(raw: PieceFile) -> c.RecordingSpec:
+    rec = raw.recording
+    if rec is None:
+        return c.RecordingSpec()
+    enabled = True if rec.enabled is None else rec.enabled
+    return c.RecordingSpec(folder=Path(rec.folder or "takes"), enabled=enabled)
+
+
+def _link(raw: PieceFile, sections: list[c.Section]) -> tuple[c.Section, ...]:
+    """Set each section's `then`; the last section's implicit `next` becomes `stop`."""
+    out = []
+    for i, section in enumerate(sections):
+        then = raw.sections[i].then
+        if isinstance(then, str):
+            follow = c.Then(c.ThenKind(then))
+        elif then is not None:
+            follow = c.Then(c.ThenKind.GOTO, then.goto)
+        else:
+            follow = c.Then(c.ThenKind.NEXT)
+        if follow.kind is c.ThenKind.NEXT and i == len(sections) - 1:
+            follow = c.Then(c.ThenKind.STOP)
+        out.append(_replace_then(section, follow))
+    return tuple(out)
+
+
+def _replace_then(section: c.Section, then: c.Then) -> c.Section:
+    from dataclasses import replace
+
+    return replace(section, then=then)
+
+
+__all__ = ["Layer", "compile_piece"]

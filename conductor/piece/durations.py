@@ -1,0 +1,85 @@
+"""Durations as musicians write them: `8 bars`, `32 beats`, `45 s`, `64 notes`, `footswitch`."""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+
+from conductor.core.timebase import Span, Unit
+from conductor.piece.errors import did_you_mean
+
+UNIT_WORDS: dict[str, Unit] = {
+    "bar": Unit.BARS,
+    "bars": Unit.BARS,
+    "beat": Unit.BEATS,
+    "beats": Unit.BEATS,
+    "s": Unit.SECONDS,
+    "sec": Unit.SECONDS,
+    "secs": Unit.SECONDS,
+    "second": Unit.SECONDS,
+    "seconds": Unit.SECONDS,
+    "ms": Unit.SECONDS,
+    "note": Unit.NOTES,
+    "notes": Unit.NOTES,
+}
+FOOTSWITCH = "footswitch"
+_SPAN = re.compile(r"^\s*(?P<amount>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>[A-Za-z]+)\s*$")
+
+
+class SpanKind(Enum):
+    """Where a duration is written, which decides the units it may use."""
+
+    TIME = "a time: '2 bars', '8 beats' or '1.5 s'"
+    WINDOW = "a window: '4 bars', '16 beats', '8 s' or '64 notes'"
+    LENGTH = "a length: '8 bars', '32 beats', '45 s' or 'footswitch'"
+
+    @property
+    def units(self) -> tuple[Unit, ...]:
+        if self is SpanKind.WINDOW:
+            return (Unit.BARS, Unit.BEATS, Unit.SECONDS, Unit.NOTES)
+        return (Unit.BARS, Unit.BEATS, Unit.SECONDS)
+
+
+class SpanError(ValueError):
+    """A duration that cannot be read; carries what was expected and a possible correction."""
+
+    def __init__(self, message: str, expected: str, suggestion: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.expected = expected
+        self.suggestion = suggestion
+
+
+def parse_span(value: object, kind: SpanKind) -> Span | None:
+    """Read a duration. Returns None for `footswitch` (LENGTH only). Raises `SpanError`."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise SpanError(f"{value!r} is not a duration", kind.value)
+    if isinstance(value, int | float):
+        raise SpanError(f"{value} has no unit", kind.value, f"{value} bars")
+    text = value.strip()
+    if kind is SpanKind.LENGTH and text.lower() == FOOTSWITCH:
+        return None
+    match = _SPAN.match(text)
+    if match is None:
+        guess = did_you_mean(text, [FOOTSWITCH]) if kind is SpanKind.LENGTH else None
+        raise SpanError(f"'{value}' is not a duration", kind.value, guess)
+    amount, word = float(match["amount"]), match["unit"].lower()
+    unit = UNIT_WORDS.get(word)
+    if unit is None:
+        guess = did_you_mean(word, [w for w, u in UNIT_WORDS.items() if u in kind.units])
+        fix = f"{match['amount']} {guess}" if guess else None
+        raise SpanError(f"'{word}' is not a unit of time", kind.value, fix)
+    if unit not in kind.units:
+        raise SpanError(f"'{value}' counts notes, but a length of time is needed here", kind.value)
+    if amount <= 0:
+        raise SpanError(f"'{value}' is not longer than zero", kind.value)
+    if word == "ms":
+        amount /= 1000.0
+    if unit is Unit.NOTES and not amount.is_integer():
+        raise SpanError(f"'{value}' is not a whole number of notes", kind.value)
+    return Span(amount, unit)
+
+
+def span_text(span: Span | None) -> str:
+    """A span as it would be written in a piece (`footswitch` for None)."""
+    return FOOTSWITCH if span is None else str(span)

@@ -1,0 +1,137 @@
+"""Validate a parsed document against the raw schema; turn every pydantic error into a `PieceError`."""
+
+from __future__ import annotations
+
+import re
+import types
+from typing import Annotated, Any, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from conductor.piece.errors import KeyPath, PieceError, did_you_mean, format_path
+from conductor.piece.schema import PieceFile
+from conductor.piece.yamlnodes import Document
+
+_TYPE_WORDS = {
+    "int_type": "a whole number",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "string_type": "text",
+    "list_type": "a list (lines starting with '- ')",
+    "dict_type": "a mapping (key: value lines)",
+    "model_type": "a mapping (key: value lines)",
+    "model_attributes_type": "a mapping (key: value lines)",
+    "int_from_float": "a whole number",
+}
+
+
+def validate(doc: Document, file: str | None) -> tuple[PieceFile | None, list[PieceError]]:
+    """The validated raw piece (None if invalid) and every schema error."""
+    if not isinstance(doc.data, dict):
+        what = "empty" if doc.data is None else f"a {type(doc.data).__name__}, not a mapping"
+        expected = "keys such as title, tempo, meter, model, sections"
+        return None, [PieceError(file, 1, 1, "(top level)", f"the piece is {what}", expected)]
+    try:
+        return PieceFile.model_validate(doc.data), []
+    except ValidationError as exc:
+        return None, [_convert(err, doc, file) for err in exc.errors()]
+
+
+def clean_path(loc: tuple[Any, ...]) -> KeyPath:
+    """A pydantic location without union branch tags (`~word`, `~map`, ...)."""
+    return tuple(p for p in loc if not (isinstance(p, str) and p.startswith("~")))
+
+
+def lookup(data: Any, path: KeyPath) -> Any:
+    """The value at `path` in plain data, or None."""
+    for part in path:
+        in_dict = isinstance(data, dict) and part in data
+        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        if not (in_dict or in_list):
+            return None
+        data = data[part]
+    return data
+
+
+def show(value: Any) -> str:
+    """A value as the musician wrote it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return "nothing" if value is None else repr(value)
+
+
+def _convert(err: ErrorDetails, doc: Document, file: str | None) -> PieceError:
+    path = clean_path(err["loc"])
+    kind, ctx = err["type"], err.get("ctx") or {}
+    value = lookup(doc.data, path)
+    pos = doc.positions.value(path)
+    message, expected, suggestion = f"{show(value)}: {_tidy(err['msg'])}", None, None
+    if kind == "extra_forbidden":
+        pos = doc.positions.key(path)
+        allowed = allowed_keys(err["loc"][:-1])
+        message = f"unknown key '{path[-1]}'"
+        expected = f"one of {', '.join(allowed)}" if allowed else None
+        suggestion = did_you_mean(str(path[-1]), allowed)
+    elif kind == "missing":
+        message, expected = f"'{path[-1]}' is missing", _field_help(err["loc"])
+    elif kind == "piece":
+        message, expected, suggestion = ctx["message"], ctx["expected"] or None, ctx["suggestion"] or None
+    elif kind == "piece_form":
+        message, expected = f"{show(value)} is not valid here", err["msg"].removeprefix("expected ")
+    elif kind == "literal_error":
+        options = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        message, expected = f"{show(value)} is not one of the choices", str(ctx.get("expected"))
+        suggestion = did_you_mean(value, options)
+    elif kind in _TYPE_WORDS:
+        message, expected = f"{show(value)} is not {_TYPE_WORDS[kind]}", _TYPE_WORDS[kind]
+    elif kind == "too_short" and path == ("sections",):
+        message, expected = "the piece has no sections", "at least one section"
+    return PieceError(file, pos.line, pos.column, format_path(path), message, expected, suggestion)
+
+
+def _tidy(msg: str) -> str:
+    return msg.replace("Input should be", "should be").replace("Value error, ", "")
+
+
+def _members(tp: Any) -> list[Any]:
+    """Concrete types inside Annotated/Optional/Union wrappers."""
+    origin = get_origin(tp)
+    if origin is Annotated:
+        return _members(get_args(tp)[0])
+    if origin is Union or origin is types.UnionType:
+        return [m for arg in get_args(tp) for m in _members(arg)]
+    return [tp]
+
+
+def _model_in(tp: Any) -> type[BaseModel] | None:
+    return next((m for m in _members(tp) if isinstance(m, type) and issubclass(m, BaseModel)), None)
+
+
+def _type_at(loc: tuple[Any, ...]) -> Any:
+    current: Any = PieceFile
+    for part in clean_path(loc):
+        if isinstance(part, int):
+            lists = [m for m in _members(current) if get_origin(m) is list]
+            current = get_args(lists[0])[0] if lists else None
+        else:
+            model = _model_in(current)
+            info = model.model_fields.get(part) if model else None
+            current = info.annotation if info else None
+    return current
+
+
+def allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys the mapping at `loc` may have."""
+    model = _model_in(_type_at(loc))
+    return list(model.model_fields) if model else []
+
+
+def _field_help(loc: tuple[Any, ...]) -> str | None:
+    model = _model_in(_type_at(loc[:-1]))
+    info = model.model_fields.get(str(loc[-1])) if model else None
+    return info.description if info else None

@@ -1,0 +1,51 @@
+"""Small musical values read from piece files: meters, key names and pitches."""
+
+from __future__ import annotations
+
+import re
+
+_METER = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
+_KEY = re.compile(r"^\s*([A-Ga-g])([#b♯♭]?)\s*(major|minor|maj|min|m|)\s*$")
+_PITCH = re.compile(r"^\s*([A-Ga-g])([#b♯♭]?)(-?\d)\s*$")
+_STEPS = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
+_ALTER = {"": 0, "#": 1, "♯": 1, "b": -1, "♭": -1}
+BEAT_UNITS = (1, 2, 4, 8, 16, 32)
+KEY_EXAMPLES = "'detect' or a key such as 'D minor', 'Bb major', 'F# minor'"
+PITCH_EXAMPLES = "a MIDI note number 0..127 or a note name such as 'C4' (= 60) or 'F#3'"
+
+
+def parse_meter(text: str) -> tuple[int, int]:
+    """`'6/8'` → `(6, 8)`. Raises ValueError with a musician's sentence."""
+    match = _METER.match(text)
+    if match is None:
+        raise ValueError(f"'{text}' is not a meter")
+    beats, unit = int(match[1]), int(match[2])
+    if not 1 <= beats <= 32:
+        raise ValueError(f"'{text}' has {beats} beats in a bar; 1..32 are possible")
+    if unit not in BEAT_UNITS:
+        raise ValueError(f"'{text}' has a beat unit of {unit}; it must be one of 1, 2, 4, 8, 16, 32")
+    return beats, unit
+
+
+def parse_key(text: str) -> str:
+    """`'d minor'`, `'Dm'`, `'Bb'` → `'D minor'`, `'D minor'`, `'B- major'`-free canonical `'Bb major'`."""
+    match = _KEY.match(text)
+    if match is None:
+        raise ValueError(f"'{text}' is not a key")
+    tonic = match[1].upper() + {"♯": "#", "♭": "b"}.get(match[2], match[2])
+    mode = "minor" if match[3] in ("minor", "min", "m") else "major"
+    return f"{tonic} {mode}"
+
+
+def parse_pitch(value: int | str) -> int:
+    """A MIDI note number, or a note name with octave (`C4` = 60). Raises ValueError."""
+    if isinstance(value, int):
+        number = value
+    else:
+        match = _PITCH.match(value)
+        if match is None:
+            raise ValueError(f"'{value}' is not a note")
+        number = 12 * (int(match[3]) + 1) + _STEPS[match[1].lower()] + _ALTER[match[2]]
+    if not 0 <= number <= 127:
+        raise ValueError(f"{value!r} is outside the MIDI range 0..127")
+    return number

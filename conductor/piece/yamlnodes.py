@@ -1,0 +1,130 @@
+"""Read YAML into plain data while keeping the line and column of every key path.
+
+The node tree is composed with PyYAML's `SafeLoader` (the same safety as `yaml.safe_load`: no Python
+objects), then walked by hand so that every value and every key keeps its position, and so that a key
+written twice in one mapping is an error instead of silently winning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from conductor.piece.errors import KeyPath, PieceError, format_path
+
+
+@dataclass(frozen=True, slots=True)
+class Pos:
+    """A 1-based line and column."""
+
+    line: int
+    column: int
+
+
+def _pos(node: yaml.Node) -> Pos:
+    return Pos(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+@dataclass
+class Positions:
+    """Where each key path's value (and key) was written."""
+
+    values: dict[KeyPath, Pos] = field(default_factory=dict)
+    keys: dict[KeyPath, Pos] = field(default_factory=dict)
+
+    def value(self, path: KeyPath) -> Pos:
+        """Position of the value at `path`, or of its nearest written ancestor."""
+        for cut in range(len(path), -1, -1):
+            found = self.values.get(tuple(path[:cut]))
+            if found is not None:
+                return found
+        return Pos(1, 1)
+
+    def key(self, path: KeyPath) -> Pos:
+        """Position of the key of `path` (a mapping key), else of its value."""
+        return self.keys.get(tuple(path)) or self.value(path)
+
+
+@dataclass
+class Document:
+    """A parsed piece file: plain data, positions, and problems found while reading (duplicate keys)."""
+
+    data: Any
+    positions: Positions
+    problems: list[PieceError]
+
+
+class _Walker:
+    def __init__(self, loader: yaml.SafeLoader, file: str | None) -> None:
+        self.loader = loader
+        self.file = file
+        self.positions = Positions()
+        self.problems: list[PieceError] = []
+        self.active: set[int] = set()
+
+    def walk(self, node: yaml.Node, path: KeyPath) -> Any:
+        self.positions.values[path] = _pos(node)
+        if id(node) in self.active:  # a recursive alias (&a ... *a inside itself)
+            self._problem(node, path, "an alias refers to itself", None)
+            return None
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, path)
+            if isinstance(node, yaml.SequenceNode):
+                return [self.walk(item, (*path, i)) for i, item in enumerate(node.value)]
+            return self.loader.construct_object(node, deep=True)
+        finally:
+            self.active.discard(id(node))
+
+    def _mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[Any, Any]:
+        self.loader.flatten_mapping(node)
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = self.loader.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | float | bool) or key is None:
+                self._problem(key_node, path, "a key must be a plain word", "a name such as 'tempo'")
+                continue
+            sub = (*path, key if isinstance(key, str | int) else str(key))
+            if key in out:
+                first = self.positions.keys[sub].line
+                self._problem(key_node, sub, f"'{key}' is written twice (first on line {first})", None)
+                continue
+            self.positions.keys[sub] = _pos(key_node)
+            out[key] = self.walk(value_node, sub)
+        return out
+
+    def _problem(self, node: yaml.Node, path: KeyPath, message: str, expected: str | None) -> None:
+        pos = _pos(node)
+        self.problems.append(
+            PieceError(self.file, pos.line, pos.column, format_path(path), message, expected)
+        )
+
+
+def syntax_error(exc: yaml.YAMLError, file: str | None) -> PieceError:
+    """A YAML syntax error as a `PieceError` (with a hint for the usual mistakes)."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
+    expected = None
+    if "\\t" in problem or "'\\t'" in message:
+        expected = "indentation with spaces, not tabs"
+    elif "mapping values are not allowed" in problem:
+        expected = "a space after each ':' and one 'key: value' per line; quote values containing ': '"
+    return PieceError(file, line, column, "(syntax)", message, expected)
+
+
+def read_document(text: str, file: str | None = None) -> Document:
+    """Parse `text` into a `Document`. Raises `yaml.YAMLError` on a syntax error."""
+    loader = yaml.SafeLoader(text)
+    walker = _Walker(loader, file)
+    try:
+        root = loader.get_single_node()
+        data = walker.walk(root, ()) if root is not None else None
+    finally:
+        loader.dispose()
+    return Document(data, walker.positions, walker.problems)
