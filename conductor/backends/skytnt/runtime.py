@@ -1,0 +1,178 @@
+"""The fast inference path: a Llama forward over the model's own weights with a static KV cache.
+
+Decoding one token must read every weight once, so the time goes to memory traffic and, for small
+nets, to Python: this path calls the layers' weights directly (no `transformers` forward, masks or
+cache objects per step), fuses q/k/v and gate/up into one matmul each (the module's parameters
+become views into the fused tensors, so nothing is stored twice and state_dicts still work), keeps
+the cache in preallocated tensors, and can run in bfloat16 or int8 (dynamic quantisation).
+Not thread-safe: one caller at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from transformers import LlamaModel
+
+Linear = Callable[[torch.Tensor], torch.Tensor]
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "int8": torch.float32}
+
+
+def make_linear(weight: torch.Tensor, bias: torch.Tensor | None, int8: bool) -> Linear:
+    """`x @ weight.T + bias`, as a dynamically quantised int8 module when `int8`."""
+    if not int8:
+        return lambda x: F.linear(x, weight, bias)
+    layer = nn.Linear(weight.shape[1], weight.shape[0], bias=bias is not None)
+    layer.weight.data = weight.float()
+    if bias is not None:
+        layer.bias.data = bias.float()
+    quantised = torch.ao.quantization.quantize_dynamic(nn.Sequential(layer), {nn.Linear}, dtype=torch.qint8)
+    return quantised[0]
+
+
+def _fuse(modules: list[nn.Linear]) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """One weight (and bias) for several linears; the modules' parameters become views into it."""
+    weight = torch.cat([m.weight.data for m in modules])
+    biases = [m.bias for m in modules]
+    bias = (
+        torch.cat([b.data for b in biases if b is not None]) if all(b is not None for b in biases) else None
+    )
+    start = 0
+    for m in modules:
+        rows = m.weight.shape[0]
+        m.weight.data = weight[start : start + rows]
+        if bias is not None and m.bias is not None:
+            m.bias.data = bias[start : start + rows]
+        start += rows
+    return weight, bias
+
+
+@dataclass
+class Layer:
+    """One decoder layer's weights, ready to call."""
+
+    norm1: torch.Tensor
+    qkv: Linear
+    o: Linear
+    norm2: torch.Tensor
+    gate_up: Linear
+    down: Linear
+
+
+class KVCache:
+    """Preallocated keys and values (layers, kv_heads, capacity, head_dim); grows by doubling."""
+
+    def __init__(self, net: FastNet, capacity: int = 512) -> None:
+        self.net = net
+        self.length = 0
+        self.k, self.v = net.empty_cache(min(capacity, net.max_positions))
+
+    @property
+    def capacity(self) -> int:
+        """Positions that fit before the next growth."""
+        return int(self.k.shape[2])
+
+    def reserve(self, length: int) -> None:
+        """Make room for `length` positions (raises ValueError past the model's maximum)."""
+        if length > self.net.max_positions:
+            raise ValueError(f"{length} positions exceed the model's maximum of {self.net.max_positions}")
+        if length <= self.capacity:
+            return
+        k, v = self.net.empty_cache(min(max(length, 2 * self.capacity), self.net.max_positions))
+        k[:, :, : self.length] = self.k[:, :, : self.length]
+        v[:, :, : self.length] = self.v[:, :, : self.length]
+        self.k, self.v = k, v
+
+
+class FastNet:
+    """A `LlamaModel`'s forward on 2-D inputs (positions, width), batch 1, static cache."""
+
+    def __init__(self, net: LlamaModel, dtype: str = "float32") -> None:
+        cfg = net.config
+        int8 = dtype == "int8"
+        self.dtype = DTYPES[dtype]
+        self.device = net.embed_tokens.weight.device
+        self.heads = int(cfg.num_attention_heads)
+        self.kv_heads = int(cfg.num_key_value_heads or cfg.num_attention_heads)
+        self.head_dim = int(getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads)
+        self.eps = float(cfg.rms_norm_eps)
+        self.max_positions = int(cfg.max_position_embeddings)
+        self.embed = net.embed_tokens.weight.data
+        self.norm = net.norm.weight.data
+        self.layers = [self._layer(layer, int8) for layer in net.layers]
+        self.cos, self.sin = self._rotary(net)
+
+    def _layer(self, layer: Any, int8: bool) -> Layer:
+        att, mlp = layer.self_attn, layer.mlp
+        qkv_w, qkv_b = _fuse([att.q_proj, att.k_proj, att.v_proj])
+        gu_w, gu_b = _fuse([mlp.gate_proj, mlp.up_proj])
+        return Layer(
+            norm1=layer.input_layernorm.weight.data,
+            qkv=make_linear(qkv_w, qkv_b, int8),
+            o=make_linear(att.o_proj.weight.data, att.o_proj.bias, int8),
+            norm2=layer.post_attention_layernorm.weight.data,
+            gate_up=make_linear(gu_w, gu_b, int8),
+            down=make_linear(mlp.down_proj.weight.data, mlp.down_proj.bias, int8),
+        )
+
+    def _rotary(self, net: LlamaModel) -> tuple[torch.Tensor, torch.Tensor]:
+        rot = net.rotary_emb
+        pos = torch.arange(self.max_positions, dtype=torch.float32, device=self.device)
+        freqs = pos[:, None] * rot.inv_freq.to(device=self.device, dtype=torch.float32)[None, :]
+        emb = torch.cat([freqs, freqs], dim=-1)
+        scale = float(getattr(rot, "attention_scaling", 1.0))
+        act = torch.float32 if self.dtype == torch.float32 else self.dtype
+        return (emb.cos() * scale).to(act), (emb.sin() * scale).to(act)
+
+    def empty_cache(self, capacity: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Zeroed key and value buffers for `capacity` positions."""
+        shape = (len(self.layers), self.kv_heads, capacity, self.head_dim)
+        act = self.embed.dtype
+        return torch.zeros(shape, dtype=act, device=self.device), torch.zeros(
+            shape, dtype=act, device=self.device
+        )
+
+    def _rms(self, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        h = x.float()
+        h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + self.eps)
+        return weight * h.to(x.dtype)
+
+    def _rope(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+        half = x.shape[-1] // 2
+        rotated = torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+        return x * cos + rotated * sin
+
+    def forward(self, x: torch.Tensor, cache: KVCache) -> torch.Tensor:
+        """Final hidden states (T, width) for inputs `x` (T, width) at the cache's next positions."""
+        n, start = x.shape[0], cache.length
+        end = start + n
+        cache.reserve(end)
+        cos, sin = self.cos[start:end], self.sin[start:end]
+        mask = None
+        if n > 1:
+            mask = torch.ones(n, end, dtype=torch.bool, device=x.device).tril(diagonal=start)
+        q_size, kv_size = self.heads * self.head_dim, self.kv_heads * self.head_dim
+        for i, layer in enumerate(self.layers):
+            h = self._rms(x, layer.norm1)
+            q, k, v = layer.qkv(h).split((q_size, kv_size, kv_size), dim=-1)
+            q = self._rope(q.view(n, self.heads, self.head_dim).transpose(0, 1), cos, sin)
+            k = self._rope(k.view(n, self.kv_heads, self.head_dim).transpose(0, 1), cos, sin)
+            cache.k[i, :, start:end] = k
+            cache.v[i, :, start:end] = v.view(n, self.kv_heads, self.head_dim).transpose(0, 1)
+            att = F.scaled_dot_product_attention(
+                q.unsqueeze(0),
+                cache.k[i : i + 1, :, :end],
+                cache.v[i : i + 1, :, :end],
+                attn_mask=mask,
+                enable_gqa=self.kv_heads != self.heads,
+            )
+            x = x + layer.o(att[0].transpose(0, 1).reshape(n, q_size))
+            gate, up = layer.gate_up(self._rms(x, layer.norm2)).chunk(2, dim=-1)
+            x = x + layer.down(F.silu(gate) * up)
+        cache.length = end
+        return self._rms(x, self.norm)
