@@ -1,0 +1,85 @@
+"""`conductor rehearse`: the take file's shape, the plot, presses, and byte-exact reproducibility."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mido
+import pytest
+
+from conductor.cli import main
+from tests.rehearse.helpers import MARK
+
+PIECE = """
+title: Saturday test
+tempo: 96
+meter: 4/4
+model: markov
+midi: {ai_channel: 2, program: 1}
+sections:
+  - {name: intro, mode: listen, length: 4 bars}
+  - {name: duet, mode: duet, length: footswitch}
+  - {name: fours, mode: trading, length: 8 bars, turns: {bars: 2, starts: human}}
+  - {name: comp, mode: ai_chords, length: 4 bars, then: stop}
+"""
+
+
+@pytest.fixture()
+def piece(tmp_path: Path) -> Path:
+    path = tmp_path / "saturday.yaml"
+    path.write_text(PIECE)
+    return path
+
+
+def rehearse(piece: Path, out: Path, seed: int, capsys: pytest.CaptureFixture[str]) -> str:
+    argv = ["rehearse", str(piece), "--human", str(MARK), "--out", str(out), "--seed", str(seed)]
+    assert main([*argv, "--press", "21"]) == 0
+    return capsys.readouterr().out
+
+
+def test_take_has_human_and_ai_tracks_section_markers_and_tempo(
+    piece: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "take.mid"
+    printed = rehearse(piece, out, 1, capsys)
+    assert f"take: {out}" in printed and f"plot: {out.with_suffix('.png')}" in printed
+    assert out.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    midi = mido.MidiFile(out)
+    names = [track.name for track in midi.tracks]
+    assert names == ["conductor", "human", "ai"]
+    meta = midi.tracks[0]
+    assert [m.tempo for m in meta if m.type == "set_tempo"] == [mido.bpm2tempo(96)]
+    markers = [(m.text, t) for m, t in _ticks(meta) if m.type == "marker"]
+    # intro is 4 bars; the press at 21 s lands on the next bar (22.5 s); fours lasts 8 bars
+    bar = 4 * 480
+    assert markers == [("intro", 0), ("duet", 4 * bar), ("fours", 9 * bar), ("comp", 17 * bar)]
+    ai = [m for m in midi.tracks[2] if m.type == "note_on" and m.velocity > 0]
+    assert ai and {m.channel for m in ai} == {1}
+    assert [m.program for m in midi.tracks[2] if m.type == "program_change"] == [
+        0
+    ]  # GM program 1 is 0 on the wire
+
+
+def test_same_seed_same_bytes(piece: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    takes = []
+    for i, seed in enumerate((7, 7, 8)):
+        out = tmp_path / f"take{i}.mid"
+        rehearse(piece, out, seed, capsys)
+        takes.append(out.read_bytes())
+    assert takes[0] == takes[1]
+    assert takes[0] != takes[2]
+
+
+def test_errors_a_musician_can_fix(piece: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rehearse", str(piece), "--human", str(tmp_path / "missing.mid")]) == 1
+    assert "missing.mid" in capsys.readouterr().err
+    assert main(["rehearse", str(piece), "--human", str(MARK), "--press", "soon"]) == 1
+    assert "--press expects seconds" in capsys.readouterr().err
+
+
+def _ticks(track: mido.MidiTrack) -> list[tuple[mido.Message, int]]:
+    out, tick = [], 0
+    for msg in track:
+        tick += msg.time
+        out.append((msg, tick))
+    return out
