@@ -60,7 +60,7 @@ def read_score(path: str | Path) -> list[Any]:
     try:
         mid = mido.MidiFile(p)
     except (OSError, EOFError, ValueError, KeyError, IndexError, mido.KeySignatureError) as exc:
-        raise MidiFileError(f"{p} is not a readable MIDI file ({exc or type(exc).__name__})") from exc
+        raise MidiFileError(f"{p} is not a readable MIDI file ({str(exc) or type(exc).__name__})") from exc
     return midi_to_score(mid)
 
 
