@@ -18,7 +18,7 @@ from conductor.backends.markov.events import EventKey, PitchKey, pitch_key
 Context = tuple[PitchKey, ...]
 Counts = dict[EventKey, float]
 
-DEFAULT_MAX_CONTEXTS = 20_000
+DEFAULT_MAX_CONTEXTS = 10_000  # per order
 DEFAULT_MAX_CANDIDATES = 32
 UNIGRAM_CANDIDATES = 512  # order 0 has one context; it may hold more continuations
 
@@ -89,19 +89,13 @@ class CountTable:
                 yield k, counts
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict (contexts in LRU order, so a loaded table evicts the same ones)."""
+        """A dict for `json.dumps` (tuples become lists; contexts in LRU order, so a load evicts alike)."""
         return {
             "order": self.order,
             "max_contexts": self.max_contexts,
             "max_candidates": self.max_candidates,
             "events": self.events,
-            "tables": [
-                [
-                    [[list(_pk_json(p)) for p in ctx], [[key_to_json(e), c] for e, c in counts.items()]]
-                    for ctx, counts in table.items()
-                ]
-                for table in self._tables
-            ],
+            "tables": [[[ctx, list(counts.items())] for ctx, counts in t.items()] for t in self._tables],
         }
 
     @classmethod
@@ -118,10 +112,6 @@ class CountTable:
                     raise ValueError(f"context of order {k} has {len(context)} events")
                 table._tables[k][context] = {key_from_json(e): float(c) for e, c in cands}
         return table
-
-
-def _pk_json(p: PitchKey) -> tuple[int, list[int]]:
-    return p[0], list(p[1])
 
 
 def key_to_json(e: EventKey) -> list[Any]:

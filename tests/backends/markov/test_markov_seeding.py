@@ -51,7 +51,7 @@ def test_seed_table_from_a_midi_file_counts_exactly_and_is_cached(tmp_path: Path
     ]
     cached = list(cache_dir().glob("*.json"))
     assert len(cached) == 1
-    assert json.loads(cached[0].read_text()) == table.to_json()
+    assert json.loads(cached[0].read_text()) == json.loads(json.dumps(table.to_json()))
     assert seed_table(["cde.mid"], 2, tmp_path).to_json() == table.to_json()
 
 
