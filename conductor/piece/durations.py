@@ -50,6 +50,13 @@ class SpanError(ValueError):
         self.suggestion = suggestion
 
 
+def _canonical(word: str, amount: float) -> str:
+    unit = UNIT_WORDS[word]
+    if unit is Unit.SECONDS:
+        return word
+    return unit.value[:-1] if amount == 1 else unit.value
+
+
 def parse_span(value: object, kind: SpanKind) -> Span | None:
     """Read a duration. Returns None for `footswitch` (LENGTH only). Raises `SpanError`."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
@@ -60,6 +67,8 @@ def parse_span(value: object, kind: SpanKind) -> Span | None:
     if kind is SpanKind.LENGTH and text.lower() == FOOTSWITCH:
         return None
     match = _SPAN.match(text)
+    if match is None and re.fullmatch(r"\s*\d+(\.\d*)?\s*", text):
+        raise SpanError(f"'{text}' has no unit", kind.value, f"{text} bars")
     if match is None:
         guess = did_you_mean(text, [FOOTSWITCH]) if kind is SpanKind.LENGTH else None
         raise SpanError(f"'{value}' is not a duration", kind.value, guess)
@@ -67,7 +76,7 @@ def parse_span(value: object, kind: SpanKind) -> Span | None:
     unit = UNIT_WORDS.get(word)
     if unit is None:
         guess = did_you_mean(word, [w for w, u in UNIT_WORDS.items() if u in kind.units])
-        fix = f"{match['amount']} {guess}" if guess else None
+        fix = f"{match['amount']} {_canonical(guess, amount)}" if guess else None
         raise SpanError(f"'{word}' is not a unit of time", kind.value, fix)
     if unit not in kind.units:
         raise SpanError(f"'{value}' counts notes, but a length of time is needed here", kind.value)
@@ -81,5 +90,11 @@ def parse_span(value: object, kind: SpanKind) -> Span | None:
 
 
 def span_text(span: Span | None) -> str:
-    """A span as it would be written in a piece (`footswitch` for None)."""
-    return FOOTSWITCH if span is None else str(span)
+    """A span as a musician writes it: `1 bar`, `8 bars`, `40 ms`, `footswitch` (for None)."""
+    if span is None:
+        return FOOTSWITCH
+    amount = f"{span.amount:g}"
+    if span.unit is Unit.SECONDS:
+        return f"{span.amount * 1000:g} ms" if span.amount < 1 else f"{amount} s"
+    word = span.unit.value
+    return f"{amount} {word[:-1] if span.amount == 1 else word}"

@@ -52,7 +52,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "listen": {
         "on_exit": "cancel",
         "listen": {"sources": ["human"], "window": "4 bars", "max_events": 256},
-        "cadence": {"every": "4 bars", "overlap": "wait"},
+        "cadence": {"overlap": "wait"},  # silent: it never answers
         "output": {"events": 16},
         "filters": [],
     },

@@ -10,18 +10,19 @@ from rich.text import Text
 from conductor.core.events import Source
 from conductor.core.timebase import Span, Timebase, Unit
 from conductor.piece import compiled as c
+from conductor.piece.durations import span_text
 from conductor.piece.errors import PieceError
 
 
 def length_text(span: Span | None, tb: Timebase) -> str:
     """`8 bars · 20.0 s`, `45 s ≈ 18 bars`, or `footswitch`."""
     if span is None:
-        return "footswitch"
+        return span_text(span)
     seconds = span.seconds(tb)
     bars = seconds / tb.seconds_per_bar
     if span.unit is Unit.SECONDS:
-        return f"{span} ≈ {bars:g} bars"
-    prefix = f"{span} = {bars:g} bars" if span.unit is Unit.BEATS else str(span)
+        return f"{span_text(span)} ≈ {bars:.3g} bars"
+    prefix = f"{span_text(span)} = {bars:g} bars" if span.unit is Unit.BEATS else span_text(span)
     return f"{prefix} · {seconds:.1f} s"
 
 
@@ -35,7 +36,7 @@ def then_text(section: c.Section) -> str:
 def listen_text(section: c.Section) -> str:
     """`human+ai, 4 bars, ≤256`."""
     sources = "+".join(s.value for s in (Source.HUMAN, Source.AI) if s in section.listen.sources)
-    return f"{sources}, {section.listen.window}, ≤{section.listen.max_events}"
+    return f"{sources}, {span_text(section.listen.window)}, ≤{section.listen.max_events}"
 
 
 def cadence_text(section: c.Section) -> str:
@@ -46,9 +47,9 @@ def cadence_text(section: c.Section) -> str:
     if cad.kind is c.CadenceKind.TURNS and section.turns is not None:
         head = f"turns of {section.turns.bars} bars, {section.turns.starts.value} starts"
     elif cad.kind is c.CadenceKind.PHRASE_END:
-        head = f"phrase end ({cad.silence} silence)"
+        head = f"phrase end ({span_text(cad.silence)} silence)"
     else:
-        head = f"every {cad.every}"
+        head = f"every {span_text(cad.every)}"
     return f"{head}; {cad.overlap.value}; {section.output.events} notes"
 
 
@@ -57,7 +58,7 @@ def filter_text(f: c.Filter) -> str:
     if isinstance(f, c.KeyFilter):
         return f"key {f.key or 'detect'}/{f.action.value}"
     if isinstance(f, c.ChordsFilter):
-        return f"chords ≥{f.min_notes} in {f.window}"
+        return f"chords ≥{f.min_notes} in {span_text(f.window)}"
     if isinstance(f, c.MelodyFilter):
         return f"melody {f.line.value}"
     if isinstance(f, c.DensityFilter):
@@ -68,7 +69,7 @@ def filter_text(f: c.Filter) -> str:
         return f"range {f.low}..{f.high}"
     if isinstance(f, c.VelocityFilter):
         return f"velocity ×{f.scale:g}" + (f"{f.offset:+d}" if f.offset else "")
-    return f"horizon {f.horizon}"
+    return f"horizon {span_text(f.horizon)}"
 
 
 def running_time(piece: c.Piece) -> tuple[float | None, str]:

@@ -15,6 +15,9 @@ import yaml
 from conductor.piece.errors import KeyPath, PieceError, format_path
 
 
+_MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+
+
 @dataclass(frozen=True, slots=True)
 class Pos:
     """A 1-based line and column."""
@@ -71,6 +74,8 @@ class _Walker:
             return None
         self.active.add(id(node))
         try:
+            if node.tag not in (_MAP, _SEQ):  # scalars, and tagged collections (refused if unsafe)
+                return self.loader.construct_object(node, deep=True)
             if isinstance(node, yaml.MappingNode):
                 return self._mapping(node, path)
             if isinstance(node, yaml.SequenceNode):
