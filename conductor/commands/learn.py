@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
         wanted = [args.input] if args.input or args.virtual else list(port_names(be).inputs)
         if not wanted:
             raise PortError("no MIDI input ports to learn from (try --virtual)")
-        ports = [open_input(be, w, inbox.put, args.virtual) for w in wanted]
+        ports = [open_input(args.midi_api, w, inbox.put, args.virtual) for w in wanted]
     except PortError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -3,21 +3,28 @@
 Ports go through mido's python-rtmidi backend. The MIDI API (JACK, ALSA, CoreMIDI, WinMM) is chosen
 by `--midi-api` or the `CONDUCTOR_MIDI_API` environment variable; `None` lets rtmidi pick.
 
-Thread safety: `open_*` and `port_names` are called from the main thread only. The input callback
-installed by `open_input` runs on rtmidi's own thread and does nothing but read the clock and put a
-tuple on a `queue.SimpleQueue` (realtime-safe enough: no lock held for long, no allocation beyond
-the tuple).
+Inputs do NOT use an rtmidi callback: with JACK, rtmidi calls a callback from JACK's process
+thread, which then waits for Python's interpreter lock; while the engine thread holds it, JACK's
+cycle overruns and messages arrive late, twice, or not at all (seen here). Instead rtmidi queues
+input in C++ (no interpreter involved) and a `PolledInput` reader thread takes it every millisecond:
+it only reads the clock and puts `(t, role, msg)` on a `queue.SimpleQueue`.
+
+Thread safety: `open_*` and `port_names` are called from the main thread only; the reader thread
+touches only its rtmidi object and the queue.
 """
 
 from __future__ import annotations
 
 import os
 import queue
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import mido
+import rtmidi
 
 ENV_API = "CONDUCTOR_MIDI_API"
 VIRTUAL_IN = "conductor in"
@@ -32,8 +39,6 @@ APIS = {
     "winmm": "WINDOWS_MM",
     "windows": "WINDOWS_MM",
 }
-
-Inbox = "queue.SimpleQueue[tuple[float, str, mido.Message]]"
 
 
 class PortError(RuntimeError):
@@ -103,14 +108,65 @@ def enqueue_callback(
     return callback
 
 
-def open_input(be: Any, wanted: str | None, callback: Callable[[mido.Message], None], virtual: bool) -> Any:
+class PolledInput:
+    """An rtmidi input read by its own thread (see the module docstring); `close()` to stop."""
+
+    def __init__(self, rt: Any, name: str, callback: Callable[[mido.Message], None], poll_s: float) -> None:
+        self.name = name
+        self._rt = rt
+        self._callback = callback
+        self._poll_s = poll_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, name=f"midi-in {name}", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        while not self._stop.is_set():
+            got = self._rt.get_message()
+            if got is None:
+                time.sleep(self._poll_s)
+                continue
+            try:
+                msg = mido.Message.from_bytes(got[0])
+            except ValueError:
+                continue  # an invalid or partial message: ignore it, keep reading
+            self._callback(msg)
+
+    def close(self) -> None:
+        """Stop reading and close the port. Main thread."""
+        self._stop.set()
+        self._thread.join(timeout=2.0)
+        self._rt.close_port()
+        del self._rt
+
+
+def _rt_api(api: str | None) -> int:
+    name = resolve_api(api)
+    return int(getattr(rtmidi, f"API_{name}")) if name else int(rtmidi.API_UNSPECIFIED)
+
+
+def open_input(
+    api: str | None,
+    wanted: str | None,
+    callback: Callable[[mido.Message], None],
+    virtual: bool,
+    poll_s: float = 0.001,
+) -> PolledInput:
     """Open an input port: a virtual one named `conductor in`, or the one matching `wanted`."""
+    try:
+        rt = rtmidi.MidiIn(_rt_api(api))
+        rt.ignore_types(sysex=True, timing=True, active_sense=True)
+    except Exception as exc:
+        raise PortError(f"cannot start MIDI input: {exc}") from exc
     if virtual:
-        return _opened(lambda: be.open_input(VIRTUAL_IN, virtual=True, callback=callback), VIRTUAL_IN)
+        _opened(lambda: rt.open_virtual_port(VIRTUAL_IN), VIRTUAL_IN)
+        return PolledInput(rt, VIRTUAL_IN, callback, poll_s)
     if wanted is None:
         raise PortError("no MIDI input chosen: give --in NAME, --virtual, or midi.input in the piece")
-    name = match_port(wanted, port_names(be).inputs, "input")
-    return _opened(lambda: be.open_input(name, callback=callback), name)
+    available = tuple(rt.get_ports())
+    name = match_port(wanted, available, "input")
+    _opened(lambda: rt.open_port(available.index(name)), name)
+    return PolledInput(rt, name, callback, poll_s)
 
 
 def open_output(be: Any, wanted: str | None, virtual: bool) -> Any:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import queue
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -72,11 +73,18 @@ class ProcessRunner:
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         """Block until the worker has loaded its model (start-up only). Raises RuntimeError if it fails."""
-        try:
-            reply = self._replies.get(timeout=timeout)
-        except queue.Empty:
-            raise RuntimeError(f"the model worker did not load its model within {timeout:.0f} s") from None
-        self._handle(reply, [])
+        deadline = time.monotonic() + timeout
+        while self._health.state == "starting":
+            try:
+                self._handle(self._replies.get(timeout=0.2), [])
+            except queue.Empty:
+                if not self._proc.is_alive():
+                    why = f"the model worker exited (code {self._proc.exitcode}) while loading the model"
+                    raise RuntimeError(why) from None
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"the model worker did not load its model within {timeout:.0f} s"
+                    ) from None
         if self._health.state != "ready":
             raise RuntimeError(f"the model worker could not load the model: {self._health.last_error}")
 

@@ -49,7 +49,10 @@ def lateness_of(samples: list[float]) -> Lateness:
     if not samples:
         return Lateness(0, 0.0, 0.0, 0.0)
     s = sorted(samples)
-    pick = lambda q: s[min(len(s) - 1, int(q * len(s)))] * 1000.0  # noqa: E731
+
+    def pick(q: float) -> float:
+        return s[min(len(s) - 1, int(q * len(s)))] * 1000.0
+
     return Lateness(len(s), pick(0.5), pick(0.99), s[-1] * 1000.0)
 
 
@@ -93,6 +96,7 @@ class Sender(threading.Thread):
         self._late: deque[float] = deque(maxlen=20000)  # appended by the clock thread only
         self._send_errors = 0
         self.sent_count = 0  # written by the clock thread only
+        self.scheduled_late = 0  # messages whose deadline had passed when this thread first saw them
         self.policy = "normal priority"
 
     def wake(self) -> None:
@@ -131,15 +135,24 @@ class Sender(threading.Thread):
             return
         while self._clock.now() < deadline:
             pass
-        self.send_due(self._clock.now())
+        self.send_due(self._clock.now(), seen=now)
 
-    def send_due(self, t: float) -> int:
-        """Send every message due at `t`; returns how many. Called by the clock thread (or after stop)."""
+    def send_due(self, t: float, seen: float | None = None) -> int:
+        """Send every message due at `t`; returns how many. The clock thread (or the main thread after
+        `stop`) calls it.
+
+        Lateness is measured from `max(deadline, seen)`, where `seen` is when this thread first saw
+        the deadline: a message the engine scheduled in the past (a late model) is not the clock's
+        lateness; those are counted in `scheduled_late` instead.
+        """
         count = 0
         for deadline, msg in self._scheduler.due(t):
             self._send(msg)
             sent_at = self._clock.now()
-            self._late.append(max(0.0, sent_at - deadline))
+            if seen is not None:
+                if deadline < seen - 0.0005:
+                    self.scheduled_late += 1
+                self._late.append(max(0.0, sent_at - max(deadline, seen)))
             if self._on_sent is not None:
                 self._on_sent(msg, deadline, sent_at)
             count += 1

@@ -47,7 +47,7 @@ def test_virtual_output_reaches_an_input_opened_by_name(jack_server: str) -> Non
     be = backend("jack")
     inbox: queue.SimpleQueue[tuple[float, str, mido.Message]] = queue.SimpleQueue()
     out = open_output(be, None, virtual=True)
-    inp = open_input(be, VIRTUAL_OUT, enqueue_callback(inbox, lambda: 1.5, "input"), virtual=False)
+    inp = open_input("jack", VIRTUAL_OUT, enqueue_callback(inbox, lambda: 1.5, "input"), virtual=False)
     out.send(mido.Message("note_on", note=60, velocity=90))
     t, role, msg = inbox.get(timeout=10)
     assert (t, role, msg.type, msg.note, msg.velocity) == (1.5, "input", "note_on", 60, 90)
@@ -60,6 +60,5 @@ def test_virtual_output_reaches_an_input_opened_by_name(jack_server: str) -> Non
 
 @pytest.mark.jack
 def test_opening_a_missing_port_names_the_alternatives(jack_server: str) -> None:
-    be = backend("jack")
     with pytest.raises(PortNotFound, match="no MIDI input port matches 'Keystation'"):
-        open_input(be, "Keystation", lambda msg: None, virtual=False)
+        open_input("jack", "Keystation", lambda msg: None, virtual=False)

@@ -1,0 +1,149 @@
+"""`EngineLoop`: the engine thread of a live performance (the main thread).
+
+It blocks on the inbox for at most `MAX_WAIT_S` (or until the engine's next wake time), so a key
+press, a footswitch or a reload result is handled as soon as it arrives and the worker is polled
+often. Everything the engine does happens here; nothing here runs on the clock thread. An exception
+from the engine is logged and shown, never fatal: the performance goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import time
+from typing import TYPE_CHECKING, Any
+
+from conductor.live.ports import still_there
+from conductor.live.reload import Rejected, Reloaded
+from conductor.live.stage import snapshot
+
+if TYPE_CHECKING:
+    from conductor.live.perform import Performance
+
+log = logging.getLogger(__name__)
+MAX_WAIT_S = 0.005
+HEALTH_EVERY_S = 0.5
+SNAPSHOT_EVERY_S = 0.25
+EXIT_PORT_LOST = 3
+
+
+class EngineLoop:
+    """Runs until a stop request, the piece's end, `--duration`, or a vanished port."""
+
+    def __init__(self, perf: Performance, engine: Any) -> None:
+        self.perf = perf
+        self.engine = engine
+        self.sender = perf._parts["sender"]
+        self.runner = perf._parts["runner"]
+        self.recorder = perf._parts.get("recorder")
+        self._status_rc = 0
+        self._running = True
+        self._next_health = self._next_snapshot = 0.0
+        self._last_section: str | None = None
+        self._last_worker_error: str | None = None
+
+    def run(self) -> int:
+        """The loop; returns the exit status."""
+        clock, duration = self.perf.clock, self.perf.opts.duration
+        wake: float | None = None
+        while self._running:
+            self._wait(wake)
+            wake = self._guarded(self.engine.step, clock.now())
+            self.sender.wake()
+            if self.engine.stopped:
+                log.info("the piece has ended")
+                break
+            if duration is not None and clock.now() >= duration:
+                log.info("--duration reached")
+                break
+            self._housekeeping()
+        return self._status_rc
+
+    def _wait(self, wake: float | None) -> None:
+        now = self.perf.clock.now()
+        timeout = MAX_WAIT_S if wake is None else min(MAX_WAIT_S, max(0.0, wake - now))
+        try:
+            item = self.perf.inbox.get(timeout=timeout)
+        except queue.Empty:
+            return
+        self._handle(*item)
+        while self._running:  # everything else already waiting
+            try:
+                item = self.perf.inbox.get_nowait()
+            except queue.Empty:
+                return
+            self._handle(*item)
+
+    def _handle(self, t: float, role: str, payload: Any) -> None:
+        if role == "input":
+            if not self.perf.feedback.is_echo(payload, t):
+                self._guarded(self.engine.on_message, payload, t, "input")
+        elif role == "footswitch":
+            if self.recorder is not None:
+                self.recorder.footswitch(payload, t)
+            self._guarded(self.engine.on_message, payload, t, "footswitch")
+        elif role == "reload":
+            self._reload(payload)
+        elif role == "stop":
+            log.info("stopping (%s): closing every note and saving the take", payload)
+            self._running = False
+
+    def _reload(self, result: Any) -> None:
+        from conductor.live.perform import reload_line
+
+        now = self.perf.clock.now()
+        self.perf.reload_text = reload_line(result)
+        if isinstance(result, Rejected):
+            self.perf.error = "piece edit rejected — still playing the last good version"
+            if self.recorder is not None:
+                self.recorder.note("reload_rejected", now, error=result.error)
+        elif isinstance(result, Reloaded):
+            self.perf.error = ""
+            delay_ms = (time.monotonic() - result.settled_at) * 1000.0
+            self._guarded(self.engine.reload, result.piece, now)
+            if self.recorder is not None:
+                self.recorder.note("reload_accepted", now, title=result.piece.title, delay_ms=delay_ms)
+
+    def _guarded(self, func: Any, *args: Any) -> Any:
+        try:
+            return func(*args)
+        except Exception as exc:  # never let the engine's bug end the show
+            log.exception("engine error (the performance goes on)")
+            self.perf.error = f"{type(exc).__name__}: {exc}"
+            if self.recorder is not None:
+                self.recorder.note("error", self.perf.clock.now(), message=self.perf.error)
+            return None
+
+    def _housekeeping(self) -> None:
+        mono = time.monotonic()
+        if mono >= self._next_health:
+            self._next_health = mono + HEALTH_EVERY_S
+            self._check_ports()
+        if mono >= self._next_snapshot:
+            self._next_snapshot = mono + SNAPSHOT_EVERY_S
+            self._snapshot()
+
+    def _check_ports(self) -> None:
+        missing = still_there(self.perf._parts["backend"], self.perf._watched)
+        if missing:
+            log.error("MIDI port(s) disappeared: %s — stopping and saving the take", ", ".join(missing))
+            self.perf.error = f"port lost: {', '.join(missing)}"
+            self._status_rc = EXIT_PORT_LOST
+            self._running = False
+
+    def _snapshot(self) -> None:
+        status = self._guarded(self.engine.status)
+        if status is None:
+            return
+        health = self.runner.health()
+        if health.last_error and health.last_error != self._last_worker_error:
+            self._last_worker_error = health.last_error
+            self.perf.error = health.last_error
+        if status.section != self._last_section:
+            self._last_section = status.section
+            log.info("section: %s (%s)", status.section, status.mode)
+        take = str(self.recorder.log_path) if self.recorder is not None else "(not recording)"
+        self.perf.info = snapshot(
+            self.perf.piece.title, status, health, self.sender.lateness(),
+            reload=self.perf.reload_text, error=self.perf.error, take=take,
+        )  # fmt: skip
