@@ -10,6 +10,7 @@ Not thread-safe: one caller at a time.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +32,11 @@ def make_linear(weight: torch.Tensor, bias: torch.Tensor | None, int8: bool) -> 
     layer.weight.data = weight.float()
     if bias is not None:
         layer.bias.data = bias.float()
-    quantised = torch.ao.quantization.quantize_dynamic(nn.Sequential(layer), {nn.Linear}, dtype=torch.qint8)
+    with warnings.catch_warnings():  # torch.ao is deprecated in favour of torchao, not installed here
+        warnings.simplefilter("ignore")
+        quantised = torch.ao.quantization.quantize_dynamic(
+            nn.Sequential(layer), {nn.Linear}, dtype=torch.qint8
+        )
     return quantised[0]
 
 

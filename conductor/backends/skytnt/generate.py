@@ -1,0 +1,199 @@
+"""Fast streaming generation with a reusable KV cache.
+
+A `Decoder` keeps the token rows its event-net cache holds. `prefill(rows)` computes only the rows
+after the longest common prefix with what is cached, so a context that extends the previous one (the
+human kept playing) costs only its new events, and rows prefilled while they were heard make a
+trigger pure decoding. `stream(...)` yields one decoded event row at a time and does no work after a
+`yield`, so closing the iterator cancels between events; the decoded rows stay in the sequence.
+
+Per event: one event-net step, then the token net. Values a mask forces (event type `note`, a single
+allowed channel) are not sampled: they are fed with the next sampled step's input, so a note costs
+one token-net pass per sampled value, and each pass multiplies only the `lm_head` rows of the
+parameter being decoded. Not thread-safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import torch
+
+from conductor.backends.skytnt.masks import EventMask
+from conductor.backends.skytnt.model import MIDIModel
+from conductor.backends.skytnt.runtime import DTYPES, FastNet, KVCache, Linear, make_linear
+from conductor.backends.skytnt.sampling import Sampling, sample
+from conductor.backends.skytnt.tokenizer import get_tokenizer
+
+Row = tuple[int, ...]
+PREFILL_CHUNK = 512
+
+
+def common_prefix(a: Sequence[Row], b: Sequence[Row]) -> int:
+    """Number of leading rows `a` and `b` share."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+class Decoder:
+    """A model prepared for live decoding (dtype, device, fused weights, caches)."""
+
+    def __init__(self, model: MIDIModel, dtype: str = "float32", device: str = "cpu") -> None:
+        if dtype not in DTYPES:
+            raise ValueError(f"dtype {dtype!r}: expected float32, bfloat16 or int8")
+        self.model = model.to(device=device, dtype=DTYPES[dtype]).eval()
+        self.tokenizer: Any = get_tokenizer(model.config.tokenizer)
+        self.device = torch.device(device)
+        with torch.inference_mode():
+            self.net = FastNet(model.net, dtype)
+            self.token_net = FastNet(model.net_token, dtype)
+            self.heads = self._heads(dtype == "int8")
+        self.cache = KVCache(self.net)
+        self.token_cache = KVCache(self.token_net, self.tokenizer.max_token_seq + 1)
+        self.rows: list[Row] = []
+        self.beats: list[int] = []  # cumulative beat after each row
+        self.hidden: torch.Tensor | None = None  # event-net output at row cache.length - 1
+        self._time1_base = self.tokenizer.parameter_ids["time1"][0]
+
+    def _heads(self, int8: bool) -> dict[str, tuple[Linear, list[int]]]:
+        weight = self.model.lm_head.weight.data
+        tok = self.tokenizer
+        groups: dict[str, list[int]] = {p: list(ids) for p, ids in tok.parameter_ids.items()}
+        groups["<event>"] = [tok.eos_id, *tok.event_ids.values()]
+        heads = {}
+        for name, ids in groups.items():
+            index = torch.tensor(ids, device=weight.device)
+            heads[name] = (make_linear(weight.index_select(0, index).contiguous(), None, int8), ids)
+        return heads
+
+    # ---- context -------------------------------------------------------------------------------
+
+    @torch.inference_mode()
+    def prefill(self, rows: Sequence[Sequence[int]]) -> int:
+        """Make the cache hold `rows`; returns how many rows had to be computed."""
+        new = [tuple(r) for r in rows]
+        if not new:
+            raise ValueError("prefill needs at least one row (the BOS row)")
+        cached = self.rows[: self.cache.length]
+        keep = common_prefix(cached, new)
+        if keep == len(cached) == len(new) and self.hidden is not None:
+            self.rows = new
+            return 0
+        keep = min(keep, len(new) - 1)
+        self.cache.length = keep
+        self.rows, self.beats = new, self._beats(new, keep)
+        for start in range(keep, len(new), PREFILL_CHUNK):
+            self._forward_rows(new[start : start + PREFILL_CHUNK])
+        return len(new) - keep
+
+    def _beats(self, rows: list[Row], keep: int) -> list[int]:
+        beats = self.beats[:keep]
+        beat = beats[-1] if beats else 0
+        for row in rows[keep:]:
+            if row[0] in self.tokenizer.id_events:
+                beat += row[1] - self._time1_base
+            beats.append(beat)
+        return beats
+
+    def _forward_rows(self, rows: Sequence[Row]) -> None:
+        ids = torch.tensor(rows, dtype=torch.long, device=self.device)
+        x = self.net.embed[ids].sum(dim=-2)
+        self.hidden = self.net.forward(x, self.cache)[-1]
+
+    def reset(self) -> None:
+        """Forget the cached context."""
+        self.cache.length = 0
+        self.rows, self.beats, self.hidden = [], [], None
+
+    @property
+    def last_beat(self) -> int:
+        """The beat of the last row in the sequence (0 before any event)."""
+        return self.beats[-1] if self.beats else 0
+
+    # ---- decoding ------------------------------------------------------------------------------
+
+    def stream(
+        self,
+        rows: Sequence[Sequence[int]] | None,
+        mask: EventMask,
+        sampling: Sampling,
+        generator: torch.Generator | None,
+        max_events: int,
+    ) -> Iterator[Row]:
+        """Decode up to `max_events` rows after `rows` (None: continue the current sequence)."""
+        if rows is not None:
+            self.prefill(rows)
+        for _ in range(max_events):
+            row = self.step(mask, sampling, generator)
+            if row is None:
+                return
+            yield row
+
+    @torch.inference_mode()
+    def step(self, mask: EventMask, sampling: Sampling, generator: torch.Generator | None) -> Row | None:
+        """Decode one event row and append it to the sequence (None: EOS or nothing allowed)."""
+        if not self.rows:
+            raise ValueError("decoding needs a context: prefill at least the BOS row first")
+        if self.cache.length < len(self.rows):
+            self._forward_rows(self.rows[self.cache.length :])
+        assert self.hidden is not None
+        row = self._decode(self.hidden, mask, sampling, generator)
+        if row is not None:
+            self.rows.append(row)
+            self.beats.append(self.last_beat + row[1] - self._time1_base)
+        return row
+
+    def _decode(
+        self, hidden: torch.Tensor, mask: EventMask, sampling: Sampling, gen: torch.Generator | None
+    ) -> Row | None:
+        tok = self.tokenizer
+        self.token_cache.length = 0
+        pending = [hidden]
+        event_ids = self.heads["<event>"][1]
+        allowed_events = [tok.event_ids[e] for e in mask.events] + ([tok.eos_id] if mask.allow_eos else [])
+        first = self._choose(
+            "<event>", pending, torch.tensor([i in allowed_events for i in event_ids]), sampling, gen
+        )
+        if first is None or first == tok.eos_id:
+            return None
+        row, time1 = [first], 0
+        pending.append(self.token_net.embed[first])
+        for param in tok.events[tok.id_events[first]]:
+            size = tok.event_parameters[param]
+            allowed = mask.allowed(param, time1, self.last_beat, size)
+            token = self._choose(param, pending, allowed, sampling, gen)
+            if token is None:
+                return None
+            if param == "time1":
+                time1 = token - self._time1_base
+            row.append(token)
+            pending.append(self.token_net.embed[token])
+        return tuple(row) + (tok.pad_id,) * (tok.max_token_seq - len(row))
+
+    def _choose(
+        self,
+        head: str,
+        pending: list[torch.Tensor],
+        allowed: torch.Tensor | None,
+        sampling: Sampling,
+        gen: torch.Generator | None,
+    ) -> int | None:
+        """The next token id; runs the token net only when the mask leaves a choice.
+
+        Consumes `pending` (the inputs not yet fed) when it runs the net.
+        """
+        linear, ids = self.heads[head]
+        if allowed is not None:
+            allowed = allowed.to(self.device)
+            count = int(allowed.sum())
+            if count == 0:
+                return None
+            if count == 1:
+                return ids[int(allowed.nonzero()[0, 0])]
+        out = self.token_net.forward(torch.stack(pending), self.token_cache)[-1:]
+        pending.clear()
+        return ids[sample(linear(out)[0], allowed, sampling, gen)]

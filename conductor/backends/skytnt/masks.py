@@ -1,0 +1,86 @@
+"""Constrained decoding as data: which values each parameter of a decoded event may take.
+
+An `EventMask` holds a boolean mask per parameter (channels, pitch range and pitch classes, velocity
+above 0, duration above 0) and an onset window in 16ths of a beat from the score's origin. The time
+masks depend on the event so far (the beat reached), so `allowed` computes them per token step.
+An empty mask means no event can satisfy the constraints: decoding stops there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from conductor.backends.base import Constraints
+
+TIME_STEPS = 16  # time2 values per beat
+
+
+@dataclass(frozen=True)
+class EventMask:
+    """Allowed event types and parameter values for decoding."""
+
+    events: tuple[str, ...] = ("note",)
+    static: dict[str, torch.Tensor] = field(default_factory=dict)  # param → bool mask over its values
+    window: tuple[int, int] | None = None  # allowed onsets, 16ths from the origin, inclusive
+    allow_eos: bool = False
+
+    def allowed(self, param: str, time1: int, last_beat: int, size: int) -> torch.Tensor | None:
+        """The mask for `param` (None: anything), given the event's time1 so far and the last beat."""
+        if self.window is None or param not in ("time1", "time2"):
+            return self.static.get(param)
+        lo, hi = self.window
+        if param == "time1":
+            first = max(0, lo // TIME_STEPS - last_beat)
+            last = min(size - 1, hi // TIME_STEPS - last_beat)
+        else:
+            beat = last_beat + time1
+            first = lo - beat * TIME_STEPS if beat == lo // TIME_STEPS else 0
+            last = hi - beat * TIME_STEPS if beat == hi // TIME_STEPS else TIME_STEPS - 1
+            if beat < lo // TIME_STEPS or beat > hi // TIME_STEPS:
+                first, last = 1, 0
+        values = torch.arange(size, device=self._device())
+        return (values >= first) & (values <= last)
+
+    def _device(self) -> torch.device:
+        for mask in self.static.values():
+            return mask.device
+        return torch.device("cpu")
+
+
+def value_mask(size: int, allowed: Iterable[int], device: torch.device | str = "cpu") -> torch.Tensor:
+    """A bool mask of `size` with True at every allowed value in range."""
+    mask = torch.zeros(size, dtype=torch.bool, device=device)
+    values = [v for v in allowed if 0 <= v < size]
+    if values:
+        mask[torch.tensor(values, device=device)] = True
+    return mask
+
+
+def pitch_values(constraints: Constraints) -> list[int]:
+    """Pitches the constraints allow; if range and key leave none, the range alone."""
+    in_range = list(range(max(0, constraints.low), min(127, constraints.high) + 1))
+    pcs = constraints.pitch_classes
+    keyed = [p for p in in_range if pcs is None or p % 12 in pcs]
+    return keyed or in_range or list(range(128))
+
+
+def from_constraints(
+    tokenizer: Any,
+    constraints: Constraints,
+    window: tuple[int, int] | None = None,
+    device: torch.device | str = "cpu",
+) -> EventMask:
+    """Note-only decoding within `constraints` and the onset `window` (16ths from the origin)."""
+    sizes: dict[str, int] = tokenizer.event_parameters
+    channels = [c for c in constraints.channels if 0 <= c < sizes["channel"]] or list(range(sizes["channel"]))
+    static = {
+        "channel": value_mask(sizes["channel"], channels, device),
+        "pitch": value_mask(sizes["pitch"], pitch_values(constraints), device),
+        "velocity": value_mask(sizes["velocity"], range(1, sizes["velocity"]), device),
+        "duration": value_mask(sizes["duration"], range(1, sizes["duration"]), device),
+    }
+    return EventMask(("note",), static, window)
