@@ -53,8 +53,22 @@ def rehearse(
     take = Take()
     runner = InlineRunner(models, clock, latency)
     engine = Engine(piece, clock, runner, seed=seed, recorder=take, lead=lead_for(latency))
-    inputs = _Inputs(human)
     end = human.end + tail_bars * piece.timebase.seconds_per_bar
+    t = _play(engine, clock, _Inputs(human), end, on_step)
+    engine.stop(t)
+    engine.drain(t)
+    runner.cancel_all()
+    return Rehearsal(take, engine, t)
+
+
+def _play(
+    engine: Engine,
+    clock: VirtualClock,
+    inputs: _Inputs,
+    end: float,
+    on_step: Callable[[Engine, float], None] | None,
+) -> float:
+    """Advance from event to event until the piece stops or `end`; returns the final time."""
     t = 0.0
     while True:
         inputs.feed(engine, t)
@@ -65,14 +79,9 @@ def rehearse(
         times = [x for x in (wake, engine.scheduler.next_deadline(), inputs.next_time()) if x is not None]
         nxt = min(times, default=None)
         if engine.stopped or nxt is None or nxt > end:
-            break
+            return max(t, min(end, clock.now()))
         t = max(nxt, t)
         clock.advance_to(t)
-    t = max(t, min(end, clock.now()))
-    engine.stop(t)
-    engine.drain(t)
-    runner.cancel_all()
-    return Rehearsal(take, engine, t)
 
 
 class _Inputs:
