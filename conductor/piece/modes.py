@@ -74,3 +74,55 @@ assert set(PRESETS) == set(MODES) == set(DESCRIPTIONS)
 def preset(mode: str) -> dict[str, Any]:
     """A fresh copy of the preset of `mode` (canonical layer form, see `conductor.piece.merge`)."""
     return copy.deepcopy(PRESETS[mode])
+
+
+def _filter_words(kind: str, settings: dict[str, Any]) -> str:
+    if kind == "key":
+        return f"key {settings['key']}/{settings['action']}"
+    if kind == "chords":
+        return f"chords ≥{settings['min_notes']} notes within {settings['window']}"
+    if kind == "melody":
+        return f"melody {settings['line']}"
+    if kind == "range":
+        return f"range {settings['low']}..{settings['high']}"
+    if kind == "velocity":
+        return f"velocity ×{settings['scale']}"
+    return f"{kind} {settings}"
+
+
+def _answers(mode: str, values: dict[str, Any]) -> str:
+    cadence = values["cadence"]
+    if mode in SILENT_MODES:
+        return "never (silent)"
+    if cadence.get("turns"):
+        turns = values["turns"]
+        return f"at each AI turn ({turns['bars']} bars, {turns['starts']} starts)"
+    if "phrase_end" in cadence:
+        return f"after {cadence['phrase_end']} of silence"
+    return f"every {cadence['every']}"
+
+
+def mode_table() -> str:
+    """The presets as a markdown table (kept verbatim in docs/piece-language.md)."""
+    rows = [
+        "| mode | listens to | window | answers | overlap | output | horizon | filters | on_exit |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for mode, values in PRESETS.items():
+        listen, output = values["listen"], values["output"]
+        silent = mode in SILENT_MODES
+        span = output.get("span", "1 turn" if mode == "trading" else "—")
+        filters = ", ".join(_filter_words(k, s) for k, s in values["filters"]) or "—"
+        cells = [
+            f"`{mode}`",
+            " + ".join(listen["sources"]),
+            listen.get("window", "1 turn"),
+            _answers(mode, values),
+            "—" if silent else values["cadence"]["overlap"],
+            "—" if silent else f"≤{output['events']} notes, {span}",
+            "—" if silent else output.get("horizon", "1 turn"),
+            filters,
+            values["on_exit"],
+        ]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows) + "\n"

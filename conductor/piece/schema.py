@@ -74,8 +74,8 @@ class ModelRaw(Strict):
     tokenizer: Literal["v1", "v2", "v2o"] | None = Field(None, description="None: from the checkpoint")
     device: str | None = Field(None, pattern=r"^(cpu|cuda(:\d+)?|mps)$", description="cpu | cuda | cuda:1")
     dtype: Literal["float32", "bfloat16", "int8"] | None = Field(None, description="Weights' precision")
-    sampling: SamplingRaw | None = None
-    markov: MarkovRaw | None = None
+    sampling: SamplingRaw | None = Field(None, description="temperature, top_p, top_k, seed")
+    markov: MarkovRaw | None = Field(None, description="Markov options: order, seed corpus, ...")
 
 
 if TYPE_CHECKING:
@@ -222,7 +222,7 @@ class VelocityRaw(Strict):
     scale: float | None = Field(None, ge=0, le=4, description="Multiply velocities")
     offset: int | None = Field(None, ge=-127, le=127, description="Then add")
     low: int | None = Field(None, ge=1, le=127, description="Then clamp to low..high")
-    high: int | None = Field(None, ge=1, le=127)
+    high: int | None = Field(None, ge=1, le=127, description="Highest velocity")
 
 
 Off = Literal[False]
@@ -284,10 +284,12 @@ class SettingsRaw(Strict):
     on_exit: Literal["cancel", "ring"] | None = Field(
         None, description="At a section change: cancel unsounded AI notes, or let them ring"
     )
-    listen: ListenRaw | None = None
-    cadence: CadenceRaw | None = None
-    output: OutputRaw | None = None
-    turns: TurnsRaw | None = None
+    listen: ListenRaw | None = Field(None, description="What the AI listens to: sources, window, max_events")
+    cadence: CadenceRaw | None = Field(
+        None, description="When it answers: every | phrase_end | turns; overlap"
+    )
+    output: OutputRaw | None = Field(None, description="How much one answer plays: events, span, horizon")
+    turns: TurnsRaw | None = Field(None, description="Trading only: bars per turn and who starts")
     filters: list[FilterRaw] | None = Field(None, description="Applied in order")
 
 
@@ -311,10 +313,10 @@ class PieceFile(Strict):
         None, description="Where footswitch section changes land (default: bar)"
     )
     model: ModelField | None = Field(None, description="markov | skytnt | a mapping")
-    midi: MidiRaw | None = None
+    midi: MidiRaw | None = Field(None, description="Ports (name substrings), AI channel and program")
     controls: list[ControlRaw] | None = Field(None, description="Footswitch/pad messages → actions")
     params: list[ParamRaw] | None = Field(None, description="Pedals/knobs → live parameters")
-    recording: RecordingRaw | None = None
+    recording: RecordingRaw | None = Field(None, description="Where takes are recorded")
     defaults: SettingsRaw | None = Field(None, description="Every section inherits these")
     sections: list[SectionRaw] = Field(min_length=1, description="The running order")
 

@@ -14,7 +14,6 @@ import yaml
 
 from conductor.piece.errors import KeyPath, PieceError, format_path
 
-
 _MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 
 
