@@ -48,6 +48,7 @@ def test_ai_chords_onsets_are_chords() -> None:
         onsets[cluster] = onsets.get(cluster, 0) + 1
     assert len(onsets) > 5
     assert min(onsets.values()) >= 3
+    assert balanced(result.take.ai_messages)
 
 
 def test_ai_solo_is_monophonic_above_middle_c() -> None:
@@ -57,6 +58,7 @@ def test_ai_solo_is_monophonic_above_middle_c() -> None:
     for before, after in itertools.pairwise(notes):
         assert after.onset >= before.end - EPS, f"{before} overlaps {after}"
     assert all(60 <= n.pitch <= 96 for n in notes)
+    assert balanced(result.take.ai_messages)
 
 
 def test_key_snap_keeps_every_ai_note_in_its_generation_s_detected_key() -> None:
@@ -83,3 +85,4 @@ def test_horizon_and_range_are_respected() -> None:
     assert all(55 <= n.pitch <= 70 for n in notes)
     for note in notes:
         assert any(s - EPS <= note.onset <= s + 2.5 + EPS for s in starts), f"beyond the horizon: {note}"
+    assert balanced(result.take.ai_messages)
