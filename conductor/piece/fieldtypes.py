@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, Union
 
-from pydantic import BeforeValidator, Discriminator, Field, Tag, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from conductor.piece.durations import FOOTSWITCH, SpanError, SpanKind, parse_span
@@ -129,3 +129,9 @@ def forms(expected: str, **branches: Any) -> Any:
         Union[members],  # noqa: UP007  (a runtime tuple of members)
         Discriminator(pick, custom_error_type="piece_form", custom_error_message=f"expected {expected}"),
     ]
+
+
+class Strict(BaseModel):
+    """Base of every raw model: unknown keys are errors and values are not coerced."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)

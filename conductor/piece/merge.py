@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conductor.piece.errors import KeyPath
-from conductor.piece.schema import FILTERS, FilterRaw, SettingsRaw
+from conductor.piece.settings import FILTERS, FilterRaw, SettingsRaw
 
 MAPPINGS = ("listen", "cadence", "output", "turns")
 CADENCE_KINDS = ("every", "phrase_end", "turns")
