@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from conductor.backends.skytnt.tokenizer_collect import Origins
 from conductor.backends.skytnt.tokenizer_layout import Event, TokenFormat, TokenLayout
 
 SortKey = Callable[[Event], list[Any]]
@@ -40,7 +41,9 @@ def _same_instant(a: Event, b: Event) -> bool:
     return bool(a[1] + a[2] == b[1] + b[2])
 
 
-def gather_setup(events: list[Event], fmt: TokenFormat, key: SortKey) -> tuple[list[Event], int]:
+def gather_setup(
+    events: list[Event], fmt: TokenFormat, key: SortKey, origins: Origins | None = None
+) -> tuple[list[Event], int]:
     """Upstream's setup optimisation on sorted `events`.
 
     Returns the new event list and the index in the old list where the setup ended (-1 when the
@@ -57,6 +60,8 @@ def gather_setup(events: list[Event], fmt: TokenFormat, key: SortKey) -> tuple[l
         if ev[0] not in fmt.timed_in_setup:
             copy[1] = copy[2] = 0
         notes_in_setup = notes_in_setup or ev[0] == "note"
+        if origins is not None and id(ev) in origins:
+            origins[id(copy)] = (copy, origins[id(ev)][1])
         setup[setup_key(ev, fmt)] = copy
     return events, -1
 

@@ -16,6 +16,7 @@ from typing import Any
 from conductor.backends.skytnt.tokenizer_layout import Event, TokenFormat
 
 Key = tuple[Any, ...]
+Origins = dict[int, tuple[Event, tuple[int, int]]]  # id(note event) -> (event, (track, index in track))
 MAX_TRACKS = 128  # only the first 128 tracks of a score are read
 
 
@@ -33,6 +34,7 @@ class Collected:
     key_hist: list[int] = field(default_factory=lambda: [0] * 12)  # pitch classes of non-drum notes
     key_sigs: list[Event] = field(default_factory=list)
     track_channels: dict[int, list[int]] = field(default_factory=dict)  # track -> channels with notes
+    origins: Origins = field(default_factory=dict)  # where each note event came from (diagnostics)
 
 
 @dataclass
@@ -61,9 +63,11 @@ def collect(score: list[Any], fmt: TokenFormat, th: Thresholds) -> Collected:
     for track_idx, track in enumerate(score[1 : MAX_TRACKS + 1]):
         state = _TrackState()
         col.track_channels.setdefault(track_idx, state.channels)
-        for event in track:
+        for event_idx, event in enumerate(track):
             if event[0] in fmt.events:
-                _collect_event(event, track_idx, tpb, fmt, col, state, th)
+                new = _collect_event(event, track_idx, tpb, fmt, col, state, th)
+                if new is not None and new[0] == "note":
+                    col.origins[id(new)] = (new, (track_idx, event_idx))
     return col
 
 
@@ -75,13 +79,13 @@ def _collect_event(
     col: Collected,
     st: _TrackState,
     th: Thresholds,
-) -> None:
+) -> Event | None:
     name = event[0]
     t = round(16 * event[1] / tpb)
     head: Event = [name, t // 16, t % 16, track_idx]
     parsed = _PARSERS[name](event, head, tpb, fmt, col, st, th)
     if parsed is None:
-        return
+        return None
     new, channel = parsed
     key = dedup_key(new, fmt)
     if channel != -1:
@@ -91,6 +95,7 @@ def _collect_event(
     if name == "note":
         _clip_previous(new, key, t, fmt, col, st)
     col.events[key] = new
+    return new
 
 
 def dedup_key(ev: Event, fmt: TokenFormat) -> Key:

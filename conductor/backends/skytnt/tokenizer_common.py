@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conductor.backends.skytnt.tokenizer_arrange import encode, gather_setup, sort_key
-from conductor.backends.skytnt.tokenizer_collect import Collected, Thresholds, bpm_to_tempo, collect
+from conductor.backends.skytnt.tokenizer_collect import Collected, Origins, Thresholds, bpm_to_tempo, collect
 from conductor.backends.skytnt.tokenizer_layout import Event, TokenFormat, TokenLayout
 from conductor.backends.skytnt.tokenizer_remap import Remapped, remap
 
@@ -39,6 +39,7 @@ class Trace:
     setup_end: int = -1  # index in the sorted list where the opening setup ended
     sorted_events: list[Event] = field(default_factory=list)
     encoded: list[Event] = field(default_factory=list)  # events that became rows
+    origins: Origins = field(default_factory=dict)  # id(note event) -> (event, (track, index))
 
 
 class SkyTNTTokenizer(TokenLayout):
@@ -112,6 +113,7 @@ class SkyTNTTokenizer(TokenLayout):
         col = collect(score, self.format, opts.thresholds)
         events = list(col.events.values())
         trace.collected = list(events)
+        trace.origins = col.origins
         if opts.remap_track_channel:
             mapped = remap(col, events, self.format, opts.remove_empty_channels)
         else:
@@ -125,7 +127,7 @@ class SkyTNTTokenizer(TokenLayout):
         key = sort_key(self.format)
         events = sorted(events, key=key)
         trace.sorted_events = events
-        events, trace.setup_end = gather_setup(events, self.format, key)
+        events, trace.setup_end = gather_setup(events, self.format, key, trace.origins)
         rows, trace.encoded = encode(events, self, mapped.empty_channels, opts.remove_empty_channels)
         return rows
 

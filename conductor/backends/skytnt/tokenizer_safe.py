@@ -12,7 +12,7 @@ share a duration get durations a 16th apart. See docs/skytnt-format.md for each 
 from __future__ import annotations
 
 import copy
-from collections import Counter
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,25 +51,14 @@ def _ticks_for(sixteenths: int, tpb: int) -> int:
 def dropped_notes(score: Score, tokenizer: SkyTNTTokenizer, **kwargs: Any) -> list[tuple[int, int]]:
     """(track, index) of each note of `score` that `tokenizer.tokenize(score, **kwargs)` drops.
 
-    Notes are matched to rows by quantised start, pitch and velocity (tracks and channels may be
-    renumbered), so among identical notes the first ones are reported.
+    Each row is traced back to the score note it came from.
     """
     trace = Trace()
     tokenizer.tokenize_traced(copy.deepcopy(score), tokenizer.options(**kwargs), trace)
-    fmt = tokenizer.format
-    pi, vi = fmt.index("note", "pitch"), fmt.index("note", "velocity")
-    kept = Counter((e[1] * 16 + e[2], e[pi], e[vi]) for e in trace.encoded if e[0] == "note")
-    lost: list[tuple[int, int]] = []
-    for ti, track in enumerate(score[1 : MAX_TRACKS + 1]):
-        for ei, ev in enumerate(track):
-            if ev[0] != "note":
-                continue
-            key = (_q(ev[1], score[0]), ev[4], ev[5])
-            if kept[key] > 0:
-                kept[key] -= 1
-            else:
-                lost.append((ti, ei))
-    return lost
+    kept = {trace.origins[id(e)][1] for e in trace.encoded if id(e) in trace.origins}
+    tracks = enumerate(score[1 : MAX_TRACKS + 1])
+    notes = [(ti, ei) for ti, track in tracks for ei, ev in enumerate(track) if ev[0] == "note"]
+    return [where for where in notes if where not in kept]
 
 
 def safe_context_score(score: Score, tokenizer: SkyTNTTokenizer, max_gap_beats: int = 64) -> SafeContext:
@@ -85,6 +74,7 @@ def safe_context_score(score: Score, tokenizer: SkyTNTTokenizer, max_gap_beats: 
         if not lost:
             break
         _repair(out, lost, tokenizer, fixes)
+        _nudge_unisons(tracks, tpb, fixes)  # a repaired note may have landed on a same-pitch note
     else:
         fixes.append(f"{len(dropped_notes(out, tokenizer))} notes are still dropped")
     return SafeContext(out, offset, tuple(dict.fromkeys(fixes)))
@@ -112,20 +102,25 @@ def _clean_track(track: list[list[Any]], tpb: int, fixes: list[str]) -> list[lis
 
 
 def _close_gaps(tracks: list[list[list[Any]]], tpb: int, max_gap: int, fixes: list[str]) -> int:
-    """Move older material later so no gap exceeds `max_gap` beats; start in beat 0. Returns the
-    ticks removed from the front."""
-    beats = sorted({_q(ev[1], tpb) // 16 for track in tracks for ev in track})
+    """Move older material later so no gap between notes exceeds `max_gap` beats, then move all
+    back so the first note is in beat 0. Other events move with the note before them (never past
+    the next note). Returns the ticks removed from the front."""
+    beats = sorted({_q(ev[1], tpb) // 16 for track in tracks for ev in track if ev[0] == "note"})
     if not beats:
         return 0
-    shift = {beats[-1]: 0}
-    for older, newer in zip(reversed(beats[:-1]), reversed(beats[1:]), strict=True):
-        shift[older] = shift[newer] + max(0, newer - older - max_gap)
-    if shift[beats[0]]:
+    shift = [0] * len(beats)  # whole beats each note beat moves later
+    for i in range(len(beats) - 2, -1, -1):
+        shift[i] = shift[i + 1] + max(0, beats[i + 1] - beats[i] - max_gap)
+    if shift[0]:
         fixes.append(f"closed gaps longer than {max_gap} beats")
-    front = beats[0] + shift[beats[0]]
+    front = beats[0] + shift[0]
     for track in tracks:
         for ev in track:
-            ev[1] += (shift[_q(ev[1], tpb) // 16] - front) * tpb
+            i = max(0, bisect_right(beats, _q(ev[1], tpb) // 16) - 1)
+            tick = ev[1] + (shift[i] - front) * tpb
+            if i + 1 < len(beats):
+                tick = min(tick, (beats[i + 1] + shift[i + 1] - front) * tpb)
+            ev[1] = max(0, tick)
     return front * tpb
 
 
@@ -153,12 +148,27 @@ def _shift_start(ev: list[Any], tpb: int) -> None:
 def _repair(score: Score, lost: list[tuple[int, int]], tokenizer: SkyTNTTokenizer, fixes: list[str]) -> None:
     tpb = score[0]
     for ti, ei in lost:
-        ev = score[1 + ti][ei]
-        if tokenizer.version == "v1" and _q(ev[2], tpb) < MAX_SIXTEENTHS:
-            ev[2] = _ticks_for(max(1, _q(ev[2], tpb)) + 1, tpb)
+        track = score[1 + ti]
+        ev = track[ei]
+        if tokenizer.version == "v1" and _change_duration(ev, track, tpb):
             fixes.append("gave the opening chord's notes distinct durations (v1)")
         else:
             _shift_start(ev, tpb)
             fixes.append("moved notes of the opening a 16th later")
     for track in score[1:]:
         track.sort(key=lambda e: e[1])
+
+
+def _change_duration(ev: list[Any], track: list[list[Any]], tpb: int) -> bool:
+    """Make the note's *sounding* duration in 16ths one longer, or (when the next same-pitch note
+    cuts it) one shorter; False when neither is possible."""
+    start, dur = _q(ev[1], tpb), max(1, _q(ev[2], tpb))
+    later = [_q(e[1], tpb) for e in track if e[0] == "note" and e[3:5] == ev[3:5] and _q(e[1], tpb) > start]
+    limit = min(later, default=MAX_SIXTEENTHS + start) - start
+    if dur < limit:
+        ev[2] = _ticks_for(dur + 1, tpb)
+        return True
+    if limit > 1:
+        ev[2] = _ticks_for(limit - 1, tpb)
+        return True
+    return False

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conductor.backends.skytnt import get_tokenizer
 from conductor.backends.skytnt.tokenizer_safe import dropped_notes, safe_context_score
@@ -56,3 +58,33 @@ def test_a_clean_context_is_left_alone() -> None:
     score = [480, [["set_tempo", 0, 500000], ["note", 0, 480, 0, 60, 90], ["note", 480, 480, 0, 62, 90]]]
     safe = safe_context_score(score, get_tokenizer("v2o"))
     assert (safe.score, safe.offset_ticks, safe.fixes) == (score, 0, ())
+
+
+NOTE = st.tuples(
+    st.integers(0, 400 * 480),  # start: up to 400 beats, so long gaps happen
+    st.sampled_from([1, 30, 240, 480, 960, 200 * 480]),  # duration, some of 128+ beats
+    st.sampled_from([0, 0, 1, 9]),  # channel
+    st.sampled_from([60, 62, 64, 67]),  # few pitches, so unisons and chords happen
+    st.sampled_from([0, 1, 64, 127]),  # velocity, with the zero-velocity trap
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    tracks=st.lists(st.lists(NOTE, max_size=20), min_size=1, max_size=3),
+    name=st.sampled_from(["v1", "v2", "v2o"]),
+    chord_at_zero=st.booleans(),
+)
+def test_no_playable_note_is_ever_dropped(
+    tracks: list[list[tuple[int, ...]]], name: str, chord_at_zero: bool
+) -> None:
+    score: list = [480]
+    for notes in tracks:
+        if chord_at_zero:
+            notes = [(0, *n[1:]) for n in notes[:4]] + notes[4:]
+        score.append([["set_tempo", 0, 500000], *(["note", *n] for n in notes)])
+    tok = get_tokenizer(name)
+    safe = safe_context_score(score, tok)
+    assert dropped_notes(safe.score, tok) == []
+    playable = sum(1 for track in score[1:] for e in track if e[0] == "note" and e[5] > 0)
+    assert sum(1 for track in safe.score[1:] for e in track if e[0] == "note") == playable
