@@ -1,0 +1,160 @@
+"""`conductor train`: train or fine-tune a SkyTNT-architecture model on MIDI files or music21's corpus."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+EPILOG = """examples:
+  conductor train --data corpus:bach --out runs/bach --config conductor-small --steps 2000
+  conductor train --data my_midis/ --data takes/ --out runs/mine --from models/conductor-small --steps 300
+  conductor train --data corpus:bach --out runs/bach --config conductor-small --steps 2000 --resume
+"""
+
+
+def register(subparsers: Any) -> None:
+    """Add the `train` command."""
+    p = subparsers.add_parser(
+        "train",
+        help="train or fine-tune a transformer on MIDI files or music21's corpus",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--data",
+        action="append",
+        required=True,
+        metavar="DIR|corpus:NAME",
+        help="a folder of MIDI files, a take folder, or corpus:bach|essen|oneill|ryansMammoth "
+        "(repeat to combine)",
+    )
+    p.add_argument("--out", type=Path, required=True, help="checkpoint folder to write (HF folder shape)")
+    start = p.add_mutually_exclusive_group()
+    start.add_argument(
+        "--config",
+        help="train from scratch: conductor-small (default), tiny, tv2o-medium, "
+        "... or custom:LAYERS,HEADS,WIDTH,INNER[,v1|v2|v2o]",
+    )
+    start.add_argument(
+        "--from",
+        dest="init",
+        type=Path,
+        metavar="CHECKPOINT",
+        help="fine-tune this checkpoint (HF folder or Lightning .ckpt)",
+    )
+    p.add_argument("--steps", type=int, default=1000, help="optimizer steps (default 1000)")
+    p.add_argument("--batch", type=int, default=8, help="blocks per batch (default 8)")
+    p.add_argument("--block", type=int, default=256, help="events per block (default 256)")
+    p.add_argument(
+        "--lr", type=float, default=None, help="peak learning rate (default 5e-4; 5e-5 with --from)"
+    )
+    p.add_argument("--warmup", type=int, default=100, help="warm-up steps (default 100)")
+    p.add_argument("--seed", type=int, default=0, help="seed for init, split, shuffling and augmentation")
+    p.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N (default cpu)")
+    p.add_argument(
+        "--augment",
+        default="all",
+        choices=("none", "common", "all"),
+        help="transpose to all keys (default), to a common key (C major / A minor), or not",
+    )
+    p.add_argument("--val-fraction", type=float, default=0.05, help="pieces held out (default 0.05)")
+    p.add_argument("--eval-every", type=int, default=200, help="validate every N steps (default 200)")
+    p.add_argument("--save-every", type=int, default=200, help="checkpoint every N steps (default 200)")
+    p.add_argument("--resume", action="store_true", help="continue the unfinished run in --out")
+    p.add_argument("--cache", type=Path, default=None, help="token cache folder (default ~/.cache/conductor)")
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train; returns 0 when the run finished, 1 on a problem the user can fix."""
+    import torch
+
+    from conductor.train import session
+    from conductor.train.loop import Settings
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        print("--device cuda: no CUDA GPU is available here; use --device cpu", file=sys.stderr)
+        return 1
+    lr = args.lr if args.lr is not None else (5e-5 if args.init else 5e-4)
+    settings = Settings(
+        steps=args.steps,
+        batch=args.batch,
+        block=args.block,
+        lr=lr,
+        min_lr=lr / 10,
+        warmup=args.warmup,
+        seed=args.seed,
+        augment=session.augment_from(args.augment),
+        val_fraction=args.val_fraction,
+        eval_every=args.eval_every,
+        save_every=args.save_every,
+    )
+    opts = session.Options(
+        data=args.data,
+        out=args.out,
+        config=args.config,
+        init=args.init,
+        settings=settings,
+        device=args.device,
+        resume=args.resume,
+        cache=args.cache,
+        command="conductor train " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
+    )
+    try:
+        return _train(opts)
+    except (FileExistsError, ValueError, OSError) as exc:
+        print(f"conductor train: {exc}", file=sys.stderr)
+        return 1
+
+
+def _train(opts: Any) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from conductor.train import loop, session
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[info]}"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, transient=False) as bar:
+
+        def data_progress(src: str) -> Any:
+            task = bar.add_task(f"tokenising {src}", total=None, info="")
+            return lambda done, total: bar.update(task, completed=done, total=total)
+
+        run = session.prepare(opts, data_progress)
+        n_train, n_val = len(run.train_pieces), len(run.val_pieces)
+        bar.console.print(
+            f"{len(run.corpus)} pieces ({n_train} train, {n_val} held out), "
+            f"{run.corpus.events:,} events, {len(run.corpus.skipped)} files skipped"
+        )
+        task = bar.add_task("training", total=opts.settings.steps, info="")
+
+        def report(p: loop.Progress) -> None:
+            val = f" val {p.val_loss:.3f}" if p.val_loss is not None else ""
+            info = f"loss {p.loss:.3f}{val} lr {p.lr:.1e} {p.tokens_per_s:,.0f} tok/s"
+            bar.update(task, completed=p.step, info=info)
+
+        run.on_checkpoint = lambda r, h: session.write_card(r.out, session.card_info(r, h, opts, None, {}))
+        history = loop.train(run, report)
+    val, base = session.final_losses(run)
+    session.write_card(run.out, session.card_info(run, history, opts, val, base))
+    print(
+        f"validation loss {val:.3f} (unigram per position {base.get('unigram per position', 0):.3f}); "
+        f"model in {run.out}"
+        if val is not None
+        else f"model in {run.out}"
+    )
+    return 0

@@ -1,0 +1,275 @@
+"""Training data: MIDI folders, take folders and music21's bundled corpus, tokenised once into a cache.
+
+A source is a folder (searched recursively for ``.mid``/``.midi``; a take folder is a folder of takes)
+or ``corpus:NAME`` for music21's corpus, all offline. Every piece is converted to a SkyTNT score
+(``[ticks_per_beat, track...]``), tokenised with the chosen tokenizer, and the rows of all pieces are
+stored in one ``.npz`` keyed by the source, its files and the tokenizer. A file that cannot be read,
+or that holds no notes, is skipped and counted, never fatal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+CACHE_FORMAT = 1
+TICKS_PER_BEAT = 480
+MIDI_SUFFIXES = (".mid", ".midi")
+# corpus:NAME aliases → music21 corpus folders (anything else is tried as a composer/folder name)
+CORPUS_ALIASES = {
+    "essen": "essenFolksong",
+    "oneill": "oneills1850",
+    "oneills": "oneills1850",
+    "ryans": "ryansMammoth",
+    "ryansmammoth": "ryansMammoth",
+}
+
+Score = list[Any]  # SkyTNT score: [ticks_per_beat, track, ...]; events are lists
+Loader = Callable[[], list[tuple[str, Score]]]  # one file → its pieces (an ABC book holds many)
+Progress = Callable[[int, int], None]  # (items done, items total)
+
+
+class DataError(ValueError):
+    """Raised by `load_corpus` for a source that names nothing usable (no files, unknown corpus)."""
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Tokenised pieces: the rows of piece i are ``rows[offsets[i]:offsets[i + 1]]``."""
+
+    source: str
+    tokenizer: str
+    names: tuple[str, ...]
+    rows: np.ndarray  # (total_rows, max_token_seq) int16
+    offsets: np.ndarray  # (pieces + 1,) int64
+    skipped: tuple[str, ...]  # files skipped: unreadable, empty or untokenisable
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def piece(self, index: int) -> np.ndarray:
+        """The token rows of one piece (BOS and EOS rows included)."""
+        return self.rows[self.offsets[index] : self.offsets[index + 1]]
+
+    @property
+    def events(self) -> int:
+        """Rows over all pieces."""
+        return int(self.rows.shape[0])
+
+
+def default_cache_dir() -> Path:
+    """``$CONDUCTOR_CACHE/tokens``, else ``$XDG_CACHE_HOME/conductor/tokens``, else ``~/.cache/...``."""
+    root = os.environ.get("CONDUCTOR_CACHE")
+    if root:
+        return Path(root) / "tokens"
+    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(xdg) / "conductor" / "tokens"
+
+
+# ---------------------------------------------------------------- sources
+
+
+def list_items(source: str) -> list[tuple[str, Loader]]:
+    """The files a source names, each with a loader that returns its pieces as scores."""
+    if source.startswith("corpus:"):
+        return _corpus_items(source.removeprefix("corpus:"))
+    folder = Path(source).expanduser()
+    if not folder.is_dir():
+        raise DataError(f"training data {source!r}: not a folder and not corpus:NAME (e.g. corpus:bach)")
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in MIDI_SUFFIXES and p.is_file())
+    if not files:
+        raise DataError(f"training data {source!r}: no .mid or .midi files in that folder")
+    return [(str(p.relative_to(folder)), _midi_loader(p)) for p in files]
+
+
+def _midi_loader(path: Path) -> Loader:
+    def load() -> list[tuple[str, Score]]:
+        from conductor.backends.skytnt import midi_score
+
+        return [(path.name, midi_score.read_score(path))]
+
+    return load
+
+
+def _corpus_items(name: str) -> list[tuple[str, Loader]]:
+    from music21 import corpus
+
+    if name.lower() in ("bach", "chorales", "bach-chorales"):
+        names = list(corpus.chorales.Iterator(returnType="filename"))
+        return [(str(n), _music21_loader(str(n))) for n in names]
+    folder = CORPUS_ALIASES.get(name.lower(), name)
+    paths = sorted(corpus.getComposer(folder))
+    if not paths:
+        raise DataError(
+            f"corpus:{name}: music21's corpus has nothing by that name; try corpus:bach, corpus:essen, "
+            "corpus:oneill or corpus:ryansMammoth"
+        )
+    return [(f"{folder}/{Path(p).name}", _music21_loader(str(p))) for p in paths]
+
+
+def _music21_loader(work: str) -> Loader:
+    def load() -> list[tuple[str, Score]]:
+        from music21 import corpus, stream
+
+        parsed = corpus.parse(work)
+        if isinstance(parsed, stream.Opus):
+            return [(f"{work}#{i}", music21_score(s)) for i, s in enumerate(parsed.scores)]
+        return [(work, music21_score(parsed))]
+
+    return load
+
+
+def music21_score(work: Any, velocity: int = 80, program: int = 0) -> Score:
+    """A music21 score as a SkyTNT score: one track and channel per part (at most 16, drums skipped).
+
+    Tied notes are merged; the first metronome mark gives the tempo (120 bpm without one).
+    """
+    tracks: list[list[Any]] = [[["set_tempo", 0, _tempo_us(work)]]]
+    channels = [c for c in range(16) if c != 9]
+    for channel, part in zip(channels, work.parts, strict=False):
+        track: list[Any] = [["patch_change", 0, channel, program]]
+        for element in part.stripTies().flatten().notes:
+            start = round(float(element.offset) * TICKS_PER_BEAT)
+            dur = max(1, round(float(element.quarterLength) * TICKS_PER_BEAT))
+            vel = element.volume.velocity or velocity
+            for pitch in element.pitches:
+                track.append(["note", start, dur, channel, int(pitch.midi), int(vel)])
+        tracks.append(track)
+    return [TICKS_PER_BEAT, *tracks]
+
+
+def _tempo_us(work: Any) -> int:
+    marks = work.metronomeMarkBoundaries()
+    bpm = marks[0][2].getQuarterBPM() if marks else None
+    return int(60_000_000 / (bpm or 120.0))
+
+
+# ---------------------------------------------------------------- tokenise + cache
+
+
+def cache_key(source: str, tokenizer: str, items: list[str]) -> str:
+    """A key for the cache file: the source, its file list (with sizes for folders) and the tokenizer."""
+    h = hashlib.sha1(f"{CACHE_FORMAT}|{tokenizer}|{source}".encode())
+    if not source.startswith("corpus:"):
+        root = Path(source).expanduser()
+        for name in items:
+            st = (root / name).stat()
+            h.update(f"|{name}:{st.st_size}:{st.st_mtime_ns}".encode())
+    else:
+        h.update("|".join(items).encode())
+    return h.hexdigest()[:16]
+
+
+def load_corpus(
+    source: str,
+    tokenizer: str = "v2o",
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> Corpus:
+    """Tokenise a source (or read it from the cache); corrupt or empty files are skipped and counted."""
+    items = list_items(source)
+    key = cache_key(source, tokenizer, [n for n, _ in items])
+    slug = "".join(c if c.isalnum() else "_" for c in source)[-40:]
+    path = (cache_dir or default_cache_dir()) / f"{slug}-{tokenizer}-{key}.npz"
+    if path.exists():
+        log.info("token cache hit: %s", path)
+        return read_cache(path)
+    corpus = tokenise_items(source, tokenizer, items, progress)
+    if not len(corpus):
+        raise DataError(f"training data {source!r}: none of its {len(items)} files could be used")
+    write_cache(path, corpus)
+    return corpus
+
+
+def tokenise_items(
+    source: str, tokenizer: str, items: list[tuple[str, Loader]], progress: Progress | None = None
+) -> Corpus:
+    """Tokenise every piece of every item; a failing or empty item is skipped, logged and counted."""
+    from conductor.backends.skytnt.tokenizer import get_tokenizer
+
+    tok = get_tokenizer(tokenizer)
+    names: list[str] = []
+    pieces: list[np.ndarray] = []
+    skipped: list[str] = []
+    for done, (name, load) in enumerate(items, 1):
+        for piece_name, rows in _tokenise_item(name, load, tok, skipped):
+            names.append(piece_name)
+            pieces.append(rows)
+        if progress:
+            progress(done, len(items))
+    width = int(tok.max_token_seq)
+    rows = np.concatenate(pieces) if pieces else np.zeros((0, width), np.int16)
+    offsets = np.concatenate([[0], np.cumsum([len(p) for p in pieces])]).astype(np.int64)
+    return Corpus(source, tokenizer, tuple(names), rows, offsets, tuple(skipped))
+
+
+def _tokenise_item(name: str, load: Loader, tok: Any, skipped: list[str]) -> Iterator[tuple[str, np.ndarray]]:
+    try:
+        scores = load()
+    except Exception as exc:  # a corrupt file must never stop training
+        log.warning("skipped %s: %s", name, exc)
+        skipped.append(name)
+        return
+    for piece_name, score in scores:
+        try:
+            rows = np.asarray(tok.tokenize(score), dtype=np.int16)
+        except Exception as exc:
+            log.warning("skipped %s: cannot tokenise: %s", piece_name, exc)
+            skipped.append(piece_name)
+            continue
+        if rows.ndim != 2 or not np.any(rows[:, 0] == tok.event_ids["note"]):
+            log.warning("skipped %s: no notes", piece_name)
+            skipped.append(piece_name)
+            continue
+        yield piece_name, rows
+
+
+def write_cache(path: Path, corpus: Corpus) -> None:
+    """Store a corpus as one ``.npz`` (written to a temporary name, then renamed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez_compressed(
+        tmp,
+        rows=corpus.rows,
+        offsets=corpus.offsets,
+        names=np.array(corpus.names, dtype=str),
+        skipped=np.array(corpus.skipped, dtype=str),
+        meta=np.array([corpus.source, corpus.tokenizer], dtype=str),
+    )
+    tmp.replace(path)
+
+
+def read_cache(path: Path) -> Corpus:
+    """A corpus written by `write_cache`."""
+    with np.load(path, allow_pickle=False) as z:
+        source, tokenizer = (str(x) for x in z["meta"])
+        return Corpus(
+            source,
+            tokenizer,
+            tuple(str(n) for n in z["names"]),
+            z["rows"],
+            z["offsets"],
+            tuple(str(n) for n in z["skipped"]),
+        )
+
+
+def merge(corpora: list[Corpus]) -> Corpus:
+    """One corpus holding the pieces of several (names prefixed by their source when there are many)."""
+    if len(corpora) == 1:
+        return corpora[0]
+    names = tuple(f"{c.source}:{n}" for c in corpora for n in c.names)
+    rows = np.concatenate([c.rows for c in corpora])
+    starts = np.cumsum([0] + [c.events for c in corpora])
+    offsets = np.concatenate([[0]] + [c.offsets[1:] + s for c, s in zip(corpora, starts, strict=False)])
+    skipped = tuple(f"{c.source}:{n}" for c in corpora for n in c.skipped)
+    source = " + ".join(c.source for c in corpora)
+    return Corpus(source, corpora[0].tokenizer, names, rows, offsets.astype(np.int64), skipped)

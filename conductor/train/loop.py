@@ -1,0 +1,255 @@
+"""The training loop: AdamW, warm-up then cosine learning rate, gradient clipping, the two-level loss.
+
+The loss is upstream's: the event net reads each row as the sum of its token embeddings and its hidden
+state at row t conditions the token net, which predicts row t+1 token by token (PAD ignored). Batches
+come from `conductor.train.batching` and depend only on (seed, epoch), so the loop resumes exactly:
+model, optimizer, step and RNG state are saved with every checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from conductor.train.augment import Augment, TokenLayout
+from conductor.train.batching import Epoch, eval_batches, make_epoch
+from conductor.train.data import Corpus
+
+STATE_FILE = "train_state.pt"
+LOG_FILE = "train_log.jsonl"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that shapes a run (saved with it; a resumed run must use the same)."""
+
+    steps: int = 1000
+    batch: int = 8
+    block: int = 256
+    lr: float = 5e-4
+    min_lr: float = 5e-5
+    warmup: int = 100
+    weight_decay: float = 0.01
+    grad_clip: float = 1.0
+    seed: int = 0
+    augment: Augment = Augment.ALL
+    val_fraction: float = 0.05
+    eval_every: int = 200
+    eval_batches: int = 16
+    save_every: int = 200
+
+
+@dataclass
+class Progress:
+    """What the loop reports after each step (for a progress bar)."""
+
+    step: int
+    steps: int
+    loss: float
+    lr: float
+    tokens_per_s: float
+    val_loss: float | None = None
+
+
+@dataclass
+class History:
+    """Losses so far: (step, loss) pairs."""
+
+    train: list[tuple[int, float]] = field(default_factory=list)
+    val: list[tuple[int, float]] = field(default_factory=list)
+    seconds: float = 0.0
+    tokens: int = 0
+
+
+def lr_at(step: int, s: Settings) -> float:
+    """Linear warm-up to ``lr`` over ``warmup`` steps, then cosine down to ``min_lr`` at ``steps``."""
+    if step < s.warmup:
+        return s.lr * (step + 1) / s.warmup
+    span = max(1, s.steps - s.warmup)
+    t = min(1.0, (step - s.warmup) / span)
+    return s.min_lr + 0.5 * (s.lr - s.min_lr) * (1 + math.cos(math.pi * t))
+
+
+def two_level_loss(model: Any, batch: torch.Tensor, pad_id: int) -> tuple[torch.Tensor, int]:
+    """(mean cross-entropy over non-PAD target tokens, how many) for a (B, L+1, T) batch of rows."""
+    x, y = batch[:, :-1], batch[:, 1:]
+    embeds = model.net.embed_tokens(x).sum(dim=-2)
+    hidden = model.net(inputs_embeds=embeds, use_cache=False).last_hidden_state
+    keep = y[..., 0] != pad_id  # rows that have a target at all
+    h, target = hidden[keep], y[keep]
+    token_in = torch.cat([h.unsqueeze(1), model.net_token.embed_tokens(target[:, :-1])], dim=1)
+    out = model.net_token(inputs_embeds=token_in, use_cache=False).last_hidden_state
+    logits = model.lm_head(out)
+    count = int((target != pad_id).sum())
+    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=pad_id)
+    return loss, count
+
+
+def make_optimizer(model: torch.nn.Module, s: Settings) -> torch.optim.Optimizer:
+    """AdamW; no weight decay on norms and biases."""
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        (no_decay if ("norm" in name or name.endswith("bias")) else decay).append(p)
+    groups = [{"params": decay, "weight_decay": s.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=s.lr, betas=(0.9, 0.99), eps=1e-8)
+
+
+@torch.no_grad()
+def evaluate_loss(model: Any, batches: Sequence[np.ndarray], pad_id: int, device: str) -> float:
+    """Token-weighted mean loss over the given batches."""
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    for b in batches:
+        loss, n = two_level_loss(model, torch.from_numpy(b).to(device), pad_id)
+        total += float(loss) * n
+        count += n
+    model.train(was_training)
+    return total / max(1, count)
+
+
+def batch_stream(
+    corpus: Corpus, pieces: Sequence[int], layout: TokenLayout, s: Settings, start: tuple[int, int]
+) -> Iterator[tuple[int, int, np.ndarray]]:
+    """(epoch, index, batch) forever, from ``start`` = (epoch, index)."""
+    epoch, index = start
+    while True:
+        ep: Epoch = make_epoch(
+            corpus,
+            pieces,
+            layout,
+            epoch=epoch,
+            seed=s.seed,
+            batch_size=s.batch,
+            block=s.block,
+            augment=s.augment,
+        )
+        if not len(ep):
+            raise ValueError(
+                f"not enough training pieces to fill a batch of {s.batch}: use a smaller --batch"
+            )
+        for i in range(index, len(ep)):
+            yield epoch, i, ep.batch(i)
+        epoch, index = epoch + 1, 0
+
+
+Saver = Callable[[Any, Path], None]
+
+
+@dataclass
+class Run:
+    """A training run's moving parts (see `train`)."""
+
+    model: Any
+    corpus: Corpus
+    layout: TokenLayout
+    train_pieces: list[int]
+    val_pieces: list[int]
+    out: Path
+    settings: Settings
+    device: str = "cpu"
+    save_model: Saver | None = None
+    on_checkpoint: Callable[[Run, History], None] | None = None
+
+
+def train(run: Run, report: Callable[[Progress], None] | None = None) -> History:
+    """Train to ``settings.steps``, resuming from ``out/train_state.pt`` when it is there."""
+    s, model = run.settings, run.model
+    torch.manual_seed(s.seed)
+    model.to(run.device).train()
+    opt = make_optimizer(model, s)
+    step, position, history = _restore(run, opt)
+    val = eval_batches(run.corpus, run.val_pieces, run.layout, s.block, s.batch, s.augment)[: s.eval_batches]
+    stream = batch_stream(run.corpus, run.train_pieces, run.layout, s, position)
+    while step < s.steps:
+        t0 = time.perf_counter()
+        epoch, index, batch = next(stream)
+        loss, count = _step(model, opt, torch.from_numpy(batch).to(run.device), step, run)
+        step += 1
+        history.seconds += time.perf_counter() - t0
+        history.tokens += count
+        history.train.append((step, loss))
+        val_loss = _maybe_eval(run, val, step, history)
+        if report:
+            rate = count / max(1e-9, time.perf_counter() - t0)
+            report(Progress(step, s.steps, loss, lr_at(step - 1, s), rate, val_loss))
+        if step % s.save_every == 0 or step == s.steps:
+            save_checkpoint(run, opt, step, (epoch, index + 1), history)
+    return history
+
+
+def _step(
+    model: Any, opt: torch.optim.Optimizer, batch: torch.Tensor, step: int, run: Run
+) -> tuple[float, int]:
+    for group in opt.param_groups:
+        group["lr"] = lr_at(step, run.settings)
+    loss, count = two_level_loss(model, batch, run.layout.pad_id)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), run.settings.grad_clip)
+    opt.step()
+    return float(loss.detach()), count
+
+
+def _maybe_eval(run: Run, val: Sequence[np.ndarray], step: int, history: History) -> float | None:
+    s = run.settings
+    if not val or (step % s.eval_every and step != s.steps):
+        return None
+    loss = evaluate_loss(run.model, val, run.layout.pad_id, run.device)
+    history.val.append((step, loss))
+    with (run.out / LOG_FILE).open("a") as f:
+        f.write(json.dumps({"step": step, "train_loss": history.train[-1][1], "val_loss": loss}) + "\n")
+    return loss
+
+
+def save_checkpoint(
+    run: Run, opt: torch.optim.Optimizer, step: int, position: tuple[int, int], history: History
+) -> None:
+    """Write the model folder (via ``save_model``) and the resume state next to it."""
+    run.out.mkdir(parents=True, exist_ok=True)
+    if run.save_model is not None:
+        run.save_model(run.model, run.out)
+    state = {
+        "step": step,
+        "position": list(position),
+        "model": run.model.state_dict(),
+        "optimizer": opt.state_dict(),
+        "torch_rng": torch.get_rng_state(),
+        "settings": {k: str(v) if isinstance(v, Augment) else v for k, v in asdict(run.settings).items()},
+        "history": {
+            "train": history.train,
+            "val": history.val,
+            "seconds": history.seconds,
+            "tokens": history.tokens,
+        },
+    }
+    tmp = run.out / (STATE_FILE + ".tmp")
+    torch.save(state, tmp)
+    tmp.replace(run.out / STATE_FILE)
+    if run.on_checkpoint is not None:
+        run.on_checkpoint(run, history)
+
+
+def _restore(run: Run, opt: torch.optim.Optimizer) -> tuple[int, tuple[int, int], History]:
+    path = run.out / STATE_FILE
+    if not path.exists():
+        return 0, (0, 0), History()
+    state = torch.load(path, map_location=run.device, weights_only=True)
+    saved = state["settings"]
+    if saved.get("seed") != run.settings.seed or saved.get("batch") != run.settings.batch:
+        raise ValueError(f"{path}: saved with other settings (seed/batch); resume with the same ones")
+    run.model.load_state_dict(state["model"])
+    opt.load_state_dict(state["optimizer"])
+    torch.set_rng_state(state["torch_rng"].cpu())
+    h = state["history"]
+    history = History([tuple(x) for x in h["train"]], [tuple(x) for x in h["val"]], h["seconds"], h["tokens"])
+    return int(state["step"]), (int(state["position"][0]), int(state["position"][1])), history

@@ -1,0 +1,140 @@
+"""One `conductor train` run end to end: options → data + model → loop → checkpoint folder + card."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from conductor.train import card, modelio
+from conductor.train.augment import Augment, TokenLayout
+from conductor.train.batching import eval_batches, split_by_piece
+from conductor.train.data import Corpus, Progress, load_corpus, merge
+from conductor.train.loop import STATE_FILE, History, Run, Settings, evaluate_loss
+from conductor.train.metrics import unigram_losses
+
+log = logging.getLogger(__name__)
+CARD_FILE = "card.json"
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the command line asks for."""
+
+    data: Sequence[str]
+    out: Path
+    config: str | None = None  # from scratch
+    init: Path | None = None  # fine-tune this checkpoint
+    settings: Settings = field(default_factory=Settings)
+    device: str = "cpu"
+    resume: bool = False
+    cache: Path | None = None
+    command: str = ""
+
+
+def prepare(opts: Options, progress: Callable[[str], Progress] | None = None) -> Run:
+    """Load data and model; check that ``out`` is fresh or resumable."""
+    state = opts.out / STATE_FILE
+    if state.exists() and not opts.resume:
+        raise FileExistsError(f"{opts.out} holds an unfinished run: pass --resume, or choose another --out")
+    if opts.init is not None:
+        model = modelio.load_model(opts.init)
+    else:
+        model = modelio.new_model(opts.config or "conductor-small", seed=opts.settings.seed)
+    tok = modelio.tokenizer_of(model)
+    corpora = [
+        load_corpus(src, model.config.tokenizer, opts.cache, progress(src) if progress else None)
+        for src in opts.data
+    ]
+    corpus = merge(corpora)
+    train_idx, val_idx = split_by_piece(corpus.names, opts.settings.val_fraction, opts.settings.seed)
+    opts.out.mkdir(parents=True, exist_ok=True)
+    return Run(
+        model,
+        corpus,
+        TokenLayout.from_tokenizer(tok),
+        train_idx,
+        val_idx,
+        opts.out,
+        opts.settings,
+        opts.device,
+        modelio.save_model,
+    )
+
+
+def final_losses(run: Run) -> tuple[float | None, dict[str, float]]:
+    """(validation loss over every held-out block, unigram baselines over the same targets)."""
+    s = run.settings
+    batches = eval_batches(run.corpus, run.val_pieces, run.layout, s.block, s.batch, s.augment)
+    if not batches:
+        return None, {}
+    val = evaluate_loss(run.model, batches, run.layout.pad_id, run.device)
+    targets = np.concatenate([b[:, 1:].reshape(-1, b.shape[-1]) for b in batches])
+    train_rows = (run.corpus.piece(i) for i in run.train_pieces)
+    vocab = int(run.model.config.vocab_size)
+    return val, unigram_losses(train_rows, targets, run.layout.pad_id, vocab)
+
+
+def card_info(run: Run, history: History, opts: Options, val: float | None, base: dict[str, float]) -> Any:
+    """The model card's facts for this run."""
+    cfg = run.model.config
+    model = {
+        "config": cfg.name,
+        "tokenizer": cfg.tokenizer,
+        "event net layers": cfg.net.num_hidden_layers,
+        "token net layers": cfg.net_token.num_hidden_layers,
+        "width": cfg.n_embd,
+        "heads": cfg.net.num_attention_heads,
+        "inner": cfg.net.intermediate_size,
+        "weights": f"{sum(p.numel() for p in run.model.parameters()):,}",
+    }
+    settings = {k: str(v) for k, v in asdict(run.settings).items()}
+    return card.CardInfo(
+        name=opts.out.name,
+        command=opts.command,
+        source=run.corpus.source,
+        tokenizer=cfg.tokenizer,
+        pieces_train=len(run.train_pieces),
+        pieces_val=len(run.val_pieces),
+        skipped=len(run.corpus.skipped),
+        events=run.corpus.events,
+        augment=str(run.settings.augment),
+        model=model,
+        settings=settings,
+        steps=history.train[-1][0] if history.train else 0,
+        seconds=history.seconds,
+        tokens=history.tokens,
+        train_loss=history.train[-1][1] if history.train else None,
+        val_loss=val,
+        baselines=base,
+    )
+
+
+def write_card(folder: Path, info: Any) -> Path:
+    """Write README.md and card.json (which `evaluate` re-reads to add its metrics)."""
+    (folder / CARD_FILE).write_text(json.dumps(asdict(info), indent=2, default=str) + "\n")
+    return card.write_card(folder, info)
+
+
+def read_card(folder: Path) -> card.CardInfo:
+    """The card facts `write_card` stored."""
+    return card.CardInfo(**json.loads((folder / CARD_FILE).read_text()))
+
+
+def held_out(corpus: Corpus, names: Sequence[str]) -> list[int]:
+    """Indices of the named pieces (for evaluating on the same held-out pieces later)."""
+    wanted = set(names)
+    return [i for i, n in enumerate(corpus.names) if n in wanted]
+
+
+def augment_from(text: str) -> Augment:
+    """`Augment` from a command-line word, with a clear error."""
+    try:
+        return Augment(text)
+    except ValueError as exc:
+        raise ValueError(f"--augment {text!r}: expected none, common or all") from exc
