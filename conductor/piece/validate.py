@@ -89,9 +89,21 @@ def _convert(err: ErrorDetails, doc: Document, file: str | None) -> PieceError:
         suggestion = did_you_mean(value, options)
     elif kind in _TYPE_WORDS:
         message, expected = f"{show(value)} is not {_TYPE_WORDS[kind]}", _TYPE_WORDS[kind]
+    elif kind in _BOUNDS:
+        word, key = _BOUNDS[kind]
+        message, expected = f"{show(value)} is too {word}", f"{_WORDS[key]} {ctx[key]:g}"
     elif kind == "too_short" and path == ("sections",):
         message, expected = "the piece has no sections", "at least one section"
     return PieceError(file, pos.line, pos.column, format_path(path), message, expected, suggestion)
+
+
+_BOUNDS = {
+    "greater_than_equal": ("low", "ge"),
+    "greater_than": ("low", "gt"),
+    "less_than_equal": ("high", "le"),
+    "less_than": ("high", "lt"),
+}
+_WORDS = {"ge": "at least", "gt": "more than", "le": "at most", "lt": "less than"}
 
 
 def _tidy(msg: str) -> str:
