@@ -173,4 +173,4 @@ class PieceFile(Strict):
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of piece files (for editors: `# yaml-language-server: $schema=...`)."""
     schema = PieceFile.model_json_schema()
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "conductor-piece", **schema}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conductor.core.timebase import Span, Unit
 from conductor.piece.durations import SpanError, SpanKind, parse_span, span_text
@@ -80,3 +84,13 @@ def test_meters_keys_pitches() -> None:
     assert [parse_pitch(p) for p in ("C4", "A0", "C-1", "F#3", "Bb5", 60)] == [60, 21, 0, 54, 82, 60]
     with pytest.raises(ValueError):
         parse_pitch("C10")
+
+
+@given(
+    amount=st.one_of(st.integers(1, 512).map(float), st.sampled_from([0.5, 1.5, 2.25, 0.05, 0.125])),
+    unit=st.sampled_from([Unit.BARS, Unit.BEATS, Unit.SECONDS]),
+)
+def test_span_text_reads_back_as_the_same_span(amount: float, unit: Unit) -> None:
+    span = Span(amount, unit)
+    again = parse_span(span_text(span), SpanKind.TIME)
+    assert again is not None and again.unit is unit and math.isclose(again.amount, amount)
