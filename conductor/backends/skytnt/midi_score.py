@@ -37,6 +37,14 @@ MAJOR_KEYS = ("Cb", "Gb", "Db", "Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", 
 MINOR_KEYS = tuple(
     k + "m" for k in ("Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B", "F#", "C#", "G#", "D#", "A#")
 )
+SIMPLE_EVENTS: dict[str, tuple[str, ...]] = {  # mido type -> score name, then the fields in order
+    "program_change": ("patch_change", "channel", "program"),
+    "control_change": ("control_change", "channel", "control", "value"),
+    "pitchwheel": ("pitch_wheel_change", "channel", "pitch"),
+    "aftertouch": ("channel_after_touch", "channel", "value"),
+    "polytouch": ("key_after_touch", "channel", "note", "value"),
+    "set_tempo": ("set_tempo", "tempo"),
+}
 TEXT_EVENTS = {
     "text": "text_event",
     "copyright": "copyright_text_event",
@@ -103,16 +111,8 @@ def track_to_score(track: list[mido.Message]) -> list[list[Any]]:
 def message_to_event(msg: mido.Message, ticks: int) -> list[Any] | None:
     """The score event of one non-note message at `ticks`, or None for kinds not kept."""
     kind = msg.type
-    simple: dict[str, tuple[str, ...]] = {
-        "program_change": ("patch_change", "channel", "program"),
-        "control_change": ("control_change", "channel", "control", "value"),
-        "pitchwheel": ("pitch_wheel_change", "channel", "pitch"),
-        "aftertouch": ("channel_after_touch", "channel", "value"),
-        "polytouch": ("key_after_touch", "channel", "note", "value"),
-        "set_tempo": ("set_tempo", "tempo"),
-    }
-    if kind in simple:
-        name, *attrs = simple[kind]
+    if kind in SIMPLE_EVENTS:
+        name, *attrs = SIMPLE_EVENTS[kind]
         return [name, ticks, *(getattr(msg, a) for a in attrs)]
     if kind == "time_signature":
         dd = int(math.log2(msg.denominator))

@@ -61,18 +61,29 @@ def remap_key_signatures(events: list[Event], col: Collected, out: Remapped) -> 
                 ev[3] = -1  # marks it, so removal below cannot take an equal event elsewhere
                 to_remove.append(ev)
             continue
-        for i, (channel, track) in enumerate(pairs):
-            sig = ev if i == 0 else [*ev]
-            sig[3] = track
-            if channel == 9:
-                sig[4] = SF_ZERO
-            key_sigs.append(sig)
-            if i > 0:
-                to_add.append(sig)
+        copies = _place_on_tracks(ev, pairs)
+        key_sigs += copies
+        to_add += copies[1:]
     for ev in to_remove:
         events.remove(ev)
     events += to_add
     return key_sigs
+
+
+def _place_on_tracks(ev: Event, pairs: list[tuple[int, int]]) -> list[Event]:
+    """`ev` moved to the first (channel, new track) pair, copies for the others; sf 0 on drums.
+
+    Copies are taken of `ev` after it was placed, so they inherit sf 0 when the first pair is drums
+    (upstream).
+    """
+    placed: list[Event] = []
+    for i, (channel, track) in enumerate(pairs):
+        sig = ev if i == 0 else [*ev]
+        sig[3] = track
+        if channel == 9:
+            sig[4] = SF_ZERO
+        placed.append(sig)
+    return placed
 
 
 def _new_pairs(track_idx: int, col: Collected, channel_map: dict[int, int]) -> list[tuple[int, int]]:
