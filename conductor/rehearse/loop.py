@@ -8,6 +8,7 @@ inputs always give the same take.
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -56,7 +57,7 @@ def rehearse(
     end = human.end + tail_bars * piece.timebase.seconds_per_bar
     t = _play(engine, clock, _Inputs(human), end, on_step)
     engine.stop(t)
-    engine.drain(t)
+    engine.drain(math.inf)  # only closing note-offs are left (a change may land a hair after t)
     runner.cancel_all()
     return Rehearsal(take, engine, t)
 
