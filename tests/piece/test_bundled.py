@@ -8,7 +8,7 @@ import pytest
 
 from conductor.commands.schema import schema_text
 from conductor.piece import compiled as c
-from conductor.piece import load_piece, load_piece_text
+from conductor.piece import load_piece
 from conductor.piece.report import running_time
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,38 +60,3 @@ def test_mark_sat_uses_footswitch_navigation_filters_and_params() -> None:
 
 def test_committed_schema_equals_the_schema_command() -> None:
     assert (ROOT / "schema" / "piece.schema.json").read_text() == schema_text()
-
-
-ALL_FORMS = """
-title: every form
-tempo: 90
-meter: 6/8
-model: {kind: skytnt, checkpoint: ../models/x, sampling: {temperature: 0.9}}
-controls:
-  - {program: 3, action: mute}
-  - {note: 40, action: {goto: b}}
-defaults:
-  filters: [{key: off}, {horizon: 2 bars}]
-sections:
-  - name: a
-    mode: duet
-    length: 12 beats
-    model: markov
-    then: {goto: b}
-    filters:
-      - {key: Dm, action: drop}
-      - chords: 3
-      - melody: lowest
-      - density: 0.5
-      - range: {low: C3, high: 84}
-      - velocity: 1.2
-      - horizon: off
-  - {name: b, mode: listen, length: footswitch, then: loop, listen: {window: 32 notes}}
-"""
-
-
-def test_every_short_and_long_form_passes_both_the_loader_and_the_json_schema() -> None:
-    piece = load_piece_text(ALL_FORMS)
-    assert [type(f).__name__ for f in piece.sections[0].filters] == [
-        "KeyFilter", "ChordsFilter", "MelodyFilter", "DensityFilter", "RangeFilter", "VelocityFilter",
-    ]  # fmt: skip
