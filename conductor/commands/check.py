@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -20,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
     from conductor.piece import PieceErrors, load_piece
     from conductor.piece.report import error_text, running_order
 
-    console = Console(width=max(Console().width, 160))
+    console = Console() if sys.stdout.isatty() else Console(width=160)  # pipes and logs: wide rows
     status = 0
     for path in args.pieces:
         try:

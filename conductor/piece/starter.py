@@ -19,8 +19,8 @@ model: markov        # learns from you as you play; or a mapping, e.g.
 #   sampling: {{temperature: 1.0, top_p: 0.95, top_k: 20}}
 
 midi:
-  input: ""          # part of your keyboard's port name (see `conductor ports`)
-  output: ""         # part of your sound module's port name
+  # input: Keystation   # part of your keyboard's port name (see `conductor ports`)
+  # output: Pianoteq    # part of your sound module's port name
   ai_channel: 2      # channels count 1..16
   program: 1         # General MIDI sound 1..128 (1: acoustic grand)
 
