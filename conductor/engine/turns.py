@@ -18,9 +18,10 @@ from conductor.backends.base import GenerationRequest
 from conductor.core.events import Note, Source
 from conductor.engine.cadence import Cadence, Trigger
 from conductor.engine.context import build_request, constraints_for
-from conductor.engine.filters import FilterChain, FilterContext, detect_key
+from conductor.engine.filters import FilterChain, FilterContext
 from conductor.engine.filters.keys import KeyEstimate
 from conductor.engine.generation import Generation
+from conductor.engine.keytrack import KeyTracker
 from conductor.engine.runner import GenerationDone, GenerationFailed, NoteArrived, RunnerEvent
 from conductor.piece.compiled import ExitPolicy, KeyFilter, Overlap, SamplingSpec, Section
 
@@ -51,6 +52,7 @@ class Turns:
         self.cadence: Cadence | None = None
         self.manual: Trigger | None = None
         self.last_key: KeyEstimate | None = None
+        self.keys = KeyTracker()
         self.last_latency: float | None = None
 
     # ------------------------------------------------------------ sections
@@ -142,7 +144,8 @@ class Turns:
         request = build_request(engine.piece, section, engine.memory, t, gid, held=held, until=trigger.until)
         key = None
         if any(isinstance(f, KeyFilter) and f.key is None for f in section.filters):
-            key = detect_key(request.context)  # once per generation, never per note
+            # once per generation, from the human over a longer window, with hysteresis
+            key = self.keys.update(engine.memory, t, section.listen.window, engine.piece.timebase, held)
         constraints = constraints_for(engine.piece, section, key) if key else request.constraints
         sampling = self._sampling(section.model.sampling, gid)
         return replace(request, start=trigger.start, sampling=sampling, constraints=constraints), key

@@ -49,6 +49,7 @@ class MarkovRaw(Strict):
     state: str | None = Field(None, description="A saved Markov model to load and keep learning")
     follow: bool | None = Field(None, description="Continue from the human's latest notes")
     transpose_away: int | None = Field(None, ge=-48, le=48, description="Semitones away from the human")
+    complement: bool | None = Field(None, description="Play sparser when the human is busy")
 
 
 ModelKind = Literal["markov", "skytnt", "scripted"]

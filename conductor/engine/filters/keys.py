@@ -144,3 +144,13 @@ def snap_pitch(pitch: int, pitch_classes: frozenset[int]) -> int:
         if pitch + step <= 127 and (pitch + step) % 12 in pitch_classes:
             return pitch + step
     return pitch
+
+
+def key_correlation(notes: Iterable[Note], key: KeyEstimate, profile: str = "aarden") -> float:
+    """How well `notes` fit `key`: the Pearson correlation with the key's rotated profile."""
+    hist = histogram(notes)
+    total = sum(hist)
+    if total <= 0:
+        return 0.0
+    shape = tuple(h / total for h in hist)
+    return _correlations(shape, PROFILES[profile][key.mode])[key.tonic_pc]
