@@ -1,0 +1,161 @@
+"""`SkyTNTModel`: the `Model` protocol over a SkyTNT checkpoint and the fast `Decoder`.
+
+Context notes → score (`to_score`, ticks from the request's bar-aligned origin) → token rows →
+decoding under the request's constraints (channels, pitch range, key, and an onset window
+[start, until] in 16ths, all as sampling masks) → rows → `Note`s on the clock.
+
+The cache stays useful across generations: the model keeps an *anchor* context (its origin and the
+notes it has seen), and each request's window is merged into it instead of replacing it, so a window
+that slides forward still extends the cached token rows and only new events are prefilled. Notes
+passed to `observe` are prefilled as they arrive, so a trigger mostly decodes. When the anchor grows
+past `max_context` notes it is rebuilt from the latest window inside `observe` (between triggers),
+not at a trigger. Not thread-safe (live: one worker process owns it).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from conductor.backends.base import GenerationRequest, ModelError
+from conductor.backends.skytnt.checkpoint import load_checkpoint
+from conductor.backends.skytnt.config import MIDIModelConfig
+from conductor.backends.skytnt.generate import Decoder, Row
+from conductor.backends.skytnt.masks import TIME_STEPS, from_constraints
+from conductor.backends.skytnt.model import MIDIModel, build_model
+from conductor.backends.skytnt.sampling import Sampling, make_generator
+from conductor.core.events import Note, Source
+from conductor.core.timebase import Timebase
+from conductor.engine.context import bar_origin, score_note_to_note, to_score
+from conductor.engine.memory import sort_notes
+from conductor.piece.compiled import ModelSpec, SamplingSpec
+
+log = logging.getLogger(__name__)
+TPB = 480
+
+
+class SkyTNTModel:
+    """A SkyTNT model that streams notes and keeps its context cache between generations."""
+
+    def __init__(
+        self, model: MIDIModel, dtype: str = "float32", device: str = "cpu", max_context: int = 768
+    ) -> None:
+        try:
+            self.decoder = Decoder(model, dtype=dtype, device=device)
+        except (ValueError, RuntimeError) as exc:
+            raise ModelError(f"cannot run the model with dtype {dtype} on {device}: {exc}") from exc
+        self.tokenizer = self.decoder.tokenizer
+        self.max_context = max_context
+        self._notes: list[Note] = []  # the anchor context, in onset order
+        self._origin: float | None = None
+        self._tb: Timebase | None = None
+        self._window = 0.0  # seconds of context the last request asked for
+        self._ai_channel: int | None = None
+
+    @classmethod
+    def from_spec(cls, spec: ModelSpec, base_dir: Path | None = None) -> SkyTNTModel:
+        """Load `spec.checkpoint` (relative to `base_dir`) or build a random `spec.config` model."""
+        if spec.checkpoint is not None:
+            path = (
+                spec.checkpoint
+                if spec.checkpoint.is_absolute() or base_dir is None
+                else base_dir / spec.checkpoint
+            )
+            model = load_checkpoint(path, spec.config)
+        elif spec.config is not None:
+            log.warning("model %s is randomly initialised (no checkpoint): expect noise", spec.config)
+            model = build_model(MIDIModelConfig.from_name(spec.config))
+        else:
+            raise ModelError("a skytnt model needs a checkpoint path (or a config name for a random model)")
+        if spec.tokenizer is not None and spec.tokenizer != model.config.tokenizer:
+            raise ModelError(
+                f"the piece asks for tokenizer {spec.tokenizer} but the model was trained with "
+                f"{model.config.tokenizer}: expected them to match (or leave tokenizer out)"
+            )
+        return cls(model, dtype=spec.dtype, device=spec.device)
+
+    # ---- Model protocol ------------------------------------------------------------------------
+
+    def observe(self, notes: Sequence[Note]) -> None:
+        """Add heard notes to the anchor and prefill them (after the first generation set a timebase)."""
+        if self._origin is None or self._tb is None or not notes:
+            return
+        fresh = [n for n in notes if n.onset >= self._origin]
+        self._notes = sort_notes({*self._notes, *fresh})
+        if len(self._notes) > self.max_context:
+            self._rebase(self._notes[-1].onset - self._window)
+        self.decoder.prefill(self._rows())
+
+    def generate(self, request: GenerationRequest) -> Iterator[Note]:
+        """Stream notes starting in [request.start, request.until], at most `request.max_events`."""
+        self._adopt(request)
+        tb, origin = request.timebase, self._origin
+        assert origin is not None
+        window = (self._sixteenths(request.start, ceil=True), self._sixteenths(request.until, ceil=False))
+        mask = from_constraints(self.tokenizer, request.constraints, window, self.decoder.device)
+        seed = request.sampling.seed
+        gen = make_generator(None if seed is None else seed + request.generation, "cpu")
+        rows = self._rows()
+        for row in self.decoder.stream(rows, mask, _sampling(request.sampling), gen, request.max_events):
+            note = self._to_note(row, origin, tb)
+            if note is not None and request.start - 1e-6 <= note.onset <= request.until + 1e-6:
+                yield note
+
+    def close(self) -> None:
+        """Drop the cached context."""
+        self.decoder.reset()
+        self._notes, self._origin = [], None
+
+    # ---- context -------------------------------------------------------------------------------
+
+    def _adopt(self, request: GenerationRequest) -> None:
+        """Merge the request's window into the anchor, or restart the anchor from it."""
+        channels = request.constraints.channels
+        self._ai_channel = min(channels) if len(channels) == 1 else None
+        self._window = max(0.0, request.start - request.origin)
+        merged = sort_notes({*self._notes, *request.context})
+        reuse = (
+            self._origin is not None
+            and self._tb == request.timebase
+            and request.origin >= self._origin
+            and len(merged) <= self.max_context
+        )
+        if reuse:
+            self._notes = merged
+        else:
+            self._tb, self._origin = request.timebase, request.origin
+            self._notes = sort_notes(request.context)
+
+    def _rebase(self, since: float) -> None:
+        assert self._tb is not None
+        self._origin = bar_origin(since, self._tb)
+        self._notes = [n for n in self._notes if n.onset >= self._origin][-self.max_context // 2 :]
+        if self._notes:
+            self._origin = min(self._origin, bar_origin(self._notes[0].onset, self._tb))
+
+    def _rows(self) -> list[list[int]]:
+        assert self._origin is not None and self._tb is not None
+        score = to_score(self._notes, self._origin, self._tb, TPB, ai_channel=self._ai_channel)
+        rows: list[list[int]] = self.tokenizer.tokenize(score)
+        return rows[:-1]  # without EOS: the model continues the piece
+
+    def _sixteenths(self, t: float, ceil: bool) -> int:
+        assert self._origin is not None and self._tb is not None
+        value = self._tb.beats(t - self._origin) * TIME_STEPS
+        return math.ceil(value - 1e-6) if ceil else math.floor(value + 1e-6)
+
+    def _to_note(self, row: Row, origin: float, tb: Timebase) -> Note | None:
+        event = self.tokenizer.tokens2event(list(row))
+        if event is None or event[0] != "note":
+            return None
+        values = dict(zip(self.tokenizer.events["note"], event[1:], strict=True))
+        tick = (self.decoder.last_beat * TIME_STEPS + values["time2"]) * TPB // TIME_STEPS
+        duration = values["duration"] * TPB // TIME_STEPS
+        score_event = ["note", tick, duration, values["channel"], values["pitch"], values["velocity"]]
+        return score_note_to_note(score_event, origin, tb, TPB, Source.AI)
+
+
+def _sampling(spec: SamplingSpec) -> Sampling:
+    return Sampling(temperature=spec.temperature, top_p=spec.top_p, top_k=spec.top_k)

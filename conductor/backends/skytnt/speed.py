@@ -1,0 +1,96 @@
+"""Speed measurement shared by `conductor model bench` and `bench/bench_model.py`.
+
+After an N-event context, for conductor's `Decoder` and for the upstream-style reference loop in the
+same run: `first_event_s_cold` (context never seen: prefill all of it, then decode one event),
+`first_event_s_warm` (context prefilled while it was heard: the trigger only decodes; the reference
+cannot keep anything, so it recomputes) and `events_per_s` (steady decoding of M further events).
+Note events only, random valid context rows, fixed seeds.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+
+from conductor.backends.base import Constraints
+from conductor.backends.skytnt.generate import Decoder
+from conductor.backends.skytnt.masks import from_constraints
+from conductor.backends.skytnt.model import MIDIModel
+from conductor.backends.skytnt.reference import reference_stream
+from conductor.backends.skytnt.sampling import Sampling, make_generator
+from conductor.backends.skytnt.tokenizer import get_tokenizer
+
+SAMPLING = Sampling(temperature=1.0, top_p=0.98, top_k=20)
+
+
+def context_rows(tokenizer: str, events: int, seed: int = 0) -> list[list[int]]:
+    """BOS and `events` random note rows on one channel (a performer's notes, roughly)."""
+    tok = get_tokenizer(tokenizer)
+    rng = random.Random(seed)
+    rows = [tok.bos_row()]
+    for _ in range(events):
+        values = dict(time1=rng.choice((0, 0, 0, 1)), time2=rng.randrange(16), track=1, channel=0)
+        values.update(pitch=rng.randint(48, 84), velocity=rng.randint(40, 110), duration=rng.randint(1, 16))
+        rows.append(tok.event2tokens(["note", *(values[p] for p in tok.events["note"])]))
+    return rows
+
+
+def _first_and_rate(stream: Iterator[Any], start: float, events: int) -> tuple[float, float]:
+    next(stream)
+    first = time.perf_counter() - start
+    t0 = time.perf_counter()
+    n = sum(1 for _ in stream)
+    rate = n / (time.perf_counter() - t0) if n else 0.0
+    assert n == events, f"decoded {n} of {events} events"
+    return first, rate
+
+
+def measure_reference(model: MIDIModel, rows: list[list[int]], events: int) -> dict[str, float]:
+    """The upstream-style loop: cold, 'warm' (it recomputes anyway) and steady rate."""
+    start = time.perf_counter()
+    cold, rate = _first_and_rate(
+        reference_stream(model, rows, SAMPLING, make_generator(0), events + 1), start, events
+    )
+    start = time.perf_counter()
+    warm = _first_and_rate(reference_stream(model, rows, SAMPLING, make_generator(1), 2), start, 1)[0]
+    return {"first_event_s_cold": cold, "first_event_s_warm": warm, "events_per_s": rate}
+
+
+def measure_fast(decoder: Decoder, rows: list[list[int]], events: int, repeats: int = 3) -> dict[str, float]:
+    """conductor's Decoder: cold (empty cache), warm (context prefilled beforehand), steady rate."""
+    mask = from_constraints(decoder.tokenizer, Constraints())
+    decoder.reset()
+    start = time.perf_counter()
+    cold, rate = _first_and_rate(
+        decoder.stream(rows, mask, SAMPLING, make_generator(0), events + 1), start, events
+    )
+    warms = []
+    for i in range(repeats):
+        decoder.reset()
+        decoder.prefill(rows)  # heard while the human played
+        start = time.perf_counter()
+        warms.append(_first_and_rate(decoder.stream(rows, mask, SAMPLING, make_generator(i), 2), start, 1)[0])
+    return {"first_event_s_cold": cold, "first_event_s_warm": statistics.median(warms), "events_per_s": rate}
+
+
+def bench(
+    model: MIDIModel, context: int, events: int, dtype: str = "float32", device: str = "cpu"
+) -> dict[str, Any]:
+    """Both paths on one model, in one run; keys as `conductor model bench --json` prints them."""
+    rows = context_rows(model.config.tokenizer, context)
+    model = model.float().eval()
+    ref = measure_reference(model, rows, events)
+    fast = measure_fast(Decoder(model, dtype=dtype, device=device), rows, events)
+    out: dict[str, Any] = {"config": model.config.name, "context": context, "events": events, "dtype": dtype,
+                           "device": device, "threads": torch.get_num_threads()}  # fmt: skip
+    out.update(fast)
+    out.update({f"reference_{k}": v for k, v in ref.items()})
+    out["speedup_first_event_cold"] = ref["first_event_s_cold"] / fast["first_event_s_cold"]
+    out["speedup_first_event_warm"] = ref["first_event_s_warm"] / fast["first_event_s_warm"]
+    out["speedup_events_per_s"] = fast["events_per_s"] / ref["events_per_s"]
+    return out
