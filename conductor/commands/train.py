@@ -66,6 +66,13 @@ def register(subparsers: Any) -> None:
     p.add_argument("--val-fraction", type=float, default=0.05, help="pieces held out (default 0.05)")
     p.add_argument("--eval-every", type=int, default=200, help="validate every N steps (default 200)")
     p.add_argument("--save-every", type=int, default=200, help="checkpoint every N steps (default 200)")
+    p.add_argument(
+        "--token-positions",
+        type=int,
+        default=0,
+        metavar="N",
+        help="token-level loss on at most N random events per block, as upstream (default 0: all)",
+    )
     p.add_argument("--resume", action="store_true", help="continue the unfinished run in --out")
     p.add_argument("--cache", type=Path, default=None, help="token cache folder (default ~/.cache/conductor)")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
@@ -95,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         augment=session.augment_from(args.augment),
         val_fraction=args.val_fraction,
+        token_positions=args.token_positions,
         eval_every=args.eval_every,
         save_every=args.save_every,
     )

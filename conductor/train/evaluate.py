@@ -212,11 +212,11 @@ def evaluate(
         f"musical checks: {used} held-out pieces of {corpus.source}; prompt = first {prompt} events, "
         f"continuation = {notes} notes; sampling temperature 1.0, top_p 0.98, top_k 20, no masks"
     )
-    result = {"rows": rows, "notes": [note], "pieces": used}
-    (folder / card.METRICS_FILE).write_text(json.dumps(result, indent=2) + "\n")
+    summary = {"rows": rows, "notes": [note], "pieces": used}
+    (folder / card.METRICS_FILE).write_text(json.dumps(summary, indent=2) + "\n")
     if info is not None:
         session.write_card(folder, info)
-    return result
+    return summary
 
 
 def _rounded(d: dict[str, float]) -> dict[str, float | None]:

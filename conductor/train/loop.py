@@ -46,6 +46,7 @@ class Settings:
     eval_every: int = 200
     eval_batches: int = 16
     save_every: int = 200
+    token_positions: int = 0  # token net on at most N random events per sequence (0: all)
 
 
 @dataclass
@@ -79,12 +80,21 @@ def lr_at(step: int, s: Settings) -> float:
     return s.min_lr + 0.5 * (s.lr - s.min_lr) * (1 + math.cos(math.pi * t))
 
 
-def two_level_loss(model: Any, batch: torch.Tensor, pad_id: int) -> tuple[torch.Tensor, int]:
-    """(mean cross-entropy over non-PAD target tokens, how many) for a (B, L+1, T) batch of rows."""
+def two_level_loss(
+    model: Any, batch: torch.Tensor, pad_id: int, positions: int = 0, generator: torch.Generator | None = None
+) -> tuple[torch.Tensor, int]:
+    """(mean cross-entropy over non-PAD target tokens, how many) for a (B, L+1, T) batch of rows.
+
+    ``positions`` > 0 runs the token net on at most that many random event positions per sequence, as
+    upstream's training step does (its 127 of each sequence) to save time; 0 uses every position.
+    """
     x, y = batch[:, :-1], batch[:, 1:]
     embeds = model.net.embed_tokens(x).sum(dim=-2)
     hidden = model.net(inputs_embeds=embeds, use_cache=False).last_hidden_state
     keep = y[..., 0] != pad_id  # rows that have a target at all
+    if 0 < positions < keep.shape[1]:
+        order = torch.rand(keep.shape, generator=generator).argsort(dim=1)[:, :positions]
+        keep = keep & torch.zeros_like(keep).scatter_(1, order.to(keep.device), True)
     h, target = hidden[keep], y[keep]
     token_in = torch.cat([h.unsqueeze(1), model.net_token.embed_tokens(target[:, :-1])], dim=1)
     out = model.net_token(inputs_embeds=token_in, use_cache=False).last_hidden_state
@@ -96,7 +106,8 @@ def two_level_loss(model: Any, batch: torch.Tensor, pad_id: int) -> tuple[torch.
 
 def make_optimizer(model: torch.nn.Module, s: Settings) -> torch.optim.Optimizer:
     """AdamW; no weight decay on norms and biases."""
-    decay, no_decay = [], []
+    decay: list[torch.nn.Parameter] = []
+    no_decay: list[torch.nn.Parameter] = []
     for name, p in model.named_parameters():
         (no_decay if ("norm" in name or name.endswith("bias")) else decay).append(p)
     groups = [{"params": decay, "weight_decay": s.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
@@ -158,12 +169,13 @@ class Run:
     settings: Settings
     device: str = "cpu"
     save_model: Saver | None = None
-    on_checkpoint: Callable[[Run, History], None] | None = None
+    on_checkpoint: Callable[[Run, History], object] | None = None
 
 
 def train(run: Run, report: Callable[[Progress], None] | None = None) -> History:
     """Train to ``settings.steps``, resuming from ``out/train_state.pt`` when it is there."""
     s, model = run.settings, run.model
+    run.out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(s.seed)
     model.to(run.device).train()
     opt = make_optimizer(model, s)
@@ -192,7 +204,8 @@ def _step(
 ) -> tuple[float, int]:
     for group in opt.param_groups:
         group["lr"] = lr_at(step, run.settings)
-    loss, count = two_level_loss(model, batch, run.layout.pad_id)
+    gen = torch.Generator().manual_seed(run.settings.seed * 1_000_003 + step)
+    loss, count = two_level_loss(model, batch, run.layout.pad_id, run.settings.token_positions, gen)
     opt.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), run.settings.grad_clip)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from conductor.train.batching import block_count, contiguous_order, cut_blocks, split_by_piece
@@ -26,7 +28,7 @@ def test_each_lane_continues_its_piece_in_order() -> None:
     batches = contiguous_order(counts, 3)
     for lane in range(3):
         seq = [b[lane] for b in batches]
-        for (p0, b0), (p1, b1) in zip(seq, seq[1:], strict=False):
+        for (p0, b0), (p1, b1) in itertools.pairwise(seq):
             assert (p1 == p0 and b1 == b0 + 1) or (p1 != p0 and b1 == 0 and b0 == counts[p0] - 1)
 
 

@@ -46,7 +46,7 @@ def test_bad_sources_say_what_is_expected(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="not a folder and not corpus:NAME"):
         load_corpus(str(tmp_path / "missing"), "v2o", tmp_path)
     (tmp_path / "none").mkdir()
-    with pytest.raises(DataError, match="no .mid or .midi files"):
+    with pytest.raises(DataError, match=r"no \.mid or \.midi files"):
         load_corpus(str(tmp_path / "none"), "v2o", tmp_path)
     with pytest.raises(DataError, match="corpus:bach"):
         load_corpus("corpus:no-such-collection", "v2o", tmp_path)
