@@ -143,40 +143,41 @@ class FastNet:
         )
 
     def _rms(self, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-        h = x.float()
-        h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + self.eps)
-        return weight * h.to(x.dtype)
+        """Llama's RMSNorm: normalised in float32, cast back, then scaled."""
+        return weight * F.rms_norm(x.float(), x.shape[-1:], eps=self.eps).to(x.dtype)
 
-    def _rope(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-        half = x.shape[-1] // 2
-        rotated = torch.cat((-x[..., half:], x[..., :half]), dim=-1)
-        return x * cos + rotated * sin
+    def _attend(self, h: torch.Tensor, i: int, cache: KVCache, rope: tuple[torch.Tensor, torch.Tensor],
+                mask: torch.Tensor | None) -> torch.Tensor:  # fmt: skip
+        """Self-attention of layer `i` for `h` (T, width); writes the new keys and values to the cache."""
+        n, start, end = h.shape[0], cache.length, cache.length + h.shape[0]
+        heads, kv = self.heads, self.kv_heads
+        qkv = self.layers[i].qkv(h).view(n, heads + 2 * kv, self.head_dim)
+        qk = qkv[:, : heads + kv]
+        cos, sin = rope
+        half = self.head_dim // 2
+        qk = qk * cos + torch.cat((-qk[..., half:], qk[..., :half]), dim=-1) * sin
+        cache.k[i, :, start:end] = qk[:, heads:].transpose(0, 1)
+        cache.v[i, :, start:end] = qkv[:, heads + kv :].transpose(0, 1)
+        att = F.scaled_dot_product_attention(
+            qk[:, :heads].transpose(0, 1).unsqueeze(0),
+            cache.k[i : i + 1, :, :end],
+            cache.v[i : i + 1, :, :end],
+            attn_mask=mask,
+            enable_gqa=kv != heads,
+        )
+        return self.layers[i].o(att[0].transpose(0, 1).reshape(n, heads * self.head_dim))
 
     def forward(self, x: torch.Tensor, cache: KVCache) -> torch.Tensor:
         """Final hidden states (T, width) for inputs `x` (T, width) at the cache's next positions."""
         n, start = x.shape[0], cache.length
         end = start + n
         cache.reserve(end)
-        cos, sin = self.cos[start:end], self.sin[start:end]
+        rope = (self.cos[start:end, None], self.sin[start:end, None])
         mask = None
         if n > 1:
             mask = torch.ones(n, end, dtype=torch.bool, device=x.device).tril(diagonal=start)
-        q_size, kv_size = self.heads * self.head_dim, self.kv_heads * self.head_dim
         for i, layer in enumerate(self.layers):
-            h = self._rms(x, layer.norm1)
-            q, k, v = layer.qkv(h).split((q_size, kv_size, kv_size), dim=-1)
-            q = self._rope(q.view(n, self.heads, self.head_dim).transpose(0, 1), cos, sin)
-            k = self._rope(k.view(n, self.kv_heads, self.head_dim).transpose(0, 1), cos, sin)
-            cache.k[i, :, start:end] = k
-            cache.v[i, :, start:end] = v.view(n, self.kv_heads, self.head_dim).transpose(0, 1)
-            att = F.scaled_dot_product_attention(
-                q.unsqueeze(0),
-                cache.k[i : i + 1, :, :end],
-                cache.v[i : i + 1, :, :end],
-                attn_mask=mask,
-                enable_gqa=self.kv_heads != self.heads,
-            )
-            x = x + layer.o(att[0].transpose(0, 1).reshape(n, q_size))
+            x = x + self._attend(self._rms(x, layer.norm1), i, cache, rope, mask)
             gate, up = layer.gate_up(self._rms(x, layer.norm2)).chunk(2, dim=-1)
             x = x + layer.down(F.silu(gate) * up)
         cache.length = end

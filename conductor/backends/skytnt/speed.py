@@ -9,10 +9,11 @@ Note events only, random valid context rows, fixed seeds.
 
 from __future__ import annotations
 
+import copy
 import random
 import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import torch
@@ -82,15 +83,25 @@ def bench(
     model: MIDIModel, context: int, events: int, dtype: str = "float32", device: str = "cpu"
 ) -> dict[str, Any]:
     """Both paths on one model, in one run; keys as `conductor model bench --json` prints them."""
+    return bench_dtypes(model, context, events, (dtype,), device)[0]
+
+
+def bench_dtypes(
+    model: MIDIModel, context: int, events: int, dtypes: Sequence[str], device: str = "cpu"
+) -> list[dict[str, Any]]:
+    """The reference loop once (float32, CPU), then conductor's path for each dtype on a copy."""
     rows = context_rows(model.config.tokenizer, context)
     model = model.float().eval()
     ref = measure_reference(model, rows, events)
-    fast = measure_fast(Decoder(model, dtype=dtype, device=device), rows, events)
-    out: dict[str, Any] = {"config": model.config.name, "context": context, "events": events, "dtype": dtype,
-                           "device": device, "threads": torch.get_num_threads()}  # fmt: skip
-    out.update(fast)
-    out.update({f"reference_{k}": v for k, v in ref.items()})
-    out["speedup_first_event_cold"] = ref["first_event_s_cold"] / fast["first_event_s_cold"]
-    out["speedup_first_event_warm"] = ref["first_event_s_warm"] / fast["first_event_s_warm"]
-    out["speedup_events_per_s"] = fast["events_per_s"] / ref["events_per_s"]
-    return out
+    results = []
+    for dtype in dtypes:
+        fast = measure_fast(Decoder(copy.deepcopy(model), dtype=dtype, device=device), rows, events)
+        out: dict[str, Any] = {"config": model.config.name, "context": context, "events": events}
+        out.update(dtype=dtype, device=device, threads=torch.get_num_threads())
+        out.update(fast)
+        out.update({f"reference_{k}": v for k, v in ref.items()})
+        out["speedup_first_event_cold"] = ref["first_event_s_cold"] / fast["first_event_s_cold"]
+        out["speedup_first_event_warm"] = ref["first_event_s_warm"] / fast["first_event_s_warm"]
+        out["speedup_events_per_s"] = fast["events_per_s"] / ref["events_per_s"]
+        results.append(out)
+    return results

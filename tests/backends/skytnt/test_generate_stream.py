@@ -133,3 +133,15 @@ def test_reference_loop_decodes_notes() -> None:
     rows = list(reference_stream(model, note_rows(8), SAMPLING, make_generator(0), 3))
     assert len(rows) == 3 and all(tok.tokens2event(r)[0] == "note" for r in rows)
     assert torch.get_num_threads() == 1
+
+
+def test_sampler_limits() -> None:
+    from conductor.backends.skytnt.sampling import sample
+
+    logits = torch.tensor([0.0, 3.0, 1.0, 2.9])
+    allowed = torch.tensor([True, False, True, True])
+    gen = make_generator(0)
+    assert {sample(logits, allowed, Sampling(top_k=1), gen) for _ in range(20)} == {3}
+    assert {sample(logits, None, Sampling(top_p=0.0), gen) for _ in range(20)} == {1}
+    assert sample(logits, allowed, Sampling(temperature=0.0), gen) == 3
+    assert {sample(logits, allowed, Sampling(top_k=0, top_p=1.0), gen) for _ in range(200)} == {0, 2, 3}
