@@ -94,10 +94,10 @@ class SkyTNTModel:
         tb, origin = request.timebase, self._origin
         assert origin is not None
         window = (self._sixteenths(request.start, ceil=True), self._sixteenths(request.until, ceil=False))
-        mask = from_constraints(self.tokenizer, request.constraints, window, self.decoder.device)
+        rows = self._rows()
+        mask = from_constraints(self.tokenizer, request.constraints, window, self.decoder.device, rows)
         seed = request.sampling.seed
         gen = make_generator(None if seed is None else seed + request.generation, "cpu")
-        rows = self._rows()
         for row in self.decoder.stream(rows, mask, _sampling(request.sampling), gen, request.max_events):
             note = self._to_note(row, origin, tb)
             if note is not None and request.start - 1e-6 <= note.onset <= request.until + 1e-6:

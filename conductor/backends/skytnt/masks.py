@@ -8,7 +8,7 @@ An empty mask means no event can satisfy the constraints: decoding stops there.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,13 +68,31 @@ def pitch_values(constraints: Constraints) -> list[int]:
     return keyed or in_range or list(range(128))
 
 
+def channel_track(tokenizer: Any, rows: Sequence[Sequence[int]], channel: int) -> int | None:
+    """The track of the last note on `channel` in `rows` (None: no note on it)."""
+    note_id = tokenizer.event_ids["note"]
+    params = tokenizer.events["note"]
+    at_track, at_channel = 1 + params.index("track"), 1 + params.index("channel")
+    track_base, channel_base = tokenizer.parameter_ids["track"][0], tokenizer.parameter_ids["channel"][0]
+    for row in reversed(rows):
+        if row[0] == note_id and row[at_channel] - channel_base == channel:
+            return int(row[at_track] - track_base)
+    return None
+
+
 def from_constraints(
     tokenizer: Any,
     constraints: Constraints,
     window: tuple[int, int] | None = None,
     device: torch.device | str = "cpu",
+    context: Sequence[Sequence[int]] = (),
 ) -> EventMask:
-    """Note-only decoding within `constraints` and the onset `window` (16ths from the origin)."""
+    """Note-only decoding within `constraints` and the onset `window` (16ths from the origin).
+
+    With a single allowed channel that already has notes in `context`, the track is fixed to that
+    channel's track (as in the training data a channel's notes share a track), so neither the channel
+    nor the track costs a token-net pass.
+    """
     sizes: dict[str, int] = tokenizer.event_parameters
     channels = [c for c in constraints.channels if 0 <= c < sizes["channel"]] or list(range(sizes["channel"]))
     static = {
@@ -83,4 +101,7 @@ def from_constraints(
         "velocity": value_mask(sizes["velocity"], range(1, sizes["velocity"]), device),
         "duration": value_mask(sizes["duration"], range(1, sizes["duration"]), device),
     }
+    track = channel_track(tokenizer, context, channels[0]) if len(channels) == 1 else None
+    if track is not None:
+        static["track"] = value_mask(sizes["track"], [track], device)
     return EventMask(("note",), static, window)

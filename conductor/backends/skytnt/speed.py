@@ -23,6 +23,7 @@ from conductor.backends.skytnt.generate import Decoder
 from conductor.backends.skytnt.masks import from_constraints
 from conductor.backends.skytnt.model import MIDIModel
 from conductor.backends.skytnt.reference import reference_stream
+from conductor.backends.skytnt.runtime import KVCache
 from conductor.backends.skytnt.sampling import Sampling, make_generator
 from conductor.backends.skytnt.tokenizer import get_tokenizer
 
@@ -64,7 +65,7 @@ def measure_reference(model: MIDIModel, rows: list[list[int]], events: int) -> d
 
 def measure_fast(decoder: Decoder, rows: list[list[int]], events: int, repeats: int = 3) -> dict[str, float]:
     """conductor's Decoder: cold (empty cache), warm (context prefilled beforehand), steady rate."""
-    mask = from_constraints(decoder.tokenizer, Constraints())
+    mask = from_constraints(decoder.tokenizer, Constraints(), context=rows)
     decoder.reset()
     start = time.perf_counter()
     cold, rate = _first_and_rate(
@@ -77,6 +78,32 @@ def measure_fast(decoder: Decoder, rows: list[list[int]], events: int, repeats: 
         start = time.perf_counter()
         warms.append(_first_and_rate(decoder.stream(rows, mask, SAMPLING, make_generator(i), 2), start, 1)[0])
     return {"first_event_s_cold": cold, "first_event_s_warm": statistics.median(warms), "events_per_s": rate}
+
+
+def precision_gap(model: MIDIModel, rows: list[list[int]], dtype: str, positions: int = 16) -> float:
+    """Mean total-variation distance between float32's and `dtype`'s distributions of every parameter
+    value, teacher-forced over the last `positions` events of `rows` (0: identical, 1: disjoint)."""
+    ref = _distributions(Decoder(copy.deepcopy(model)), rows, positions)
+    other = _distributions(Decoder(copy.deepcopy(model), dtype=dtype), rows, positions)
+    gaps = [0.5 * float((a - b).abs().sum()) for a, b in zip(ref, other, strict=True)]
+    return statistics.fmean(gaps)
+
+
+@torch.inference_mode()
+def _distributions(dec: Decoder, rows: list[list[int]], positions: int) -> list[torch.Tensor]:
+    tok = dec.tokenizer
+    ids = torch.tensor(rows, dtype=torch.long)
+    hidden = dec.net.forward(dec.net.embed[ids].sum(dim=-2), KVCache(dec.net, len(rows)))
+    out = []
+    for i in range(len(rows) - positions - 1, len(rows) - 1):
+        row = rows[i + 1]
+        params = tok.events[tok.id_events[row[0]]]
+        seq = torch.cat([hidden[i : i + 1], dec.token_net.embed[torch.tensor(row[: len(params)])]])
+        states = dec.token_net.forward(seq, KVCache(dec.token_net, len(seq)))
+        for j, param in enumerate(params):
+            logits = dec.heads[param][0](states[j + 1 : j + 2])[0].float()
+            out.append(torch.softmax(logits, dim=-1))
+    return out
 
 
 def bench(
@@ -103,5 +130,6 @@ def bench_dtypes(
         out["speedup_first_event_cold"] = ref["first_event_s_cold"] / fast["first_event_s_cold"]
         out["speedup_first_event_warm"] = ref["first_event_s_warm"] / fast["first_event_s_warm"]
         out["speedup_events_per_s"] = fast["events_per_s"] / ref["events_per_s"]
+        out["tv_distance_vs_float32"] = 0.0 if dtype == "float32" else precision_gap(model, rows, dtype)
         results.append(out)
     return results

@@ -145,3 +145,14 @@ def test_sampler_limits() -> None:
     assert {sample(logits, None, Sampling(top_p=0.0), gen) for _ in range(20)} == {1}
     assert sample(logits, allowed, Sampling(temperature=0.0), gen) == 3
     assert {sample(logits, allowed, Sampling(top_k=0, top_p=1.0), gen) for _ in range(200)} == {0, 2, 3}
+
+
+def test_single_channel_keeps_its_track_from_the_context(decoder: Decoder) -> None:
+    tok = decoder.tokenizer
+    context = note_rows(10)  # channel 0 on track 1
+    at_track = 1 + tok.events["note"].index("track")
+    base = tok.parameter_ids["track"][0]
+    mask = from_constraints(tok, Constraints(channels=frozenset({0})), context=context)
+    rows = list(decoder.stream(context, mask, SAMPLING, make_generator(2), 8))
+    assert {row[at_track] - base for row in rows} == {1}
+    assert "track" not in from_constraints(tok, Constraints(channels=frozenset({3})), context=context).static
