@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand; 1 with one clear sentence when the model cannot be loaded."""
+    # spinning OpenMP threads collapse under other load on few cores; must precede loading torch
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from conductor.backends.base import ModelError
 
     try:

@@ -8,8 +8,9 @@ The cache stays useful across generations: the model keeps an *anchor* context (
 notes it has seen), and each request's window is merged into it instead of replacing it, so a window
 that slides forward still extends the cached token rows and only new events are prefilled. Notes
 passed to `observe` are prefilled as they arrive, so a trigger mostly decodes. When the anchor grows
-past `max_context` notes it is rebuilt from the latest window inside `observe` (between triggers),
-not at a trigger. Not thread-safe (live: one worker process owns it).
+past three quarters of `max_context` notes it is rebuilt from the latest window inside `observe`
+(between triggers), not at a trigger; only a request that would overflow `max_context` restarts the
+anchor at a trigger. Not thread-safe (live: one worker process owns it).
 """
 
 from __future__ import annotations
@@ -82,9 +83,8 @@ class SkyTNTModel:
         """Add heard notes to the anchor and prefill them (after the first generation set a timebase)."""
         if self._origin is None or self._tb is None or not notes:
             return
-        fresh = [n for n in notes if n.onset >= self._origin]
-        self._notes = sort_notes({*self._notes, *fresh})
-        if len(self._notes) > self.max_context:
+        self._notes = _merge(self._notes, [n for n in notes if n.onset >= self._origin])
+        if len(self._notes) > self.max_context * 3 // 4:  # rebuild here, before a trigger must
             self._rebase(self._notes[-1].onset - self._window)
         self.decoder.prefill(self._rows())
 
@@ -115,7 +115,7 @@ class SkyTNTModel:
         channels = request.constraints.channels
         self._ai_channel = min(channels) if len(channels) == 1 else None
         self._window = max(0.0, request.start - request.origin)
-        merged = sort_notes({*self._notes, *request.context})
+        merged = _merge(self._notes, request.context)
         reuse = (
             self._origin is not None
             and self._tb == request.timebase
@@ -126,14 +126,14 @@ class SkyTNTModel:
             self._notes = merged
         else:
             self._tb, self._origin = request.timebase, request.origin
-            self._notes = sort_notes(request.context)
+            self._notes = _merge([], request.context)
 
     def _rebase(self, since: float) -> None:
         assert self._tb is not None
         self._origin = bar_origin(since, self._tb)
         self._notes = [n for n in self._notes if n.onset >= self._origin][-self.max_context // 2 :]
-        if self._notes:
-            self._origin = min(self._origin, bar_origin(self._notes[0].onset, self._tb))
+        if self._notes:  # the bar line at or before the first note kept
+            self._origin = bar_origin(self._notes[0].onset, self._tb)
 
     def _rows(self) -> list[list[int]]:
         assert self._origin is not None and self._tb is not None
@@ -155,6 +155,16 @@ class SkyTNTModel:
         duration = values["duration"] * TPB // TIME_STEPS
         score_event = ["note", tick, duration, values["channel"], values["pitch"], values["velocity"]]
         return score_note_to_note(score_event, origin, tb, TPB, Source.AI)
+
+
+def _merge(notes: Sequence[Note], more: Sequence[Note]) -> list[Note]:
+    """Both sets of notes in order, one per (onset, channel, pitch): the longest (a held note grows)."""
+    out: dict[tuple[float, int, int], Note] = {}
+    for note in (*notes, *more):
+        key = (round(note.onset, 6), note.channel, note.pitch)
+        if key not in out or note.duration > out[key].duration:
+            out[key] = note
+    return sort_notes(out.values())
 
 
 def _sampling(spec: SamplingSpec) -> Sampling:

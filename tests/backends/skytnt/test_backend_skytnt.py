@@ -85,3 +85,20 @@ def test_from_spec_errors(tmp_path: Path) -> None:
         SkyTNTModel.from_spec(ModelSpec(kind="skytnt", checkpoint=tmp_path / "m", tokenizer="v1"))
     with pytest.raises(ModelError, match="dtype float16"):
         SkyTNTModel.from_spec(ModelSpec(kind="skytnt", checkpoint=tmp_path / "m", dtype="float16"))
+
+
+def test_a_long_anchor_is_rebuilt_while_listening_not_at_the_trigger() -> None:
+    model = SkyTNTModel(tiny_model(), max_context=24)
+    list(model.generate(request(human(16), start=4.0)))
+    model.observe(human(8, start=4.0))  # 24 notes > 3/4 of 24: rebuild from the last window
+    assert len(model._notes) <= 12 and model._origin == 2.0
+    assert model.decoder.prefill(model._rows()) == 0  # already prefilled for the next trigger
+    later = request(human(8, start=4.0), start=6.0, origin=4.0)
+    assert all(6.0 <= n.onset <= 10.0 for n in model.generate(later))
+
+
+def test_held_and_finished_versions_of_a_note_merge_into_one(model: SkyTNTModel) -> None:
+    held = Note(1.0, 0.3, 60, 80)
+    list(model.generate(request((held,), start=2.0)))
+    model.observe([replace(held, duration=0.9)])
+    assert model._notes == [replace(held, duration=0.9)]
