@@ -26,6 +26,12 @@ def register(subparsers: Any) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    _data_args(p)
+    _optim_args(p)
+    p.set_defaults(func=run)
+
+
+def _data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--data",
         action="append",
@@ -48,6 +54,19 @@ def register(subparsers: Any) -> None:
         metavar="CHECKPOINT",
         help="fine-tune this checkpoint (HF folder or Lightning .ckpt)",
     )
+    p.add_argument(
+        "--augment",
+        default="all",
+        choices=("none", "common", "all"),
+        help="transpose to all keys (default), to a common key (C major / A minor), or not",
+    )
+    p.add_argument("--val-fraction", type=float, default=0.05, help="pieces held out (default 0.05)")
+    p.add_argument("--cache", type=Path, default=None, help="token cache folder (default ~/.cache/conductor)")
+    p.add_argument("--note", action="append", default=[], help="a line for the model card (repeatable)")
+    p.add_argument("--resume", action="store_true", help="continue the unfinished run in --out")
+
+
+def _optim_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, default=1000, help="optimizer steps (default 1000)")
     p.add_argument("--batch", type=int, default=8, help="blocks per batch (default 8)")
     p.add_argument("--block", type=int, default=256, help="events per block (default 256)")
@@ -57,13 +76,6 @@ def register(subparsers: Any) -> None:
     p.add_argument("--warmup", type=int, default=100, help="warm-up steps (default 100)")
     p.add_argument("--seed", type=int, default=0, help="seed for init, split, shuffling and augmentation")
     p.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N (default cpu)")
-    p.add_argument(
-        "--augment",
-        default="all",
-        choices=("none", "common", "all"),
-        help="transpose to all keys (default), to a common key (C major / A minor), or not",
-    )
-    p.add_argument("--val-fraction", type=float, default=0.05, help="pieces held out (default 0.05)")
     p.add_argument("--eval-every", type=int, default=200, help="validate every N steps (default 200)")
     p.add_argument("--save-every", type=int, default=200, help="checkpoint every N steps (default 200)")
     p.add_argument(
@@ -73,24 +85,29 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help="token-level loss on at most N random events per block, as upstream (default 0: all)",
     )
-    p.add_argument("--resume", action="store_true", help="continue the unfinished run in --out")
-    p.add_argument("--cache", type=Path, default=None, help="token cache folder (default ~/.cache/conductor)")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Train; returns 0 when the run finished, 1 on a problem the user can fix."""
     import torch
 
-    from conductor.train import session
-    from conductor.train.loop import Settings
-
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         print("--device cuda: no CUDA GPU is available here; use --device cpu", file=sys.stderr)
         return 1
+    try:
+        return _train(_options(args))
+    except (FileExistsError, ValueError, OSError) as exc:
+        print(f"conductor train: {exc}", file=sys.stderr)
+        return 1
+
+
+def _options(args: argparse.Namespace) -> Any:
+    from conductor.train import session
+    from conductor.train.loop import Settings
+
     lr = args.lr if args.lr is not None else (5e-5 if args.init else 5e-4)
     settings = Settings(
         steps=args.steps,
@@ -106,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
         eval_every=args.eval_every,
         save_every=args.save_every,
     )
-    opts = session.Options(
+    return session.Options(
         data=args.data,
         out=args.out,
         config=args.config,
@@ -115,13 +132,9 @@ def run(args: argparse.Namespace) -> int:
         device=args.device,
         resume=args.resume,
         cache=args.cache,
+        notes=tuple(args.note),
         command="conductor train " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
     )
-    try:
-        return _train(opts)
-    except (FileExistsError, ValueError, OSError) as exc:
-        print(f"conductor train: {exc}", file=sys.stderr)
-        return 1
 
 
 def _train(opts: Any) -> int:
@@ -143,26 +156,28 @@ def _train(opts: Any) -> int:
             return lambda done, total: bar.update(task, completed=done, total=total)
 
         run = session.prepare(opts, data_progress)
-        n_train, n_val = len(run.train_pieces), len(run.val_pieces)
         bar.console.print(
-            f"{len(run.corpus)} pieces ({n_train} train, {n_val} held out), "
-            f"{run.corpus.events:,} events, {len(run.corpus.skipped)} files skipped"
+            f"{len(run.corpus)} pieces ({len(run.train_pieces)} train, {len(run.val_pieces)} "
+            f"held out), {run.corpus.events:,} events, {len(run.corpus.skipped)} files skipped"
         )
-        task = bar.add_task("training", total=opts.settings.steps, info="")
-
-        def report(p: loop.Progress) -> None:
-            val = f" val {p.val_loss:.3f}" if p.val_loss is not None else ""
-            info = f"loss {p.loss:.3f}{val} lr {p.lr:.1e} {p.tokens_per_s:,.0f} tok/s"
-            bar.update(task, completed=p.step, info=info)
-
         run.on_checkpoint = lambda r, h: session.write_card(r.out, session.card_info(r, h, opts, None, {}))
-        history = loop.train(run, report)
+        history = loop.train(run, _reporter(bar, opts.settings.steps))
     val, base = session.final_losses(run)
     session.write_card(run.out, session.card_info(run, history, opts, val, base))
-    print(
-        f"validation loss {val:.3f} (unigram per position {base.get('unigram per position', 0):.3f}); "
-        f"model in {run.out}"
-        if val is not None
-        else f"model in {run.out}"
-    )
+    if val is not None:
+        print(f"validation loss {val:.3f} (unigram per position {base['unigram per position']:.3f})")
+    print(f"model in {run.out}")
     return 0
+
+
+def _reporter(bar: Any, steps: int) -> Any:
+    task = bar.add_task("training", total=steps, info="")
+
+    def report(p: Any) -> None:
+        val = f" val {p.val_loss:.3f}" if p.val_loss is not None else ""
+        info = f"loss {p.loss:.3f}{val} lr {p.lr:.1e} {p.tokens_per_s:,.0f} tok/s"
+        bar.update(task, completed=p.step, info=info)
+        if not bar.console.is_terminal and (p.step % 50 == 0 or p.val_loss is not None):
+            bar.console.print(f"step {p.step}/{p.steps} {info}")  # a log line when not a terminal
+
+    return report

@@ -58,18 +58,28 @@ def render(info: CardInfo) -> str:
         f"- steps: {info.steps} in {info.seconds / 60:.1f} min ({info.tokens:,} target tokens, "
         f"{info.tokens / max(1e-9, info.seconds):,.0f} tokens/s)",
         "",
-        "## Losses (cross-entropy per token, nats)",
-        "| | loss |",
-        "|---|---|",
-        f"| last training batch | {_num(info.train_loss)} |",
-        f"| validation (held-out pieces) | {_num(info.val_loss)} |",
-        *[f"| baseline: {k} | {_num(v)} |" for k, v in info.baselines.items()],
+        *loss_table(info),
     ]
     if info.metrics:
         lines += ["", *metrics_table(info.metrics)]
     if info.notes:
         lines += ["", "## Notes", *[f"- {n}" for n in info.notes]]
     return "\n".join(lines) + "\n"
+
+
+def loss_table(info: CardInfo) -> list[str]:
+    """Markdown table of the losses: the model's, then the baselines'."""
+    rows = [
+        ("last training batch", info.train_loss),
+        ("validation (held-out pieces)", info.val_loss),
+        *[(k if k.startswith("validation") else f"baseline: {k}", v) for k, v in info.baselines.items()],
+    ]
+    return [
+        "## Losses (cross-entropy per token, nats)",
+        "| | loss |",
+        "|---|---|",
+        *[f"| {name} | {_num(value)} |" for name, value in rows],
+    ]
 
 
 METRIC_COLUMNS = (

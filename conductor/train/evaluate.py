@@ -188,35 +188,52 @@ def evaluate(
 ) -> dict[str, Any]:
     """Run the checks on up to ``pieces`` held-out pieces; returns and writes ``metrics.json``."""
     info = session.read_card(folder) if (folder / session.CARD_FILE).exists() else None
-    split_seed = int(info.settings.get("seed", 0)) if info else 0
-    fraction = float(info.settings.get("val_fraction", 0.05)) if info else 0.05
     trained = modelio.load_model(folder).eval()
-    untrained = modelio.untrained_like(trained, seed=seed)
+    systems = {
+        f"{folder.name} (trained)": trained,
+        "same size, untrained": modelio.untrained_like(trained, seed),
+    }
     tok = modelio.tokenizer_of(trained)
     corpus = merge([load_corpus(src, trained.config.tokenizer, cache) for src in data])
-    _, val = split_by_piece(corpus.names, fraction, split_seed)
-    systems = {f"{folder.name} (trained)": trained, "same size, untrained": untrained}
+    settings = info.settings if info else {}
+    _, val = split_by_piece(
+        corpus.names, float(settings.get("val_fraction", 0.05)), int(settings.get("seed", 0))
+    )
     per_system: dict[str, list[dict[str, float]]] = {}
     used = 0
     for i in val:
-        if used == pieces:
-            break
-        result = piece_checks(systems, tok, corpus.piece(i), prompt, notes, seed + i)
-        if result is None:
-            continue
-        used += 1
-        for name, checks in result.items():
+        result = (
+            piece_checks(systems, tok, corpus.piece(i), prompt, notes, seed + i) if used < pieces else None
+        )
+        used += result is not None
+        for name, checks in (result or {}).items():
             per_system.setdefault(name, []).append(checks)
-    rows = [{"system": name, **_rounded(mean_checks(r))} for name, r in per_system.items()]
     note = (
         f"musical checks: {used} held-out pieces of {corpus.source}; prompt = first {prompt} events, "
         f"continuation = {notes} notes; sampling temperature 1.0, top_p 0.98, top_k 20, no masks"
     )
+    rows = [{"system": name, **_rounded(mean_checks(r))} for name, r in per_system.items()]
     summary = {"rows": rows, "notes": [note], "pieces": used}
     (folder / card.METRICS_FILE).write_text(json.dumps(summary, indent=2) + "\n")
     if info is not None:
-        session.write_card(folder, info)
+        session.write_card(folder, with_losses(info, trained, corpus, folder))
     return summary
+
+
+def with_losses(info: card.CardInfo, model: Any, corpus: Any, folder: Path) -> card.CardInfo:
+    """The card with validation loss and baselines recomputed for ``model`` on its held-out pieces."""
+    from dataclasses import replace
+
+    from conductor.train.augment import Augment, TokenLayout
+    from conductor.train.loop import Run, Settings
+
+    st = info.settings
+    settings = Settings(block=int(st["block"]), batch=int(st["batch"]), augment=Augment(str(st["augment"])))
+    train_idx, val_idx = split_by_piece(corpus.names, float(st["val_fraction"]), int(st["seed"]))
+    layout = TokenLayout.from_tokenizer(modelio.tokenizer_of(model))
+    run = Run(model, corpus, layout, train_idx, val_idx, folder, settings)
+    val, base = session.final_losses(run)
+    return replace(info, val_loss=val, baselines=base)
 
 
 def _rounded(d: dict[str, float]) -> dict[str, float | None]:

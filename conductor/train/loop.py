@@ -128,6 +128,27 @@ def evaluate_loss(model: Any, batches: Sequence[np.ndarray], pad_id: int, device
     return total / max(1, count)
 
 
+@torch.no_grad()
+def token_losses(
+    model: Any, batches: Sequence[np.ndarray], pad_id: int, device: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """(cross-entropy per target token, targets), both (rows, width); PAD targets have loss 0."""
+    was_training = model.training
+    model.eval()
+    losses, targets = [], []
+    for b in batches:
+        batch = torch.from_numpy(b).to(device)
+        y = batch[:, 1:].reshape(-1, batch.shape[-1])
+        hidden = model.net(inputs_embeds=model.net.embed_tokens(batch[:, :-1]).sum(-2)).last_hidden_state
+        token_in = torch.cat([hidden.reshape(len(y), 1, -1), model.net_token.embed_tokens(y[:, :-1])], 1)
+        logits = model.lm_head(model.net_token(inputs_embeds=token_in).last_hidden_state)
+        ce = F.cross_entropy(logits.transpose(1, 2), y, ignore_index=pad_id, reduction="none")
+        losses.append(ce.cpu().numpy())
+        targets.append(y.cpu().numpy())
+    model.train(was_training)
+    return np.concatenate(losses), np.concatenate(targets)
+
+
 def batch_stream(
     corpus: Corpus, pieces: Sequence[int], layout: TokenLayout, s: Settings, start: tuple[int, int]
 ) -> Iterator[tuple[int, int, np.ndarray]]:

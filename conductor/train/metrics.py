@@ -40,12 +40,17 @@ class NoteEvent:
 
 
 def unigram_losses(
-    train_rows: Iterable[np.ndarray], targets: np.ndarray, pad_id: int, vocab: int
+    train_rows: Iterable[np.ndarray],
+    targets: np.ndarray,
+    pad_id: int,
+    vocab: int,
+    select: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Cross-entropy (nats) of ``targets`` (rows to predict) under unigram models fitted on ``train_rows``.
 
     "unigram": one token distribution; "unigram per position": one per position within an event row
     (the position fixes the parameter type, so this baseline is the stronger one). Add-one smoothing.
+    ``select`` (same shape as ``targets``) limits the average to some tokens, e.g. the pitches.
     """
     width = targets.shape[1]
     counts = np.ones((width, vocab))
@@ -54,7 +59,7 @@ def unigram_losses(
             counts[col] += np.bincount(rows[:, col].astype(np.int64), minlength=vocab)[:vocab]
     counts[:, pad_id] = 0
     flat = counts.sum(axis=0)
-    mask = targets != pad_id
+    mask = (targets != pad_id) if select is None else (select & (targets != pad_id))
     cols = np.broadcast_to(np.arange(width), targets.shape)[mask]
     toks = targets[mask].astype(np.int64)
     per_pos = counts / counts.sum(axis=1, keepdims=True)

@@ -15,7 +15,7 @@ from conductor.train import card, modelio
 from conductor.train.augment import Augment, TokenLayout
 from conductor.train.batching import eval_batches, split_by_piece
 from conductor.train.data import Corpus, Progress, load_corpus, merge
-from conductor.train.loop import STATE_FILE, History, Run, Settings, evaluate_loss
+from conductor.train.loop import STATE_FILE, History, Run, Settings, token_losses
 from conductor.train.metrics import unigram_losses
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ class Options:
     resume: bool = False
     cache: Path | None = None
     command: str = ""
+    notes: tuple[str, ...] = ()  # lines for the model card
 
 
 def prepare(opts: Options, progress: Callable[[str], Progress] | None = None) -> Run:
@@ -68,16 +69,24 @@ def prepare(opts: Options, progress: Callable[[str], Progress] | None = None) ->
 
 
 def final_losses(run: Run) -> tuple[float | None, dict[str, float]]:
-    """(validation loss over every held-out block, unigram baselines over the same targets)."""
+    """(validation loss over every held-out block, baselines and the pitch tokens' losses)."""
     s = run.settings
     batches = eval_batches(run.corpus, run.val_pieces, run.layout, s.block, s.batch, s.augment)
     if not batches:
         return None, {}
-    val = evaluate_loss(run.model, batches, run.layout.pad_id, run.device)
-    targets = np.concatenate([b[:, 1:].reshape(-1, b.shape[-1]) for b in batches])
-    train_rows = (run.corpus.piece(i) for i in run.train_pieces)
+    ce, targets = token_losses(run.model, batches, run.layout.pad_id, run.device)
+    real = targets != run.layout.pad_id
+    pitch = np.zeros_like(real)
+    rows = np.nonzero(run.layout.pitch_col[targets[:, 0]] >= 0)[0]
+    pitch[rows, run.layout.pitch_col[targets[rows, 0]]] = True
     vocab = int(run.model.config.vocab_size)
-    return val, unigram_losses(train_rows, targets, run.layout.pad_id, vocab)
+    base = unigram_losses((run.corpus.piece(i) for i in run.train_pieces), targets, run.layout.pad_id, vocab)
+    base_pitch = unigram_losses(
+        (run.corpus.piece(i) for i in run.train_pieces), targets, run.layout.pad_id, vocab, pitch
+    )
+    out = {**base, "validation, pitch tokens only": float(ce[pitch].mean())}
+    out["unigram per position, pitch tokens only"] = base_pitch["unigram per position"]
+    return float(ce[real].mean()), out
 
 
 def card_info(run: Run, history: History, opts: Options, val: float | None, base: dict[str, float]) -> Any:
@@ -112,6 +121,7 @@ def card_info(run: Run, history: History, opts: Options, val: float | None, base
         train_loss=history.train[-1][1] if history.train else None,
         val_loss=val,
         baselines=base,
+        notes=opts.notes,
     )
 
 

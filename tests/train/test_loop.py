@@ -121,3 +121,50 @@ def test_resume_with_other_settings_is_refused(corpus: Corpus, tmp_path: Path) -
     train(_run(corpus, tmp_path / "out", replace(SETTINGS, steps=3)))
     with pytest.raises(ValueError, match="resume with the same"):
         train(_run(corpus, tmp_path / "out", replace(SETTINGS, seed=6)))
+
+
+def test_trained_folder_plays_through_the_backend(corpus: Corpus, tmp_path: Path) -> None:
+    from conductor.backends.base import Constraints, GenerationRequest
+    from conductor.backends.factory import build_model
+    from conductor.core.events import Note
+    from conductor.core.timebase import Timebase
+    from conductor.piece.compiled import ModelSpec, SamplingSpec
+
+    train(_run(corpus, tmp_path / "out", replace(SETTINGS, steps=3)))
+    model = build_model(ModelSpec(kind="skytnt", checkpoint=tmp_path / "out"))
+    context = tuple(Note(i * 0.5, 0.5, 60 + (2 * i) % 12, 80) for i in range(16))
+    request = GenerationRequest(
+        context,
+        0.0,
+        8.0,
+        16.0,
+        Timebase(120, 4, 4),
+        8,
+        SamplingSpec(seed=1),
+        Constraints(channels=frozenset({1})),
+    )
+    notes = list(model.generate(request))
+    model.close()
+    assert 1 <= len(notes) <= 8
+    assert all(n.channel == 1 and 8.0 <= n.onset <= 16.0 for n in notes)
+
+
+def test_final_losses_and_card(corpus: Corpus, tmp_path: Path) -> None:
+    from conductor.train import session
+    from conductor.train.card import render
+
+    run = _run(corpus, tmp_path / "out", replace(SETTINGS, steps=3))
+    history = train(run)
+    val, base = session.final_losses(run)
+    assert val is not None and 0 < val < 10
+    assert set(base) == {
+        "unigram",
+        "unigram per position",
+        "validation, pitch tokens only",
+        "unigram per position, pitch tokens only",
+    }
+    opts = session.Options(data=["x"], out=run.out, settings=run.settings, command="conductor train ...")
+    text = render(session.card_info(run, history, opts, val, base))
+    assert f"| validation (held-out pieces) | {val:.3f} |" in text
+    assert "| baseline: unigram per position |" in text
+    assert "- steps: 3 in" in text
