@@ -43,7 +43,9 @@ def sample(
     top, index = probs.topk(k)
     top = top * ((top.cumsum(0) - top) <= settings.top_p)
     # exponential race: argmax(p_i / E_i), E_i ~ Exp(1), picks i with probability p_i / sum(p)
-    race = torch.empty_like(top).exponential_(generator=generator)
+    # drawn on the generator's device (a CPU generator keeps CUDA runs reproducible too)
+    where = top.device if generator is None else generator.device
+    race = torch.empty(top.shape, device=where).exponential_(generator=generator).to(top.device)
     return int(index[(top / race).argmax()])
 
 
