@@ -102,3 +102,14 @@ def test_held_and_finished_versions_of_a_note_merge_into_one(model: SkyTNTModel)
     list(model.generate(request((held,), start=2.0)))
     model.observe([replace(held, duration=0.9)])
     assert model._notes == [replace(held, duration=0.9)]
+
+
+def test_decoded_rows_land_on_the_clock(model: SkyTNTModel) -> None:
+    tok = model.tokenizer
+    model._origin, model._tb = 2.0, TB
+    model.decoder.beats = [0, 3]  # the row below ends three beats after the origin
+    values = {"time1": 3, "time2": 4, "track": 1, "channel": 2, "pitch": 64, "velocity": 90, "duration": 8}
+    row = tuple(tok.event2tokens(["note", *(values[p] for p in tok.events["note"])]))
+    note = model._to_note(row, 2.0, TB)
+    # beat 3 + 4/16 at 0.5 s a beat after 2.0 s; 8 sixteenths = half a beat
+    assert note == Note(onset=3.625, duration=0.25, pitch=64, velocity=90, channel=2, source=Source.AI)

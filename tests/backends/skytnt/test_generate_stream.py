@@ -156,3 +156,16 @@ def test_single_channel_keeps_its_track_from_the_context(decoder: Decoder) -> No
     rows = list(decoder.stream(context, mask, SAMPLING, make_generator(2), 8))
     assert {row[at_track] - base for row in rows} == {1}
     assert "track" not in from_constraints(tok, Constraints(channels=frozenset({3})), context=context).static
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_every_tokenizer_version_decodes_within_masks(version: str) -> None:
+    dec = Decoder(tiny_model(version))
+    tok = dec.tokenizer
+    context = note_rows(8, tokenizer=version)
+    mask = from_constraints(tok, Constraints(channels=frozenset({0}), low=50, high=60), context=context)
+    rows = list(dec.stream(context, mask, SAMPLING, make_generator(4), 5))
+    assert len(rows) == 5
+    for row in rows:
+        values = dict(zip(["name", *tok.events["note"]], tok.tokens2event(list(row)), strict=True))
+        assert values["channel"] == 0 and values["track"] == 1 and 50 <= values["pitch"] <= 60
