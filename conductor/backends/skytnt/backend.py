@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+
+import torch
 
 from conductor.backends.base import GenerationRequest, ModelError
 from conductor.backends.skytnt.checkpoint import load_checkpoint
@@ -75,6 +78,7 @@ class SkyTNTModel:
                 f"the piece asks for tokenizer {spec.tokenizer} but the model was trained with "
                 f"{model.config.tokenizer}: expected them to match (or leave tokenizer out)"
             )
+        _one_thread()
         return cls(model, dtype=spec.dtype, device=spec.device)
 
     # ---- Model protocol ------------------------------------------------------------------------
@@ -155,6 +159,16 @@ class SkyTNTModel:
         duration = values["duration"] * TPB // TIME_STEPS
         score_event = ["note", tick, duration, values["channel"], values["pitch"], values["velocity"]]
         return score_note_to_note(score_event, origin, tb, TPB, Source.AI)
+
+
+def _one_thread() -> None:
+    """Decode on one torch thread (override with CONDUCTOR_TORCH_THREADS).
+
+    Decoding is bound by memory traffic, so a second thread gains little, and the live clock needs
+    the other core; with GNU OpenMP's spinning waits, two threads next to any other busy process ran
+    a rehearsal 4x slower than one (31 s against 7 s for mark_sat with tv2o-small).
+    """
+    torch.set_num_threads(int(os.environ.get("CONDUCTOR_TORCH_THREADS", "1")))
 
 
 def _merge(notes: Sequence[Note], more: Sequence[Note]) -> list[Note]:
