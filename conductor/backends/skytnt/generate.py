@@ -39,12 +39,24 @@ def common_prefix(a: Sequence[Row], b: Sequence[Row]) -> int:
     return n
 
 
+def _check_device(dtype: str, device: str) -> None:
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype {dtype!r}: expected float32, bfloat16 or int8")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r}: no CUDA GPU is available here, expected device cpu")
+    if dtype == "int8" and not device.startswith("cpu"):
+        raise ValueError(f"dtype int8 runs on the CPU only, not {device!r}: use bfloat16 on a GPU")
+
+
 class Decoder:
-    """A model prepared for live decoding (dtype, device, fused weights, caches)."""
+    """A model prepared for live decoding (dtype, device, fused weights, caches).
+
+    Takes ownership of `model`: it is moved and cast in place and its linear weights become views
+    into fused tensors (pass a copy to keep the original).
+    """
 
     def __init__(self, model: MIDIModel, dtype: str = "float32", device: str = "cpu") -> None:
-        if dtype not in DTYPES:
-            raise ValueError(f"dtype {dtype!r}: expected float32, bfloat16 or int8")
+        _check_device(dtype, device)
         self.model = model.to(device=device, dtype=DTYPES[dtype]).eval()
         self.tokenizer: Any = get_tokenizer(model.config.tokenizer)
         self.device = torch.device(device)

@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import torch
 from skytnt_tiny import tiny_model
 
 from conductor.backends.base import Constraints, GenerationRequest, Model, ModelError
@@ -85,6 +86,9 @@ def test_from_spec_errors(tmp_path: Path) -> None:
         SkyTNTModel.from_spec(ModelSpec(kind="skytnt", checkpoint=tmp_path / "m", tokenizer="v1"))
     with pytest.raises(ModelError, match="dtype float16"):
         SkyTNTModel.from_spec(ModelSpec(kind="skytnt", checkpoint=tmp_path / "m", dtype="float16"))
+    if not torch.cuda.is_available():
+        with pytest.raises(ModelError, match="no CUDA GPU is available here, expected device cpu"):
+            SkyTNTModel.from_spec(ModelSpec(kind="skytnt", checkpoint=tmp_path / "m", device="cuda"))
 
 
 def test_a_long_anchor_is_rebuilt_while_listening_not_at_the_trigger() -> None:
