@@ -147,9 +147,12 @@ class Decoder:
 
     @torch.inference_mode()
     def step(self, mask: EventMask, sampling: Sampling, generator: torch.Generator | None) -> Row | None:
-        """Decode one event row and append it to the sequence (None: EOS or nothing allowed)."""
+        """Decode one event row and append it to the sequence (None: EOS, nothing allowed, or the
+        model's maximum length reached)."""
         if not self.rows:
             raise ValueError("decoding needs a context: prefill at least the BOS row first")
+        if len(self.rows) >= self.net.max_positions:
+            return None
         if self.cache.length < len(self.rows):
             self._forward_rows(self.rows[self.cache.length :])
         assert self.hidden is not None

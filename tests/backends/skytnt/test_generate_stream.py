@@ -169,3 +169,14 @@ def test_every_tokenizer_version_decodes_within_masks(version: str) -> None:
     for row in rows:
         values = dict(zip(["name", *tok.events["note"]], tok.tokens2event(list(row)), strict=True))
         assert values["channel"] == 0 and values["track"] == 1 and 50 <= values["pitch"] <= 60
+
+
+def test_decoding_stops_at_the_models_maximum_length(decoder: Decoder) -> None:
+    context = note_rows(10)
+    decoder.prefill(context)
+    limit = decoder.net.max_positions
+    decoder.net.max_positions = len(context) + 2
+    try:
+        assert len(decode(decoder, None, 10)) == 2
+    finally:
+        decoder.net.max_positions = limit
