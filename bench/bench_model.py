@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--context", type=int, default=256)
     parser.add_argument("--events", type=int, default=32)
     parser.add_argument("--configs", default="tv2o-medium,tv2o-small")
-    parser.add_argument("--dtypes", default="float32,bfloat16,int8")
+    parser.add_argument("--dtypes", default="float32,bfloat16,float16,int8")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)
     # GNU OpenMP's threads spin while waiting: on 2 cores shared with any other busy process, two

@@ -28,7 +28,7 @@ def register(subparsers: Any) -> None:
     bench.add_argument("--config", help="config name (tv2o-medium, tv2o-small, ...) for a random model")
     bench.add_argument("--context", type=int, default=256, help="context events (default 256)")
     bench.add_argument("--events", type=int, default=32, help="events decoded for the rate (default 32)")
-    bench.add_argument("--dtype", choices=("float32", "bfloat16", "int8"), default="float32")
+    bench.add_argument("--dtype", choices=("float32", "bfloat16", "float16", "int8"), default="float32")
     bench.add_argument("--device", default="cpu", help="cpu or cuda")
     bench.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     bench.add_argument("--json", action="store_true", help="print one JSON object")

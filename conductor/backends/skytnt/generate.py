@@ -41,11 +41,11 @@ def common_prefix(a: Sequence[Row], b: Sequence[Row]) -> int:
 
 def _check_device(dtype: str, device: str) -> None:
     if dtype not in DTYPES:
-        raise ValueError(f"dtype {dtype!r}: expected float32, bfloat16 or int8")
+        raise ValueError(f"dtype {dtype!r}: expected float32, bfloat16, float16 or int8")
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"device {device!r}: no CUDA GPU is available here, expected device cpu")
-    if dtype == "int8" and not device.startswith("cpu"):
-        raise ValueError(f"dtype int8 runs on the CPU only, not {device!r}: use bfloat16 on a GPU")
+    if dtype in ("int8", "float16") and not device.startswith("cpu"):
+        raise ValueError(f"dtype {dtype} runs on the CPU only, not {device!r}: use bfloat16 on a GPU")
 
 
 class Decoder:
@@ -63,7 +63,7 @@ class Decoder:
         with torch.inference_mode():
             self.net = FastNet(model.net, dtype)
             self.token_net = FastNet(model.net_token, dtype)
-            self.heads = self._heads(dtype == "int8")
+            self.heads = self._heads(dtype)
         self.cache = KVCache(self.net)
         self.token_cache = KVCache(self.token_net, self.tokenizer.max_token_seq + 1)
         self.rows: list[Row] = []
@@ -71,7 +71,7 @@ class Decoder:
         self.hidden: torch.Tensor | None = None  # event-net output at row cache.length - 1
         self._time1_base = self.tokenizer.parameter_ids["time1"][0]
 
-    def _heads(self, int8: bool) -> dict[str, tuple[Linear, list[int]]]:
+    def _heads(self, mode: str) -> dict[str, tuple[Linear, list[int]]]:
         weight = self.model.lm_head.weight.data
         tok = self.tokenizer
         groups: dict[str, list[int]] = {p: list(ids) for p, ids in tok.parameter_ids.items()}
@@ -79,7 +79,7 @@ class Decoder:
         heads = {}
         for name, ids in groups.items():
             index = torch.tensor(ids, device=weight.device)
-            heads[name] = (make_linear(weight.index_select(0, index).contiguous(), None, int8), ids)
+            heads[name] = (make_linear(weight.index_select(0, index).contiguous(), None, mode), ids)
         return heads
 
     # ---- context -------------------------------------------------------------------------------

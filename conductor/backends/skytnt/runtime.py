@@ -4,7 +4,8 @@ Decoding one token must read every weight once, so the time goes to memory traff
 nets, to Python: this path calls the layers' weights directly (no `transformers` forward, masks or
 cache objects per step), fuses q/k/v and gate/up into one matmul each (the module's parameters
 become views into the fused tensors, so nothing is stored twice and state_dicts still work), keeps
-the cache in preallocated tensors, and can run in bfloat16 or int8 (dynamic quantisation).
+the cache in preallocated tensors, and can run in bfloat16, float16 weights (fbgemm, float32
+activations) or int8 (dynamic quantisation).
 Not thread-safe: one caller at a time.
 """
 
@@ -21,13 +22,26 @@ from torch import nn
 from transformers import LlamaModel
 
 Linear = Callable[[torch.Tensor], torch.Tensor]
-DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "int8": torch.float32}
+DTYPES = {
+    "float32": torch.float32,
+    "bfloat16": torch.bfloat16,
+    "float16": torch.float32,
+    "int8": torch.float32,
+}
 
 
-def make_linear(weight: torch.Tensor, bias: torch.Tensor | None, int8: bool) -> Linear:
-    """`x @ weight.T + bias`, as a dynamically quantised int8 module when `int8`."""
-    if not int8:
+def make_linear(weight: torch.Tensor, bias: torch.Tensor | None, mode: str) -> Linear:
+    """`x @ weight.T + bias` (x: 2-D) for `mode`:
+
+    - float32, bfloat16: `F.linear` in the weight's dtype;
+    - float16: weights packed as float16 for fbgemm, activations and sums in float32 (CPU);
+    - int8: dynamic quantisation (int8 weights per tensor, activations quantised per call; CPU).
+    """
+    if mode in ("float32", "bfloat16"):
         return lambda x: F.linear(x, weight, bias)
+    if mode == "float16":
+        packed = torch.ops.quantized.linear_prepack_fp16(weight.float().contiguous(), bias)
+        return lambda x: torch.ops.quantized.linear_dynamic_fp16(x, packed)
     layer = nn.Linear(weight.shape[1], weight.shape[0], bias=bias is not None)
     layer.weight.data = weight.float()
     if bias is not None:
@@ -37,7 +51,8 @@ def make_linear(weight: torch.Tensor, bias: torch.Tensor | None, int8: bool) -> 
         quantised = torch.ao.quantization.quantize_dynamic(
             nn.Sequential(layer), {nn.Linear}, dtype=torch.qint8
         )
-    return quantised[0]
+    packed = quantised[0]._packed_params._packed_params
+    return lambda x: torch.ops.quantized.linear_dynamic(x, packed, True)
 
 
 def _fuse(modules: list[nn.Linear]) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -99,7 +114,6 @@ class FastNet:
 
     def __init__(self, net: LlamaModel, dtype: str = "float32") -> None:
         cfg = net.config
-        int8 = dtype == "int8"
         self.dtype = DTYPES[dtype]
         self.device = net.embed_tokens.weight.device
         self.heads = int(cfg.num_attention_heads)
@@ -109,20 +123,20 @@ class FastNet:
         self.max_positions = int(cfg.max_position_embeddings)
         self.embed = net.embed_tokens.weight.data
         self.norm = net.norm.weight.data
-        self.layers = [self._layer(layer, int8) for layer in net.layers]
+        self.layers = [self._layer(layer, dtype) for layer in net.layers]
         self.cos, self.sin = self._rotary(net)
 
-    def _layer(self, layer: Any, int8: bool) -> Layer:
+    def _layer(self, layer: Any, mode: str) -> Layer:
         att, mlp = layer.self_attn, layer.mlp
         qkv_w, qkv_b = _fuse([att.q_proj, att.k_proj, att.v_proj])
         gu_w, gu_b = _fuse([mlp.gate_proj, mlp.up_proj])
         return Layer(
             norm1=layer.input_layernorm.weight.data,
-            qkv=make_linear(qkv_w, qkv_b, int8),
-            o=make_linear(att.o_proj.weight.data, att.o_proj.bias, int8),
+            qkv=make_linear(qkv_w, qkv_b, mode),
+            o=make_linear(att.o_proj.weight.data, att.o_proj.bias, mode),
             norm2=layer.post_attention_layernorm.weight.data,
-            gate_up=make_linear(gu_w, gu_b, int8),
-            down=make_linear(mlp.down_proj.weight.data, mlp.down_proj.bias, int8),
+            gate_up=make_linear(gu_w, gu_b, mode),
+            down=make_linear(mlp.down_proj.weight.data, mlp.down_proj.bias, mode),
         )
 
     def _rotary(self, net: LlamaModel) -> tuple[torch.Tensor, torch.Tensor]:

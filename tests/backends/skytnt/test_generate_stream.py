@@ -117,7 +117,7 @@ def test_masks_are_never_violated(
         assert values["velocity"] >= 1 and values["duration"] >= 1
 
 
-@pytest.mark.parametrize("dtype", ["bfloat16", "int8"])
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16", "int8"])
 def test_reduced_precision_decodes_valid_notes(dtype: str) -> None:
     dec = Decoder(tiny_model(), dtype=dtype)
     rows = decode(dec, note_rows(8), 4, low=60, high=72)
