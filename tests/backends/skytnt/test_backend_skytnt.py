@@ -84,8 +84,8 @@ def test_from_spec_errors(tmp_path: Path) -> None:
     save_pretrained_folder(tiny_model(), tmp_path / "m")
     with pytest.raises(ModelError, match="asks for tokenizer v1 but the model was trained with v2o"):
         SkyTNTModel.from_spec(ModelSpec(kind="skytnt", checkpoint=tmp_path / "m", tokenizer="v1"))
-    with pytest.raises(ModelError, match="dtype float16"):
-        SkyTNTModel.from_spec(ModelSpec(kind="skytnt", checkpoint=tmp_path / "m", dtype="float16"))
+    with pytest.raises(ModelError, match="dtype float8"):
+        SkyTNTModel.from_spec(ModelSpec(kind="skytnt", checkpoint=tmp_path / "m", dtype="float8"))
     if not torch.cuda.is_available():
         with pytest.raises(ModelError, match="no CUDA GPU is available here, expected device cpu"):
             SkyTNTModel.from_spec(ModelSpec(kind="skytnt", checkpoint=tmp_path / "m", device="cuda"))
