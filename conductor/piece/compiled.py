@@ -49,7 +49,7 @@ class ModelSpec:
     config: str | None = None  # named config for a randomly initialised model ("tv2o-medium", ...)
     tokenizer: str | None = None  # "v1" | "v2" | "v2o"; None: from the checkpoint
     device: str = "cpu"  # "cpu" | "cuda" | "cuda:1"
-    dtype: str = "float32"  # "float32" | "bfloat16" | "int8"
+    dtype: str = "float32"  # "float32" | "bfloat16" | "float16" | "int8"
     sampling: SamplingSpec = field(default_factory=SamplingSpec)
     markov: MarkovSpec = field(default_factory=MarkovSpec)
 
