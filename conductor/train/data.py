@@ -113,17 +113,18 @@ def _corpus_items(name: str) -> list[tuple[str, Loader]]:
             f"corpus:{name}: music21's corpus has nothing by that name; try corpus:bach, corpus:essen, "
             "corpus:oneill or corpus:ryansMammoth"
         )
-    return [(f"{folder}/{Path(p).name}", _music21_loader(str(p))) for p in paths]
+    return [(f"{folder}/{Path(p).name}", _music21_loader(str(p), f"{folder}/{Path(p).name}")) for p in paths]
 
 
-def _music21_loader(work: str) -> Loader:
+def _music21_loader(work: str, name: str | None = None) -> Loader:
     def load() -> list[tuple[str, Score]]:
         from music21 import corpus, stream
 
         parsed = corpus.parse(work)
+        label = name or work
         if isinstance(parsed, stream.Opus):
-            return [(f"{work}#{i}", music21_score(s)) for i, s in enumerate(parsed.scores)]
-        return [(work, music21_score(parsed))]
+            return [(f"{label}#{i}", music21_score(s)) for i, s in enumerate(parsed.scores)]
+        return [(label, music21_score(parsed))]
 
     return load
 

@@ -69,3 +69,15 @@ def test_music21_score_has_one_channel_per_part() -> None:
     assert {e[3] for e in notes} == {0, 1, 2, 3}
     first = [track[1] for track in score[2:]]  # first note of each part (after the patch)
     assert [e[4] for e in first] == [73, 64, 57, 57]  # the opening A major chord: C#5 E4 A3 A3
+
+
+def test_folk_collections_load_from_abc() -> None:
+    from conductor.train.data import list_items
+
+    items = list_items("corpus:ryansMammoth")
+    name, load = items[0]
+    assert name == "ryansMammoth/42dHighlandRegimentStrathspey.abc"
+    [(piece, score)] = load()
+    assert piece == name
+    notes = [e for track in score[1:] for e in track if e[0] == "note"]
+    assert len(notes) == 191 and {e[3] for e in notes} == {0}
