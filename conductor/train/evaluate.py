@@ -208,16 +208,22 @@ def evaluate(
         used += result is not None
         for name, checks in (result or {}).items():
             per_system.setdefault(name, []).append(checks)
-    note = (
-        f"musical checks: {used} held-out pieces of {corpus.source}; prompt = first {prompt} events, "
-        f"continuation = {notes} notes; sampling temperature 1.0, top_p 0.98, top_k 20, no masks"
-    )
-    rows = [{"system": name, **_rounded(mean_checks(r))} for name, r in per_system.items()]
-    summary = {"rows": rows, "notes": [note], "pieces": used}
+    summary = _summary(per_system, used, corpus.source, prompt, notes)
     (folder / card.METRICS_FILE).write_text(json.dumps(summary, indent=2) + "\n")
     if info is not None:
         session.write_card(folder, with_losses(info, trained, corpus, folder))
     return summary
+
+
+def _summary(
+    per_system: dict[str, list[dict[str, float]]], used: int, source: str, prompt: int, notes: int
+) -> dict[str, Any]:
+    note = (
+        f"musical checks: {used} held-out pieces of {source}; prompt = first {prompt} events, "
+        f"continuation = {notes} notes; sampling temperature 1.0, top_p 0.98, top_k 20, no masks"
+    )
+    rows = [{"system": name, **_rounded(mean_checks(r))} for name, r in per_system.items()]
+    return {"rows": rows, "notes": [note], "pieces": used}
 
 
 def with_losses(info: card.CardInfo, model: Any, corpus: Any, folder: Path) -> card.CardInfo:

@@ -89,10 +89,10 @@ def final_losses(run: Run) -> tuple[float | None, dict[str, float]]:
     return float(ce[real].mean()), out
 
 
-def card_info(run: Run, history: History, opts: Options, val: float | None, base: dict[str, float]) -> Any:
-    """The model card's facts for this run."""
-    cfg = run.model.config
-    model = {
+def model_summary(model: Any) -> dict[str, Any]:
+    """Size facts of a model for its card."""
+    cfg = model.config
+    return {
         "config": cfg.name,
         "tokenizer": cfg.tokenizer,
         "event net layers": cfg.net.num_hidden_layers,
@@ -100,8 +100,14 @@ def card_info(run: Run, history: History, opts: Options, val: float | None, base
         "width": cfg.n_embd,
         "heads": cfg.net.num_attention_heads,
         "inner": cfg.net.intermediate_size,
-        "weights": f"{sum(p.numel() for p in run.model.parameters()):,}",
+        "weights": f"{sum(p.numel() for p in model.parameters()):,}",
     }
+
+
+def card_info(run: Run, history: History, opts: Options, val: float | None, base: dict[str, float]) -> Any:
+    """The model card's facts for this run."""
+    cfg = run.model.config
+    model = model_summary(run.model)
     settings = {k: str(v) for k, v in asdict(run.settings).items()}
     return card.CardInfo(
         name=opts.out.name,
