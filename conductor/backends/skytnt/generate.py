@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from conductor.backends.skytnt.masks import EventMask
+from conductor.backends.skytnt.masks import TIME_STEPS, EventMask
 from conductor.backends.skytnt.model import MIDIModel
 from conductor.backends.skytnt.runtime import DTYPES, FastNet, KVCache, Linear, make_linear
 from conductor.backends.skytnt.sampling import Sampling, sample
@@ -70,6 +70,7 @@ class Decoder:
         self.beats: list[int] = []  # cumulative beat after each row
         self.hidden: torch.Tensor | None = None  # event-net output at row cache.length - 1
         self._time1_base = self.tokenizer.parameter_ids["time1"][0]
+        self._time2_base = self.tokenizer.parameter_ids["time2"][0]
 
     def _heads(self, mode: str) -> dict[str, tuple[Linear, list[int]]]:
         weight = self.model.lm_head.weight.data
@@ -136,19 +137,23 @@ class Decoder:
         generator: torch.Generator | None,
         max_events: int,
     ) -> Iterator[Row]:
-        """Decode up to `max_events` rows after `rows` (None: continue the current sequence)."""
+        """Decode up to `max_events` rows after `rows` (None: continue the current sequence).
+
+        The first event is placed inside the mask's onset window; later ones may go past its end,
+        which ends the generation (the model's music has left the window: nothing piles up at its
+        last 16th)."""
         if rows is not None:
             self.prefill(rows)
-        for _ in range(max_events):
-            row = self.step(mask, sampling, generator)
+        for i in range(max_events):
+            row = self.step(mask if i == 0 else mask.opened(), sampling, generator)
             if row is None:
                 return
             yield row
 
     @torch.inference_mode()
     def step(self, mask: EventMask, sampling: Sampling, generator: torch.Generator | None) -> Row | None:
-        """Decode one event row and append it to the sequence (None: EOS, nothing allowed, or the
-        model's maximum length reached)."""
+        """Decode one event row and append it to the sequence (None: EOS, nothing allowed, an onset
+        past the mask's window — not appended — or the model's maximum length reached)."""
         if not self.rows:
             raise ValueError("decoding needs a context: prefill at least the BOS row first")
         if len(self.rows) >= self.net.max_positions:
@@ -157,10 +162,21 @@ class Decoder:
             self._forward_rows(self.rows[self.cache.length :])
         assert self.hidden is not None
         row = self._decode(self.hidden, mask, sampling, generator)
-        if row is not None:
-            self.rows.append(row)
-            self.beats.append(self.last_beat + row[1] - self._time1_base)
+        if row is None:
+            return None
+        beat = self.last_beat + row[1] - self._time1_base
+        if mask.ends(beat * TIME_STEPS + row[2] - self._time2_base):
+            return None  # the model went past the onset window: this generation is complete
+        self.rows.append(row)
+        self.beats.append(beat)
         return row
+
+    def _last_step(self) -> int:
+        """The 16th within its beat of the last event in the sequence (0 for the BOS row)."""
+        last = self.rows[-1] if self.rows else None
+        if last is None or last[0] not in self.tokenizer.id_events:
+            return 0
+        return int(last[2] - self._time2_base)
 
     def _decode(
         self, hidden: torch.Tensor, mask: EventMask, sampling: Sampling, gen: torch.Generator | None
@@ -175,11 +191,11 @@ class Decoder:
         )
         if first is None or first == tok.eos_id:
             return None
-        row, time1 = [first], 0
+        row, time1, last_step = [first], 0, self._last_step()
         pending.append(self.token_net.embed[first])
         for param in tok.events[tok.id_events[first]]:
             size = tok.event_parameters[param]
-            allowed = mask.allowed(param, time1, self.last_beat, size)
+            allowed = mask.allowed(param, time1, self.last_beat, size, last_step)
             token = self._choose(param, pending, allowed, sampling, gen)
             if token is None:
                 return None

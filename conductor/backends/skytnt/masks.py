@@ -9,7 +9,7 @@ An empty mask means no event can satisfy the constraints: decoding stops there.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -27,23 +27,43 @@ class EventMask:
     static: dict[str, torch.Tensor] = field(default_factory=dict)  # param → bool mask over its values
     window: tuple[int, int] | None = None  # allowed onsets, 16ths from the origin, inclusive
     allow_eos: bool = False
+    open_end: bool = False  # onsets past the window end the generation instead of being clamped
 
-    def allowed(self, param: str, time1: int, last_beat: int, size: int) -> torch.Tensor | None:
-        """The mask for `param` (None: anything), given the event's time1 so far and the last beat."""
+    def allowed(
+        self, param: str, time1: int, last_beat: int, size: int, last_step: int = 0
+    ) -> torch.Tensor | None:
+        """The mask for `param` (None: anything), given the event's time1 so far, the last beat and
+        the last event's 16th within that beat (`last_step`: onsets never go back in time).
+
+        With `open_end`, only the window's start bounds the time values: an onset past its end is
+        sampled as the model wants it and ends the generation (`ends`) instead of being pushed back
+        onto the window's last 16th, where every later note would pile up.
+        """
         if self.window is None or param not in ("time1", "time2"):
             return self.static.get(param)
         lo, hi = self.window
         if param == "time1":
             first = max(0, lo // TIME_STEPS - last_beat)
-            last = min(size - 1, hi // TIME_STEPS - last_beat)
+            last = size - 1 if self.open_end else min(size - 1, hi // TIME_STEPS - last_beat)
         else:
             beat = last_beat + time1
             first = lo - beat * TIME_STEPS if beat == lo // TIME_STEPS else 0
-            last = hi - beat * TIME_STEPS if beat == hi // TIME_STEPS else TIME_STEPS - 1
-            if beat < lo // TIME_STEPS or beat > hi // TIME_STEPS:
+            first = max(first, last_step if time1 == 0 else 0)
+            last = (
+                hi - beat * TIME_STEPS if beat == hi // TIME_STEPS and not self.open_end else TIME_STEPS - 1
+            )
+            if beat < lo // TIME_STEPS or (beat > hi // TIME_STEPS and not self.open_end):
                 first, last = 1, 0
         values = torch.arange(size, device=self._device())
         return (values >= first) & (values <= last)
+
+    def opened(self) -> EventMask:
+        """This mask with an open end (see `allowed`): used after a generation's first event."""
+        return replace(self, open_end=True)
+
+    def ends(self, onset: int) -> bool:
+        """True if a decoded onset (16ths from the origin) lies past the window: the generation ends."""
+        return self.window is not None and onset > self.window[1]
 
     def _device(self) -> torch.device:
         for mask in self.static.values():
