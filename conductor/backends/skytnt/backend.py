@@ -19,6 +19,7 @@ import logging
 import math
 import os
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -30,9 +31,10 @@ from conductor.backends.skytnt.generate import Decoder, Row
 from conductor.backends.skytnt.masks import TIME_STEPS, from_constraints
 from conductor.backends.skytnt.model import MIDIModel, build_model
 from conductor.backends.skytnt.sampling import Sampling, make_generator
+from conductor.backends.skytnt.voices import voiced_score
 from conductor.core.events import Note, Source
 from conductor.core.timebase import Timebase
-from conductor.engine.context import bar_origin, score_note_to_note, to_score
+from conductor.engine.context import bar_origin, score_note_to_note
 from conductor.engine.memory import sort_notes
 from conductor.piece.compiled import ModelSpec, SamplingSpec
 
@@ -56,7 +58,8 @@ class SkyTNTModel:
         self._origin: float | None = None
         self._tb: Timebase | None = None
         self._window = 0.0  # seconds of context the last request asked for
-        self._ai_channel: int | None = None
+        self._voices: tuple[int, ...] = ()  # the score channels the AI decodes on (see voices.py)
+        self._streaming = False  # a generation is between events: its rows must stay in the cache
 
     @classmethod
     def from_spec(cls, spec: ModelSpec, base_dir: Path | None = None) -> SkyTNTModel:
@@ -88,6 +91,8 @@ class SkyTNTModel:
         if self._origin is None or self._tb is None or not notes:
             return
         self._notes = _merge(self._notes, [n for n in notes if n.onset >= self._origin])
+        if self._streaming:  # prefilling now would cut off the generation's own rows mid-answer
+            return
         if len(self._notes) > self.max_context * 3 // 4:  # rebuild here, before a trigger must
             self._rebase(self._notes[-1].onset - self._window)
         self.decoder.prefill(self._rows())
@@ -99,13 +104,19 @@ class SkyTNTModel:
         assert origin is not None
         window = (self._sixteenths(request.start, ceil=True), self._sixteenths(request.until, ceil=False))
         rows = self._rows()
-        mask = from_constraints(self.tokenizer, request.constraints, window, self.decoder.device, rows)
+        voices = replace(request.constraints, channels=frozenset(self._voices))
+        mask = from_constraints(self.tokenizer, voices, window, self.decoder.device, rows)
         seed = request.sampling.seed
         gen = make_generator(None if seed is None else seed + request.generation, "cpu")
-        for row in self.decoder.stream(rows, mask, _sampling(request.sampling), gen, request.max_events):
-            note = self._to_note(row, origin, tb)
-            if note is not None and request.start - 1e-6 <= note.onset <= request.until + 1e-6:
-                yield note
+        channel = min(request.constraints.channels, default=0)
+        self._streaming = True
+        try:
+            for row in self.decoder.stream(rows, mask, _sampling(request.sampling), gen, request.max_events):
+                note = self._to_note(row, origin, tb)
+                if note is not None and request.start - 1e-6 <= note.onset <= request.until + 1e-6:
+                    yield note.with_(channel=channel)
+        finally:
+            self._streaming = False
 
     def close(self) -> None:
         """Drop the cached context."""
@@ -116,8 +127,6 @@ class SkyTNTModel:
 
     def _adopt(self, request: GenerationRequest) -> None:
         """Merge the request's window into the anchor, or restart the anchor from it."""
-        channels = request.constraints.channels
-        self._ai_channel = min(channels) if len(channels) == 1 else None
         self._window = max(0.0, request.start - request.origin)
         merged = _merge(self._notes, request.context)
         reuse = (
@@ -141,8 +150,11 @@ class SkyTNTModel:
 
     def _rows(self) -> list[list[int]]:
         assert self._origin is not None and self._tb is not None
-        score = to_score(self._notes, self._origin, self._tb, TPB, ai_channel=self._ai_channel)
-        rows: list[list[int]] = self.tokenizer.tokenize(score)
+        voiced = voiced_score(
+            self._notes, self._origin, self._tb, TPB, self.tokenizer.event_parameters["channel"]
+        )
+        self._voices = voiced.ai_channels
+        rows: list[list[int]] = self.tokenizer.tokenize(voiced.score)
         return rows[:-1]  # without EOS: the model continues the piece
 
     def _sixteenths(self, t: float, ceil: bool) -> int:
