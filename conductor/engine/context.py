@@ -23,6 +23,7 @@ from conductor.engine.memory import Memory, sort_notes
 from conductor.piece.compiled import KeyFilter, Piece, RangeFilter, Section
 
 DEFAULT_HORIZON = Span(2, Unit.BARS)
+TURN_EVENTS_PER_BEAT = 4  # a trading answer may use four voices on every beat of its turn
 _EPS = 1e-9
 
 
@@ -36,6 +37,17 @@ def output_seconds(section: Section, tb: Timebase) -> float:
     """How far ahead one generation may place notes: output.horizon, else output.span, else 2 bars."""
     span = section.output.horizon or section.output.span or DEFAULT_HORIZON
     return span.seconds(tb)
+
+
+def turn_events(events: int, start: float, until: float, tb: Timebase) -> int:
+    """The event budget of a trading answer: enough to fill the whole turn.
+
+    A musician's answer lasts the turn; `output.events` (a count fitted to a phrase) runs out after
+    a bar or two of four-part texture. So a turn may decode up to `TURN_EVENTS_PER_BEAT` events a
+    beat (never fewer than `events`); the model still ends its answer at the turn's end.
+    """
+    beats = max(0.0, tb.beats(until - start))
+    return max(events, math.ceil(beats * TURN_EVENTS_PER_BEAT - _EPS))
 
 
 def build_request(

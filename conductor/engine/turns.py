@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from conductor.backends.base import GenerationRequest
 from conductor.core.events import Note, Source
 from conductor.engine.cadence import Cadence, Trigger
-from conductor.engine.context import build_request, constraints_for
+from conductor.engine.context import build_request, constraints_for, turn_events
 from conductor.engine.filters import FilterChain, FilterContext
 from conductor.engine.filters.keys import KeyEstimate
 from conductor.engine.generation import Generation
@@ -148,7 +148,11 @@ class Turns:
             key = self.keys.update(engine.memory, t, section.listen.window, engine.piece.timebase, held)
         constraints = constraints_for(engine.piece, section, key) if key else request.constraints
         sampling = self._sampling(section.model.sampling, gid)
-        return replace(request, start=trigger.start, sampling=sampling, constraints=constraints), key
+        events = request.max_events
+        if trigger.reason == "turn":
+            events = turn_events(events, trigger.start, trigger.until, engine.piece.timebase)
+        request = replace(request, start=trigger.start, sampling=sampling, max_events=events)
+        return replace(request, constraints=constraints), key
 
     def _sampling(self, spec: SamplingSpec, gid: int) -> SamplingSpec:
         params = self.engine.params
