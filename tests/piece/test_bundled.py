@@ -51,7 +51,9 @@ def test_mark_sat_uses_footswitch_navigation_filters_and_params() -> None:
     piece = load_piece(ROOT / "pieces" / "mark_sat.yaml")
     actions = {m.action for m in piece.actions}
     assert {c.Action.NEXT, c.Action.PREVIOUS, c.Action.GOTO, c.Action.PANIC, c.Action.HOLD} <= actions
-    assert piece.params and piece.model.kind == "markov" and piece.model.markov.seed == ("corpus:bach",)
+    assert piece.params and piece.model.kind == "skytnt" and piece.model.dtype == "float16"
+    assert piece.model.checkpoint is not None
+    assert (ROOT / "pieces" / piece.model.checkpoint / "model.safetensors").is_file()
     filters = [f for s in piece.sections for f in s.filters]
     assert any(isinstance(f, c.KeyFilter) and f.key and f.action is c.KeyAction.SNAP for f in filters)
     assert any(isinstance(f, c.ChordsFilter) for f in filters)
