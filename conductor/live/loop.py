@@ -13,7 +13,6 @@ import queue
 import time
 from typing import TYPE_CHECKING, Any
 
-from conductor.live.ports import still_there
 from conductor.live.reload import Rejected, Reloaded
 from conductor.live.stage import snapshot
 
@@ -41,6 +40,7 @@ class EngineLoop:
         self._next_health = self._next_snapshot = 0.0
         self._last_section: str | None = None
         self._last_worker_error: str | None = None
+        self._missing_once = False
 
     def run(self) -> int:
         """The loop; returns the exit status."""
@@ -124,12 +124,20 @@ class EngineLoop:
             self._snapshot()
 
     def _check_ports(self) -> None:
-        missing = still_there(self.perf._parts["backend"], self.perf._watched)
-        if missing:
-            log.error("MIDI port(s) disappeared: %s — stopping and saving the take", ", ".join(missing))
-            self.perf.error = f"port lost: {', '.join(missing)}"
-            self._status_rc = EXIT_PORT_LOST
-            self._running = False
+        """A port counts as lost when two checks in a row miss it (one odd listing is not a loss)."""
+        perf = self.perf
+        missing = perf._parts["lister"].missing(perf._watched, substring=perf.opts.virtual)
+        if not missing:
+            self._missing_once = False
+            return
+        if not self._missing_once:
+            self._missing_once = True
+            log.warning("MIDI port(s) not listed: %s; checking again", ", ".join(missing))
+            return
+        log.error("MIDI port(s) disappeared: %s — stopping and saving the take", ", ".join(missing))
+        self.perf.error = f"port lost: {', '.join(missing)}"
+        self._status_rc = EXIT_PORT_LOST
+        self._running = False
 
     def _snapshot(self) -> None:
         status = self._guarded(self.engine.status)

@@ -106,14 +106,12 @@ class Performance:
         if pedal is not None:
             fcb = midi_ports.enqueue_callback(self.inbox, self.clock.now, "footswitch")
             self._ports["footswitch"] = midi_ports.open_input(self.opts.midi_api, pedal, fcb, False)
-        self._parts["backend"] = be
-        self._watched = self._watch_names(be)
+        self._parts["lister"] = midi_ports.PortLister(self.opts.midi_api)
+        self._watched = self._watch_names()
 
-    def _watch_names(self, be: Any) -> tuple[str, ...]:
-        names = midi_ports.port_names(be)
+    def _watch_names(self) -> tuple[str, ...]:
         if self.opts.virtual:
-            wanted = (midi_ports.VIRTUAL_IN, midi_ports.VIRTUAL_OUT)
-            return tuple(n for n in names.inputs + names.outputs if any(w in n for w in wanted))
+            return (midi_ports.VIRTUAL_IN, midi_ports.VIRTUAL_OUT)  # matched as substrings
         return tuple(p.name for role, p in self._ports.items() if role != "footswitch")
 
     def start_model(self) -> ProcessRunner:
@@ -215,6 +213,7 @@ class Performance:
             sender.send_due(now + 3600.0)  # every closing note-off still queued, from this thread
             self._all_notes_off(now)
             log.info("clock: %s", _lateness_line(sender))
+            log.info("feedback: ignored %d of the AI's own messages coming back", self.feedback.dropped)
         for name in ("watcher", "runner"):
             part = self._parts.get(name)
             if part is not None:

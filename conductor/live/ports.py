@@ -15,6 +15,7 @@ touches only its rtmidi object and the queue.
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import threading
@@ -25,6 +26,8 @@ from typing import Any
 
 import mido
 import rtmidi
+
+log = logging.getLogger(__name__)
 
 ENV_API = "CONDUCTOR_MIDI_API"
 VIRTUAL_IN = "conductor in"
@@ -132,12 +135,19 @@ class PolledInput:
                 continue  # an invalid or partial message: ignore it, keep reading
             self._callback(msg)
 
-    def close(self) -> None:
-        """Stop reading and close the port. Main thread."""
+    def stop_reading(self) -> None:
+        """Stop the reader thread; the port stays open. Main thread."""
         self._stop.set()
         self._thread.join(timeout=2.0)
+
+    def close(self) -> None:
+        """Stop reading and close the port. Main thread.
+
+        Known hazard: closing a JACK input whose peer has vanished can block inside rtmidi while
+        holding the interpreter lock; the performance saves its take before closing ports.
+        """
+        self.stop_reading()
         self._rt.close_port()
-        del self._rt
 
 
 def _rt_api(api: str | None) -> int:
@@ -188,18 +198,46 @@ def _opened(opener: Callable[[], Any], name: str) -> Any:
         raise PortError(f"cannot open MIDI port {name!r}: {exc}") from exc
 
 
-def still_there(be: Any, names: tuple[str, ...]) -> list[str]:
-    """Which of `names` have disappeared from the backend's port lists (e.g. jackd died).
+class PortLister:
+    """Lists ports through ONE long-lived rtmidi client pair (no ports of its own).
 
-    Only checks ports opened by name; a dead JACK server shows as every port missing, because
-    `send_message` keeps silently succeeding after the server is gone.
+    mido's `get_*_names` opens and closes a MIDI client on every call; twice a second, that churn
+    upset the JACK server here. A lister made once is cheap to ask. Main thread only.
     """
-    try:
-        current = port_names(be)
-    except PortError:
-        return list(names)
-    present = set(current.inputs) | set(current.outputs)
-    return [n for n in names if n not in present]
+
+    def __init__(self, api: str | None) -> None:
+        try:
+            self._in = rtmidi.MidiIn(_rt_api(api), name="conductor watch")
+            self._out = rtmidi.MidiOut(_rt_api(api), name="conductor watch")
+        except Exception as exc:
+            raise PortError(f"cannot start the MIDI port watcher: {exc}") from exc
+
+    def names(self) -> PortNames:
+        """Every port the server lists now (empty when the server is gone)."""
+        try:
+            return PortNames(tuple(self._in.get_ports()), tuple(self._out.get_ports()))
+        except Exception as exc:
+            raise PortError(f"cannot list MIDI ports: {exc}") from exc
+
+    def missing(self, names: tuple[str, ...], *, substring: bool = False) -> list[str]:
+        """Which of `names` have disappeared (e.g. jackd died: `send_message` keeps silently
+        succeeding after the server is gone, only the port list tells).
+
+        With `substring`, a name counts as present if any port contains it (virtual ports, whose
+        client name the MIDI server may have made unique).
+        """
+        try:
+            current = self.names()
+        except PortError:
+            return list(names)
+        present = set(current.inputs) | set(current.outputs)
+        if substring:
+            return [n for n in names if not any(n in p for p in present)]
+        return [n for n in names if n not in present]
+
+    def close(self) -> None:
+        """Release the clients."""
+        del self._in, self._out
 
 
 def format_listing(names: PortNames) -> str:

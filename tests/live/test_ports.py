@@ -10,6 +10,7 @@ import pytest
 from conductor.live.ports import (
     VIRTUAL_OUT,
     PortError,
+    PortLister,
     PortNotFound,
     backend,
     enqueue_callback,
@@ -17,7 +18,6 @@ from conductor.live.ports import (
     open_input,
     open_output,
     resolve_api,
-    still_there,
 )
 
 
@@ -51,11 +51,13 @@ def test_virtual_output_reaches_an_input_opened_by_name(jack_server: str) -> Non
     out.send(mido.Message("note_on", note=60, velocity=90))
     t, role, msg = inbox.get(timeout=10)
     assert (t, role, msg.type, msg.note, msg.velocity) == (1.5, "input", "note_on", 60, 90)
-    watched = tuple(n for n in be.get_input_names() if VIRTUAL_OUT in n)
-    assert watched and still_there(be, watched) == []
+    lister = PortLister("jack")
+    watched = tuple(n for n in lister.names().inputs if VIRTUAL_OUT in n)
+    assert watched and lister.missing(watched) == [] and lister.missing((VIRTUAL_OUT,), substring=True) == []
     inp.close()
     out.close()
-    assert still_there(be, watched) == list(watched)
+    assert lister.missing(watched) == list(watched)
+    assert lister.missing((VIRTUAL_OUT,), substring=True) == [VIRTUAL_OUT]
 
 
 @pytest.mark.jack
