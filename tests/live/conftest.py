@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import itertools
 import os
 import shutil
 import signal
@@ -20,15 +19,13 @@ from collections.abc import Iterator
 
 import pytest
 
-_COUNT = itertools.count()
-
 
 @pytest.fixture
 def jack_server() -> Iterator[str]:
     """The name of a running private JACK server (skips the test if jackd is not installed)."""
     if shutil.which("jackd") is None:
         pytest.skip("jackd is not installed (Debian package jackd2; .ci/run installs it)")
-    name = f"conductor-test-{os.getpid()}-{next(_COUNT)}"
+    name = f"conductor-test-{os.getpid()}"  # one name: each new server name takes a registry slot
     env = {**os.environ, "JACK_NO_AUDIO_RESERVATION": "1"}
     cmd = ["jackd", "-n", name, "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "256"]
     proc = subprocess.Popen(

@@ -126,9 +126,10 @@ def test_the_ai_hears_not_its_own_notes_looped_back(jack_server: str, piece: Pat
         sent = stage.play()
         wait_for("AI notes", stage.ai_note_ons)
         time.sleep(2.0)  # let the AI's notes come back round the loop
+        note_ons = len(stage.ai_note_ons())
         assert stage.interrupt() == 0
         assert [e["bytes"] for e in stage.events("human")] == [list(b) for b in sent]
         ignored = int(stage.log().split("feedback: ignored ")[1].split()[0])
-        assert ignored >= 2 * len(stage.ai_note_ons())  # every AI note-on and note-off came back
+        assert ignored >= note_ons > 0  # each note-on heard came back and was swallowed
     finally:
         stage.close()
