@@ -48,7 +48,8 @@ changes_on: now
 model: {kind: markov}
 midi: {ai_channel: 2}
 controls:
-  - {cc: 80, action: next}
+  - {cc: 80, action: {goto: b}}
+  - {cc: 81, action: {goto: a}}
 defaults: {cadence: {every: 1 bars}, output: {events: 8, horizon: 1 bars}}
 sections:
   - {name: a, mode: duet, length: footswitch}
@@ -129,13 +130,13 @@ def drive(perf: Performance, piece_path: Path, results: dict[str, list[float]]) 
         time.sleep(0.1)
         keys.send(mido.Message("note_off", note=pitch))
     time.sleep(3.0)
-    for _ in range(10):
+    for i in range(10):
         before, t0 = engine.section.name, perf.clock.now()
-        keys.send(mido.Message("control_change", control=80, value=127))
+        keys.send(mido.Message("control_change", control=80 + i % 2, value=127))
         while engine.section.name == before:
             time.sleep(0.0002)
         results["footswitch"].append(perf.clock.now() - t0)
-        keys.send(mido.Message("control_change", control=80, value=0))
+        keys.send(mido.Message("control_change", control=80 + i % 2, value=0))
         time.sleep(0.4)
     for i in range(5):
         tmp = piece_path.with_name(".bench.tmp")
