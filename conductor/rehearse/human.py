@@ -3,10 +3,15 @@
 Every channel message (notes, pedal, CCs, program changes) is played as the human; CCs and notes the
 piece maps to actions fire them, as a real footswitch would. Marker or text events `next`,
 `previous`, `goto NAME`, `hold`, `mute`, `panic` or `regenerate` become presses.
+
+A take replays too: from a take's MIDI file only the `human` track is played (with the tempo and
+marker tracks; never the `ai` track, which would be heard as the human), and from a live take's
+`.jsonl` log the human's and the footswitch's messages, at the times they were recorded.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,8 +70,12 @@ def parse_presses(text: str) -> list[Press]:
 
 
 def read_human(path: Path) -> HumanInput:
-    """Read a MIDI file as the human's part (tempo changes honoured; times in seconds)."""
+    """Read a MIDI file or a take as the human's part (tempo changes honoured; times in seconds)."""
+    if path.suffix == ".jsonl":
+        return read_take_log(path)
     midi = mido.MidiFile(path)
+    if any(track.name == "human" for track in midi.tracks):
+        midi = _human_part(midi)
     t = 0.0
     messages: list[tuple[float, mido.Message]] = []
     presses: list[Press] = []
@@ -78,3 +87,28 @@ def read_human(path: Path) -> HumanInput:
         elif hasattr(msg, "channel"):
             messages.append((t, msg.copy(time=0)))
     return HumanInput(tuple(messages), tuple(presses))
+
+
+def _human_part(midi: mido.MidiFile) -> mido.MidiFile:
+    """A take's MIDI file reduced to its `human` track and the tracks with no channel messages."""
+    keep = [
+        track
+        for track in midi.tracks
+        if track.name == "human" or not any(hasattr(msg, "channel") for msg in track)
+    ]
+    return mido.MidiFile(type=1, ticks_per_beat=midi.ticks_per_beat, tracks=keep)
+
+
+def read_take_log(path: Path) -> HumanInput:
+    """The human and footswitch messages of a live take's `.jsonl` log, at their recorded times.
+
+    Footswitch messages are replayed as messages (the piece maps them to actions again), not as the
+    log's `press` lines, so a press is never fired twice.
+    """
+    messages: list[tuple[float, mido.Message]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        event = json.loads(line) if line.strip() else {}
+        if event.get("kind") in ("human", "footswitch"):
+            messages.append((float(event["t"]), mido.Message.from_bytes(event["bytes"])))
+    messages.sort(key=lambda item: item[0])
+    return HumanInput(tuple(messages))
