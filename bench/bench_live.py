@@ -31,9 +31,9 @@ import mido  # noqa: E402
 from conductor.backends.base import GenerationRequest  # noqa: E402
 from conductor.core.events import Note, Source  # noqa: E402
 from conductor.core.timebase import Timebase  # noqa: E402
+from conductor.engine.clock import RealClock  # noqa: E402
 from conductor.engine.runner import GenerationDone, GenerationFailed  # noqa: E402
 from conductor.engine.scheduler import Scheduler  # noqa: E402
-from conductor.live.clock import LiveClock  # noqa: E402
 from conductor.live.perform import Performance, PerformOptions  # noqa: E402
 from conductor.live.ports import VIRTUAL_IN, VIRTUAL_OUT, PortLister, backend, open_input  # noqa: E402
 from conductor.live.process_runner import ProcessRunner  # noqa: E402
@@ -68,7 +68,7 @@ def start_jack() -> subprocess.Popen[bytes]:
 
 def lateness(port: Any, runner: ProcessRunner | None, realtime: bool) -> Any:
     """Send 1000 notes 5 ms apart through the clock thread; the runner (if any) generates meanwhile."""
-    clock, scheduler = LiveClock(), Scheduler()
+    clock, scheduler = RealClock(), Scheduler()
     sender = Sender(scheduler, port, clock, realtime=realtime)
     sender.start()
     t0 = clock.now() + 0.2
@@ -102,7 +102,7 @@ def lateness_rows() -> list[tuple[str, Any]]:
     be = backend("jack")
     port = be.open_output("bench out", virtual=True)
     rows = [("clock thread, idle (baseline)", lateness(port, None, False))]
-    runner = ProcessRunner(ModelSpec(kind="skytnt", config="tv2o-small"), None, LiveClock())
+    runner = ProcessRunner(ModelSpec(kind="skytnt", config="tv2o-small"), None, RealClock())
     runner.wait_ready(300)
     rows.append(("clock thread, transformer generating in the worker", lateness(port, runner, False)))
     rows.append(("same, clock thread at SCHED_FIFO", lateness(port, runner, True)))

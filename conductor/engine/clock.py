@@ -23,11 +23,19 @@ class Clock(Protocol):
 
 
 class RealClock:
-    """Monotonic wall time; `sleep_until` sleeps to ~1 ms before the deadline, then spins."""
+    """Monotonic wall time since the last `restart()`; sleeps to ~1 ms before a deadline, then spins.
+
+    Ports open and the model loads before the music starts: `restart()` moves the origin to "now"
+    just before the engine is built, so the piece starts at logical time 0.
+    """
 
     def __init__(self, spin_s: float = 0.001) -> None:
-        self._t0 = time.perf_counter()
+        self._t0 = time.perf_counter()  # written by restart() (before other threads use the clock)
         self._spin_s = spin_s
+
+    def restart(self) -> None:
+        """Make now() read 0. Call before anything schedules on this clock."""
+        self._t0 = time.perf_counter()
 
     def now(self) -> float:
         return time.perf_counter() - self._t0

@@ -30,8 +30,8 @@ from typing import Any
 
 import mido
 
+from conductor.engine.clock import RealClock
 from conductor.live import ports as midi_ports
-from conductor.live.clock import LiveClock
 from conductor.live.display import StageDisplay, StageInfo
 from conductor.live.feedback import FeedbackFilter
 from conductor.live.process_runner import ProcessRunner
@@ -79,7 +79,7 @@ class Performance:
     def __init__(self, piece: Piece, options: PerformOptions) -> None:
         self.piece = piece
         self.opts = options
-        self.clock = LiveClock()
+        self.clock = RealClock()
         self.inbox: queue.SimpleQueue[tuple[float, str, Any]] = queue.SimpleQueue()
         self.stopping = threading.Event()
         ai = piece.routing.ai_channel
