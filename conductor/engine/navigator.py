@@ -26,6 +26,9 @@ class Change:
     reason: str  # "length" | "next" | "previous" | "goto" | "reload"
 
 
+BAR_SLACK_S = 0.05  # a length running out this close after a bar line ends on that bar line
+
+
 class Navigator:
     """Tracks the current section of `piece` from `start`."""
 
@@ -46,7 +49,9 @@ class Navigator:
         if section is None or section.length is None:
             return None
         tb = self.piece.timebase
-        return tb.next_boundary(self.started_at + section.length.seconds(tb), "bar")
+        # A section begun a hair after a bar line (the real clock's start, a late step) still ends
+        # on the bar its length names, not a whole bar later.
+        return tb.next_boundary(self.started_at + section.length.seconds(tb) - BAR_SLACK_S, "bar")
 
     def next_time(self) -> float | None:
         """The time of the next change, pressed or by length."""

@@ -61,3 +61,12 @@ def test_reload_keeps_the_section_by_name_and_its_start() -> None:
     renamed = replace(old, sections=(old.sections[2], replace(old.sections[1], index=1)))
     nav.reload(renamed)
     assert (nav.index, nav.started_at, nav.section.name if nav.section else None) == (1, 4.0, "b")
+
+
+def test_a_section_started_a_hair_late_still_ends_on_its_own_bar_line() -> None:
+    # the real clock starts the piece at t = 37 µs, not 0: a 2-bar section still ends at 4.0 s
+    late = Navigator(piece(section("a", length=bars(2)), section("b", length=bars(1))), start=3.7e-5)
+    assert late.end_time() == 4.0
+    # started well into a bar (a footswitch with changes_on: now), it ends on the next bar line
+    mid = Navigator(piece(section("a", length=bars(2)), section("b", length=bars(1))), start=0.9)
+    assert mid.end_time() == 6.0
