@@ -102,12 +102,27 @@ class Performance:
         self._ports["input"] = midi_ports.open_input(
             self.opts.midi_api, self.opts.input or routing.input, cb, v
         )
-        pedal = self.opts.footswitch or routing.footswitch
-        if pedal is not None:
-            fcb = midi_ports.enqueue_callback(self.inbox, self.clock.now, "footswitch")
-            self._ports["footswitch"] = midi_ports.open_input(self.opts.midi_api, pedal, fcb, False)
+        self._open_footswitch()
         self._parts["lister"] = midi_ports.PortLister(self.opts.midi_api)
         self._watched = self._watch_names()
+
+    def _open_footswitch(self) -> None:
+        """Open the separate footswitch port, if any.
+
+        One named with `--footswitch` must exist (the performer asked for it). One named only by the
+        piece may be missing (a rehearsal at home, a DAW with `--virtual`): the show goes on with a
+        warning, and the piece's footswitch mappings still work from the main input.
+        """
+        pedal = self.opts.footswitch or self.piece.routing.footswitch
+        if pedal is None:
+            return
+        fcb = midi_ports.enqueue_callback(self.inbox, self.clock.now, "footswitch")
+        try:
+            self._ports["footswitch"] = midi_ports.open_input(self.opts.midi_api, pedal, fcb, False)
+        except midi_ports.PortNotFound as exc:
+            if self.opts.footswitch:
+                raise
+            log.warning("%s\ncontinuing without it: footswitch mappings still work from the main input", exc)
 
     def _watch_names(self) -> tuple[str, ...]:
         if self.opts.virtual:
