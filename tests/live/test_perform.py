@@ -133,3 +133,20 @@ def test_the_ai_hears_not_its_own_notes_looped_back(jack_server: str, piece: Pat
         assert ignored >= note_ons > 0  # each note-on heard came back and was swallowed
     finally:
         stage.close()
+
+
+def test_a_missing_footswitch_named_by_the_piece_does_not_stop_the_show(
+    jack_server: str, piece: Path, tmp_path: Path
+) -> None:
+    piece.write_text(
+        piece.read_text().replace("midi: {ai_channel: 3}", "midi: {ai_channel: 3, footswitch: FS-1}")
+    )
+    stage = Stage(piece, tmp_path / "takes")
+    try:
+        stage.play()
+        assert wait_for("AI notes", stage.ai_note_ons)
+        assert "no MIDI input port matches 'FS-1'" in stage.log()
+        assert "continuing without it" in stage.log()
+        assert stage.interrupt() == 0
+    finally:
+        stage.close()
