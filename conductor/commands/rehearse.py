@@ -52,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
     console.print(summary_table(list(result.engine.stats.values()), f"{piece.title}: {result.end:.1f} s"))
     print(f"take: {out}")
     print(f"plot: {plot}")
+    for path in models.save_learnt(out):
+        print(f"learnt model: {path} (continue with markov: {{state: {path}}})")
     return 0
 
 
@@ -74,19 +76,34 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
     except OSError as exc:
         raise _Unusable(f"cannot read {exc.filename}: {exc.strerror}") from exc
     try:
-        models = _models(piece, args.piece.parent)
+        models = _Models(piece, args.piece.parent)
     except ModelError as exc:
         raise _Unusable(f"model: {exc}") from exc
     return piece, human, latency, models
 
 
-def _models(piece: Any, base_dir: Path) -> Any:
-    """A factory with every distinct model of the piece built up front (so errors show at once)."""
-    from conductor.backends.factory import build_model
-    from conductor.engine.runner import model_key
+class _Models:
+    """Every distinct model of the piece, built up front (so errors show at once), by spec."""
 
-    built = {}
-    for section in piece.sections:
-        if not section.silent and model_key(section.model) not in built:
-            built[model_key(section.model)] = build_model(section.model, base_dir)
-    return lambda spec: built.get(model_key(spec)) or build_model(spec, base_dir)
+    def __init__(self, piece: Any, base_dir: Path) -> None:
+        from conductor.backends.factory import build_model
+        from conductor.engine.runner import model_key
+
+        self._key, self._build, self._base = model_key, build_model, base_dir
+        self.built: dict[Any, Any] = {}
+        for section in piece.sections:
+            if not section.silent and model_key(section.model) not in self.built:
+                self.built[model_key(section.model)] = build_model(section.model, base_dir)
+
+    def __call__(self, spec: Any) -> Any:
+        return self.built.get(self._key(spec)) or self._build(spec, self._base)
+
+    def save_learnt(self, take: Path) -> list[Path]:
+        """Save every model that learns (Markov) next to the take: `markov: {state: PATH}` goes on."""
+        learners = [m for m in self.built.values() if callable(getattr(m, "save", None))]
+        paths = []
+        for i, model in enumerate(learners):
+            suffix = ".markov.json" if len(learners) == 1 else f".markov{i + 1}.json"
+            paths.append(take.with_suffix(suffix).resolve())
+            model.save(paths[-1])
+        return paths

@@ -83,3 +83,22 @@ def _ticks(track: mido.MidiTrack) -> list[tuple[mido.Message, int]]:
         tick += msg.time
         out.append((msg, tick))
     return out
+
+
+def test_a_learnt_markov_model_is_saved_with_the_take_and_learning_continues(
+    piece: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    first = tmp_path / "first.mid"
+    printed = rehearse(piece, first, 1, capsys)
+    state = first.with_suffix(".markov.json").resolve()
+    assert f"learnt model: {state}" in printed
+    heard = json.loads(state.read_text())["live"]["events"]
+    assert heard > 0
+    # the next rehearsal starts from that state and keeps learning
+    again = tmp_path / "again.yaml"
+    again.write_text(PIECE.replace("model: markov", f"model: {{kind: markov, markov: {{state: '{state}'}}}}"))
+    second = tmp_path / "second.mid"
+    rehearse(again, second, 1, capsys)
+    assert json.loads(second.with_suffix(".markov.json").read_text())["live"]["events"] > heard

@@ -66,6 +66,7 @@ class MarkovModel:
         if mspec.state is not None:
             state = mspec.state if mspec.state.is_absolute() else base / mspec.state
             model = cls.load(state, mspec)
+            model._learner.new_take()  # a new performance: the tables go on, the clock starts at 0
         else:
             model = cls(mspec)
         if mspec.seed and model.seed_table is None:

@@ -64,6 +64,21 @@ class OnlineLearner:
         for stream in self._streams.values():
             self._commit(stream, float("inf"))
 
+    def new_take(self) -> None:
+        """Start a new performance on a loaded model: the tables go on, the take's clock restarts.
+
+        Everything buffered is learnt (or parked until a tempo is known); the old take's time marks
+        are forgotten, since they would turn every note of the new take (from t = 0) away as late;
+        and unless clusters still wait for a tempo, the chain of events is cut, so the old take's
+        last events do not become the context of the new take's first ones.
+        """
+        for stream in self._streams.values():
+            self._commit(stream, float("inf"))
+            stream.newest = stream.committed = float("-inf")
+            if not stream.waiting:
+                stream.last = None
+                stream.history.clear()
+
     def set_timebase(self, timebase: Timebase) -> None:
         """Use this tempo from now on; learn the clusters that were waiting for one."""
         self.timebase = timebase
