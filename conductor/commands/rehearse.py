@@ -100,7 +100,9 @@ class _Models:
 
     def save_learnt(self, take: Path) -> list[Path]:
         """Save every model that learns (Markov) next to the take: `markov: {state: PATH}` goes on."""
-        learners = [m for m in self.built.values() if callable(getattr(m, "save", None))]
+        from conductor.backends.markov.backend import MarkovModel
+
+        learners = [m for m in self.built.values() if isinstance(m, MarkovModel)]
         paths = []
         for i, model in enumerate(learners):
             suffix = ".markov.json" if len(learners) == 1 else f".markov{i + 1}.json"

@@ -73,15 +73,15 @@ class TakeRecorder:
 
     def human(self, msg: mido.Message, t: float) -> None:
         """A message the human played (input port)."""
-        self._put(t, "human", _msg_fields(msg))
+        self._put(t, "human", {"message": msg})
 
     def ai(self, msg: mido.Message, t: float) -> None:
         """A message the AI sent (as it left the output port)."""
-        self._put(t, "ai", _msg_fields(msg))
+        self._put(t, "ai", {"message": msg})
 
     def footswitch(self, msg: mido.Message, t: float) -> None:
         """A message from the footswitch port."""
-        self._put(t, "footswitch", _msg_fields(msg))
+        self._put(t, "footswitch", {"message": msg})
 
     def section(self, name: str, t: float, **info: Any) -> None:
         """The performance entered section `name`."""
@@ -142,10 +142,13 @@ class TakeRecorder:
                 self._write(*item)
 
     def _write(self, t: float, kind: str, fields: dict[str, Any]) -> None:
+        msg = fields.pop("message", None)  # formatted here, never on the clock thread
+        if msg is not None:
+            fields.update(_msg_fields(msg))
         line = json.dumps({"t": round(t, 6), "kind": kind, **fields}, default=str)
         self._file.write(line + "\n")
-        if kind in ("human", "ai"):
-            self._tracks[kind].append((t, mido.Message.from_bytes(fields["bytes"])))
+        if kind in ("human", "ai") and msg is not None:
+            self._tracks[kind].append((t, msg))
         elif kind == "section":
             self._tracks["conductor"].append((t, mido.MetaMessage("marker", text=str(fields["name"]))))
 
