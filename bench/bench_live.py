@@ -83,7 +83,7 @@ def lateness(port: Any, runner: ProcessRunner | None, realtime: bool) -> Any:
             runner.start(_request(gen))
         time.sleep(0.005)
     sender.stop()
-    return sender.lateness()
+    return sender.clock_lateness()
 
 
 def _finished(runner: ProcessRunner | None, gen: int) -> bool:

@@ -12,9 +12,12 @@ import pytest
 
 from conductor.live.reload import PieceWatcher, Rejected, Reloaded, ReloadResult
 
-
-CRASHES = {"recursion": RecursionError("maximum recursion depth exceeded"), "key": KeyError("tempo"),
-           "memory": MemoryError(), "overflow": OverflowError("int too large to convert to float")}  # fmt: skip
+CRASHES = {
+    "recursion": RecursionError("maximum recursion depth exceeded"),
+    "key": KeyError("tempo"),
+    "memory": MemoryError(),
+    "overflow": OverflowError("int too large to convert to float"),
+}
 
 
 def parse(path: Path) -> str:
