@@ -47,6 +47,7 @@ class StopSignals:
         self._asked = False
         self._forced = False
         self._old: dict[int, Any] = {}
+        self._timer: threading.Timer | None = None
 
     def install(self) -> None:
         """Take over the stop signals (main thread)."""
@@ -54,6 +55,8 @@ class StopSignals:
 
     def restore(self) -> None:
         """Give the signals back to whoever had them (main thread)."""
+        if self._timer is not None:
+            self._timer.cancel()
         for signum, handler in self._old.items():
             signal.signal(signum, handler)
         self._old = {}
@@ -63,9 +66,9 @@ class StopSignals:
         if not self._asked:
             self._asked = True
             self._request_stop(name)
-            timer = threading.Timer(self._force_after_s, self._force, args=(signum,))
-            timer.daemon = True
-            timer.start()
+            self._timer = threading.Timer(self._force_after_s, self._force, args=(signum,))
+            self._timer.daemon = True
+            self._timer.start()
             return
         if not self._finishing() and not self._forced:
             self._forced = True
