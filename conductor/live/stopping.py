@@ -50,8 +50,10 @@ class StopSignals:
         self._timer: threading.Timer | None = None
 
     def install(self) -> None:
-        """Take over the stop signals (main thread)."""
-        self._old = {s: signal.signal(s, self._handle) for s in STOP_SIGNALS}
+        """Take over the stop signals. Only the main thread can: elsewhere (a performance run from
+        a benchmark's thread) this does nothing and the caller stops it with `request_stop`."""
+        if threading.current_thread() is threading.main_thread():
+            self._old = {s: signal.signal(s, self._handle) for s in STOP_SIGNALS}
 
     def restore(self) -> None:
         """Give the signals back to whoever had them (main thread)."""
