@@ -157,7 +157,11 @@ def run(name: str, fault: Callable[[Show], str], stop: Callable[[Show], None] | 
     show.stop_playing()
     (stop or (lambda s: s.stage.proc.send_signal(signal.SIGINT)))(show)
     finish(show, out)
-    shutil.rmtree(folder, ignore_errors=True)
+    if out.clean:
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        (folder / "perform.log").write_text(show.stage.log())
+        print(f"{name}: kept {folder} (perform.log, takes/)", file=sys.stderr)
     return out
 
 
@@ -170,9 +174,17 @@ def finish(show: Show, out: Outcome) -> None:
         show.stage.proc.kill()
         show.stage.proc.wait(timeout=10)
     show.quietly(lambda: wait_for("the last message", lambda: _last_is_all_off(show), timeout=5))
-    out.traceback = "Traceback" in show.stage.log()
-    out.stuck = stuck_notes([m for _, m in show.stage.heard])
+    log = show.stage.log()
+    out.traceback = "Traceback" in log
+    if out.traceback:
+        out.note = "; ".join(n for n in (out.note, f"traceback: {last_error(log)}") if n)
     out.data_lost = judge_take(show)
+    out.stuck = stuck_notes(sent_by_conductor(show))  # what conductor sent, from the take
+    lost = stuck_notes([m for _, m in show.stage.heard]) - out.stuck
+    if lost > 0:
+        out.note = "; ".join(
+            n for n in (out.note, f"{lost} note-offs sent but not heard (JACK dropped)") if n
+        )
     summary = show.take.kinds("lateness")
     if summary:
         out.worst_ms, out.late_notes = summary[-1].get("heard_max_ms"), summary[-1].get("late_notes")
@@ -192,6 +204,26 @@ def stuck_notes(heard: list[mido.Message]) -> int:
         elif m.type in ("note_on", "note_off"):
             sounding.discard((m.channel, m.note))
     return len(sounding)
+
+
+def last_error(log: str) -> str:
+    """The exception line that ends the first traceback in `log`."""
+    lines = log[log.index("Traceback") :].splitlines()
+    return next((line for line in lines[1:] if line and not line.startswith((" ", "Traceback"))), "?")[:120]
+
+
+def sent_by_conductor(show: Show) -> list[mido.Message]:
+    """The AI's messages as the take recorded them when they were sent (streamed: a take may be big)."""
+    out = []
+    for path in sorted(show.stage.takes.glob("*.jsonl"))[-1:]:
+        with path.open("rb") as f:
+            for line in f:
+                if b'"kind": "ai"' in line:
+                    try:
+                        out.append(mido.Message.from_bytes(json.loads(line)["bytes"]))
+                    except (ValueError, KeyError):
+                        continue
+    return out
 
 
 def judge_take(show: Show) -> str:

@@ -123,14 +123,16 @@ class EngineLoop:
             return None
 
     def _housekeeping(self) -> None:
+        """Late-note warnings, port health, the display's snapshot: a failure in any of them is
+        logged like an engine error and the show goes on."""
         mono = time.monotonic()
-        self._warn_late(mono)
+        self._guarded(self._warn_late, mono)
         if mono >= self._next_health:
             self._next_health = mono + HEALTH_EVERY_S
-            self._check_ports()
+            self._guarded(self._check_ports)
         if mono >= self._next_snapshot:
             self._next_snapshot = mono + SNAPSHOT_EVERY_S
-            self._snapshot()
+            self._guarded(self._snapshot)
 
     def _warn_late(self, mono: float) -> None:
         """One warning line (and take event) for the notes the clock thread sent audibly late."""
