@@ -139,7 +139,12 @@ class Stage:
         """The exit status, after the performance's last message (All Notes Off) has crossed JACK."""
         rc = self.proc.wait(timeout=timeout)
         if STARTED in self.log():
-            last = lambda: f"; last heard {[str(m) for _, m in self.heard[-3:]]}; log:\n{self.log()[-3000:]}"  # noqa: E731
+            last = (
+                lambda: (  # noqa: E731
+                    f"; last heard {[str(m) for _, m in self.heard[-3:]]}; last sent (the take) "
+                    f"{[e['msg'] for e in self.events('ai')[-3:]]}; log:\n{self.log()[-3000:]}"
+                )
+            )
             wait_for("All Notes Off at the end", self._all_notes_off_heard, timeout=10, detail=last)
         return rc
 
