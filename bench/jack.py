@@ -17,9 +17,10 @@ NAME = "conductor-bench"
 
 @contextlib.contextmanager
 def running_jack(name: str = NAME, period: int = 256) -> Iterator[str]:
-    """Start `jackd -n NAME -d dummy`, wait until it serves, stop it at the end."""
+    """Start `jackd -n NAME -d dummy` (realtime where allowed, as the tests' server), wait until it
+    serves, stop it at the end."""
     os.environ["JACK_DEFAULT_SERVER"] = name
-    cmd = ["jackd", "-n", name, "--no-realtime", "-d", "dummy", "-r", "48000", "-p", str(period)]
+    cmd = ["jackd", "-n", name, "-R", "-P", "70", "-d", "dummy", "-r", "48000", "-p", str(period)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         subprocess.run(["jack_wait", "-s", name, "-w", "-t", "20"], check=True, capture_output=True)

@@ -139,14 +139,14 @@ class Stage:
         """The exit status, after the performance's last message (All Notes Off) has crossed JACK."""
         rc = self.proc.wait(timeout=timeout)
         if STARTED in self.log():
-            last = (
-                lambda: (  # noqa: E731
-                    f"; last heard {[str(m) for _, m in self.heard[-3:]]}; last sent (the take) "
-                    f"{[e['msg'] for e in self.events('ai')[-3:]]}; log:\n{self.log()[-3000:]}"
-                )
-            )
-            wait_for("All Notes Off at the end", self._all_notes_off_heard, timeout=10, detail=last)
+            wait_for("All Notes Off at the end", self._all_notes_off_heard, timeout=10, detail=self._ending)
         return rc
+
+    def _ending(self) -> str:
+        """What was heard and sent last, and the log's tail (for a failure message)."""
+        heard = [str(m) for _, m in self.heard[-3:]]
+        sent = [e["msg"] for e in self.events("ai")[-3:]]
+        return f"; last heard {heard}; last sent (the take) {sent}; log:\n{self.log()[-3000:]}"
 
     def _all_notes_off_heard(self) -> bool:
         return any(m.type == "control_change" and m.control == 123 for _, m in self.heard[-1:])
