@@ -13,6 +13,7 @@ from conductor.engine.clock import VirtualClock
 from conductor.engine.engine import Engine
 from conductor.engine.filters import detect_key
 from conductor.engine.runner import InlineRunner, Latency
+from conductor.engine.take_events import ModelFailed, ReloadApplied
 from conductor.piece.compiled import (
     Action,
     ActionMapping,
@@ -94,8 +95,9 @@ def test_a_model_error_closes_its_notes_and_the_music_goes_on() -> None:
     run_until(clock, engine, 9.0)
     engine.stop(9.0)
     engine.drain(9.0)
-    errors = [info for _, kind, info in take.events if kind == "error"]
-    assert len(errors) == 4 and errors[0]["message"] == "RuntimeError: scripted failure after 3 notes"
+    errors = [e for _, e in take.of(ModelFailed)]
+    assert len(errors) == 4
+    assert errors[0] == ModelFailed(0, "a", "RuntimeError: scripted failure after 3 notes")
     assert engine.stats["a"].errors == 4 and engine.stats["a"].generations == 4
     assert balanced(take.ai_messages)
 
@@ -110,7 +112,7 @@ def test_footswitch_cc_and_param_mappings() -> None:
     assert take.sections == [(0.0, "a"), (4.0, "b")]
     assert take.presses == [(2.5, "next", None)]
     assert take.human_messages == []
-    assert {g["temperature"] for g in take.generations} == {1.5}
+    assert {g.temperature for g in take.generations} == {1.5}
 
 
 def test_mute_silences_at_once_and_panic_sends_all_notes_off() -> None:
@@ -136,8 +138,7 @@ def test_reload_lands_on_the_bar_and_keeps_the_section_by_name() -> None:
     new = piece(section("intro"), section("a", length=bars(3)), section("c"))
     engine.reload(new, 2.5)
     run_until(clock, engine, 4.5)
-    reloads = [(t, info) for t, kind, info in take.events if kind == "reload"]
-    assert reloads == [(4.0, {"title": "test", "section": "a"})]
+    assert take.of(ReloadApplied) == [(4.0, ReloadApplied("test", "a"))]
     assert engine.section is not None and engine.section.index == 1
     run_until(clock, engine, 7.0)
     assert take.sections == [(0.0, "a"), (6.0, "c")]  # a's new length counts from its old start
@@ -158,7 +159,7 @@ def test_key_detected_once_per_generation_and_sent_as_constraint() -> None:
     run_until(clock, engine, 2.5, inputs)
     assert len(take.generations) == len(model.requests) == 1
     key = detect_key(model.requests[0].context)
-    assert key is not None and take.generations[0]["key"] == key.name
+    assert key is not None and take.generations[0].key == key.name
     assert model.requests[0].constraints.pitch_classes == key.pitch_classes
     played = {n.pitch % 12 for n in take.notes(Source.AI)}
     assert played and played <= key.pitch_classes  # the scripted model ignores keys: the filter snapped

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import mido
 
+from conductor.engine.take_events import Pressed
 from conductor.live.recorder import TakeRecorder
 from conductor.rehearse.human import read_human
 
@@ -21,7 +22,7 @@ def _live_take(folder: Path) -> TakeRecorder:
     take.ai(mido.Message("note_on", channel=1, note=72, velocity=70), 0.75)
     take.human(mido.Message("note_off", note=60), 1.0)
     take.footswitch(mido.Message("control_change", control=80, value=127), 1.25)
-    take.press("next", 1.25)
+    take.record(Pressed("next"), 1.25)
     take.ai(mido.Message("note_off", channel=1, note=72), 1.5)
     take.close()
     return take
