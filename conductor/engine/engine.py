@@ -29,6 +29,8 @@ from conductor.engine.turns import Turns
 from conductor.piece.compiled import Action, Piece, Section
 
 log = logging.getLogger(__name__)
+HUMAN_HEARD = frozenset({"note_on", "note_off", "control_change"})  # the tracker and the model's ears
+HUMAN_RECORDED = HUMAN_HEARD | {"pitchwheel", "aftertouch", "polytouch", "program_change"}  # the take
 
 
 class Engine:
@@ -84,9 +86,11 @@ class Engine:
         self._human(msg, t)
 
     def _human(self, msg: mido.Message, t: float) -> None:
-        if msg.type not in ("note_on", "note_off", "control_change"):
+        if msg.type not in HUMAN_RECORDED:
             return
         self.recorder.human(msg, t)
+        if msg.type not in HUMAN_HEARD:
+            return  # expression and program changes: in the take, not for the model
         if msg.type == "note_on" and msg.velocity > 0:
             self.turns.heard()
             self._section_stats().notes_in += 1

@@ -18,6 +18,7 @@ from conductor.piece.compiled import (
     Action,
     ActionMapping,
     KeyFilter,
+    Mode,
     ParamMapping,
     Piece,
     Trigger,
@@ -171,3 +172,23 @@ def test_notes_arriving_after_their_onset_are_dropped_and_counted() -> None:
     # asked at 1.9 for notes from 2.0; they arrive from 2.5 on: those at 2.0, 2.25 and 2.5 are too late
     assert engine.stats["a"].dropped_late == 3
     assert take.ai_messages[0] == (2.75, mido.Message("note_on", channel=2, note=66, velocity=75))
+
+
+EXPRESSION = [
+    mido.Message("pitchwheel", pitch=-2048),
+    mido.Message("aftertouch", value=70),
+    mido.Message("polytouch", note=60, value=50),
+    mido.Message("program_change", program=5),
+]
+
+
+def test_the_human_s_bends_aftertouch_and_program_changes_are_in_the_take() -> None:
+    clock, engine, take = make(piece(section("a", length=None, mode=Mode.LISTEN)))
+    note = [mido.Message("note_on", note=60, velocity=80), mido.Message("note_off", note=60)]
+    played = [note[0], *EXPRESSION, note[1]]
+    run_until(clock, engine, 2.0, [(0.5 + i / 10, m) for i, m in enumerate(played)])
+    assert [m for _, m in take.human_messages] == played
+    assert engine.stats["a"].notes_in == 1
+    assert [(n.pitch, n.onset) for n in engine.memory.notes(Source.HUMAN)] == [(60, 0.5)]  # only the note
+    human = [m for m in take.to_midi(engine.piece).tracks[1] if not m.is_meta]
+    assert [m.type for m in human] == ["note_on", *(m.type for m in EXPRESSION), "note_off"]
