@@ -336,3 +336,30 @@ def test_section_names_in_any_script_reach_both_files(tmp_path: Path) -> None:
     assert [read_midi_text(m.text) for m in mid.tracks[0] if m.type == "marker"] == [name, "Ωmega"]
     assert [(m.type, m.note) for m in load_take_human(rec.midi_path)] == [("note_on", 60), ("note_off", 60)]
     assert rec.failures == 0
+
+
+def test_model_errors_in_a_performance_leave_a_complete_take(tmp_path: Path) -> None:
+    """Issue 10, item 1: two model errors killed the writer and lost the .mid; here there are four."""
+    from conductor.backends.scripted import ScriptedModel
+    from conductor.engine.clock import VirtualClock
+    from conductor.engine.engine import Engine
+    from conductor.engine.runner import InlineRunner, Latency
+    from tests.engine.pieces import piece, section
+    from tests.engine.test_engine import run_until
+
+    rec = TakeRecorder(tmp_path, "Errors", bpm=120)
+    rec.start()
+    clock = VirtualClock()
+    runner = InlineRunner(ScriptedModel("fail", 3), clock, Latency(0.02, 0.002))
+    engine = Engine(piece(section("a", length=None)), clock, runner, recorder=rec, lead=0.1)
+    run_until(clock, engine, 9.0)
+    engine.stop(9.0)
+    engine.drain(99.0)
+    rec.close()
+    log = lines(rec.log_path)
+    errors = [line for line in log if line["kind"] == "model_error"]
+    assert len(errors) == 4 and errors[0]["error"] == "RuntimeError: scripted failure after 3 notes"
+    assert log[-1]["kind"] == "stop" and rec.failures == 0
+    mid = mido.MidiFile(rec.midi_path)
+    assert [t.name for t in mid.tracks] == ["conductor", "human", "ai"]
+    assert [m.text for m in mid.tracks[0] if m.type == "marker"] == ["a"]
