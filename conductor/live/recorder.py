@@ -7,7 +7,8 @@ Two files in the takes folder, named by piece and start time (`<piece>_<YYYYmmdd
   every `flush_s` (0.5 s) and fsynced every 2 s, so a crash loses at most that.
 - `.mid` — the take as a standard MIDI file (`conductor.engine.take_midi.build_midi`): tracks
   `conductor` (tempo, meter, section markers), `human` and `ai`; rewritten every `midi_every_s` and
-  at `close()`.
+  at `close()` — less often as the take grows, so that rewriting it never takes more than
+  `MIDI_DUTY` of the writer's time (the interpreter lock is shared with the clock thread).
 
 The writer cannot die of one bad event: each is written inside its own try/except — one that
 cannot be written (a message that is not one, an event that does not serialise, an OSError) is
@@ -43,6 +44,7 @@ from conductor.live.take_log import Troubles, log_line
 log = logging.getLogger(__name__)
 Item = tuple[float, str | None, Any]  # (t, "human"|"ai"|"footswitch" or None for an event, payload)
 SYNC_EVERY_S = 2.0
+MIDI_DUTY = 0.02  # the share of time the periodic .mid rewrite may take (2%: a 1 s rewrite every 50 s)
 _IDLE: Item = (0.0, "", None)  # the writer's queue was quiet for `flush_s`: only its timers run
 
 
@@ -140,7 +142,7 @@ class TakeRecorder:
         self._write_midi()
 
     def _take_over(self) -> None:
-        log.error("the take writer does not answer; finishing the take %s from here", self.midi_path)
+        log.error("the take writer is stuck or far behind; finishing the take %s from here", self.midi_path)
         self._drain(write=False)  # into the backlog and the MIDI parts
         self._abandoned.set()  # after the backlog is complete: whoever holds _io_lock next ends the log
         if self._io_lock.acquire(timeout=1.0):
@@ -184,7 +186,8 @@ class TakeRecorder:
             log.exception("the take writer stopped; the take is finished at close()")
 
     def _write_loop(self) -> None:
-        last_flush = last_sync = last_midi = time.monotonic()
+        last_flush = last_sync = time.monotonic()
+        next_midi = last_flush + self._midi_every_s
         while True:
             try:
                 item = self._inbox.get(timeout=self._flush_s)
@@ -203,9 +206,9 @@ class TakeRecorder:
                     sync = now - last_sync >= SYNC_EVERY_S
                     self._flush(sync)
                     last_flush, last_sync = now, (now if sync else last_sync)
-            if now - last_midi >= self._midi_every_s:
+            if now >= next_midi:
                 self._write_midi()
-                last_midi = now
+                next_midi = now + max(self._midi_every_s, (time.monotonic() - now) / MIDI_DUTY)
         self._write_midi()
 
     def _handle(self, item: Item, write: bool) -> None:
