@@ -165,11 +165,19 @@ class Broken(ev.TakeEvent):
         raise KeyError("no fields today")
 
 
+def out_of_range() -> mido.Message:
+    """A note-on whose pitch was forced past 127 (mido checks only through its own setters)."""
+    msg = mido.Message("note_on", note=60, velocity=90)
+    vars(msg)["note"] = 300
+    return msg
+
+
 BAD: dict[str, Callable[[TakeRecorder, float], None]] = {
     "human: a string, not a message": lambda rec, t: rec.human("error text", t),  # type: ignore[arg-type]
     "ai: no message at all": lambda rec, t: rec.ai(None, t),  # type: ignore[arg-type]
     "footswitch: not a message": lambda rec, t: rec.footswitch(object(), t),  # type: ignore[arg-type]
     "ai: at a time that is no number": lambda rec, t: rec.ai(AI_ON, math.nan),
+    "human: a message no MIDI file can hold": lambda rec, t: rec.human(out_of_range(), t),
     "record: a string, not an event": lambda rec, t: rec.record("error", t),  # type: ignore[arg-type]
     "record: serialisation raises": lambda rec, t: rec.record(Broken(), t),
     "record: a field that cannot be written": lambda rec, t: rec.record(ev.EngineFault(Unprintable()), t),  # type: ignore[arg-type]
