@@ -8,30 +8,33 @@ one marker per section start), then one track per part (`human`, `ai`). For each
   stable — so one note at equal ticks stays on-then-off;
 - a note still sounding at the end of the part gets its note-off there (a key held when the take
   stopped), so the file never has a stuck note;
-- a message at a time that is not a finite number is left out (and counted in the log).
+- a message at a time that is not a finite number (or past what a MIDI file can count, about 77 h
+  at 120 bpm), or that is not a channel message or meta event, is left out (and counted in the log).
 
-Channel messages are taken as valid (they are checked when recorded): copying each one with mido's
-checks made rewriting an hour's take (100,000 messages) cost seconds of the interpreter lock.
+Events are kept and written as raw bytes (`event_bytes`): an hour's take is 100,000 messages, and as
+mido objects they cost seconds of the interpreter lock at every rewrite and made every full garbage
+collection of the live process (which stops the clock thread too) several times longer.
 
 Text (section names) is written as UTF-8 bytes whatever the characters, without touching mido's
 process-wide charset (`MidiFile(charset=...)` swaps a module global, unsafe with threads and not
 restored on error): `midi_text` carries the UTF-8 bytes in a latin-1 string, which mido's default
-charset writes byte for byte; `read_midi_text` turns such text, read back with the default charset,
-into the original (text that is not UTF-8, from another tool, stays as read).
+charset reads and writes byte for byte; `read_midi_text` turns such text, read back with the
+default charset, into the original (text that is not UTF-8, from another tool, stays as read).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import struct
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import mido
-
 log = logging.getLogger(__name__)
 TICKS_PER_BEAT = 480
-Timed = tuple[float, Any]  # (seconds, mido.Message or mido.MetaMessage)
+MAX_TICK = 0x0FFFFFFF  # the largest delta time a MIDI file can hold (4 bytes of 7 bits)
+Timed = tuple[float, Any]  # (seconds, event bytes or a mido message)
+_LENGTH = {0x8: 3, 0x9: 3, 0xA: 3, 0xB: 3, 0xC: 2, 0xD: 2, 0xE: 3}  # channel messages by status nibble
 
 
 def midi_text(text: str) -> str:
@@ -47,32 +50,42 @@ def read_midi_text(text: str) -> str:
         return text
 
 
-def marker(name: str) -> mido.MetaMessage:
-    """A marker meta message for a section named `name` (any characters)."""
-    return mido.MetaMessage("marker", text=midi_text(name))
+def marker(name: str) -> bytes:
+    """The marker meta event of a section named `name` (any characters, as UTF-8)."""
+    return _meta(0x06, name.encode("utf-8", errors="replace"))
 
 
-def build_midi(
-    parts: Mapping[str, Sequence[Timed]], bpm: float, meter: tuple[int, int] = (4, 4)
-) -> mido.MidiFile:
-    """A type-1 MIDI file: the `conductor` track from `parts["conductor"]` (markers), then one track
-    per other part; times in seconds at the constant tempo `bpm`, messages in recorded order.
+def event_bytes(msg: Any) -> bytes:
+    """A channel message or meta event (bytes, or a mido message) as it goes into a track; raises
+    ValueError for anything else (a value out of range, a system message, not a message at all)."""
+    data = msg if isinstance(msg, bytes) else bytes(msg.bytes())
+    status = data[0] if data else 0
+    if 0x80 <= status < 0xF0:
+        valid = len(data) == _LENGTH[status >> 4] and all(b < 0x80 for b in data[1:])
+    else:
+        valid = status == 0xFF and len(data) >= 3
+    if not valid:
+        raise ValueError(f"not a channel message or meta event: {data.hex(' ')}")
+    return data
+
+
+def build_midi(parts: Mapping[str, Sequence[Timed]], bpm: float, meter: tuple[int, int] = (4, 4)) -> bytes:
+    """The bytes of a type-1 MIDI file: the `conductor` track from `parts["conductor"]` (markers),
+    then one track per other part; times in seconds at the constant tempo `bpm`, in recorded order.
 
     A tempo outside what a MIDI file can hold is clamped (times follow the clamped tempo); a meter
     it cannot hold is left out."""
     tempo = _tempo(bpm)
-    head: list[Timed] = [(0.0, mido.MetaMessage("set_tempo", tempo=tempo))]
-    try:
-        head.append((0.0, mido.MetaMessage("time_signature", numerator=meter[0], denominator=meter[1])))
-    except (TypeError, ValueError) as exc:
-        log.warning("take MIDI file: meter %s/%s left out (%s)", meter[0], meter[1], exc)
-    midi = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
+    head: list[Timed] = [(0.0, _meta(0x51, tempo.to_bytes(3, "big")))]
+    numerator, denominator = meter
+    if 0 < numerator < 256 and 0 < denominator < 256 and denominator & (denominator - 1) == 0:
+        head.append((0.0, _meta(0x58, bytes([numerator, denominator.bit_length() - 1, 24, 8]))))
+    else:
+        log.warning("take MIDI file: meter %s/%s left out (a MIDI file cannot hold it)", *meter)
     seconds_per_beat = tempo / 1e6
-    midi.tracks.append(_track("conductor", head + list(parts.get("conductor", ())), seconds_per_beat))
-    for name, items in parts.items():
-        if name != "conductor":
-            midi.tracks.append(_track(name, items, seconds_per_beat))
-    return midi
+    chunks = [_track("conductor", head + list(parts.get("conductor", ())), seconds_per_beat)]
+    chunks += [_track(name, items, seconds_per_beat) for name, items in parts.items() if name != "conductor"]
+    return b"MThd" + struct.pack(">LHHH", 6, 1, len(chunks), TICKS_PER_BEAT) + b"".join(chunks)
 
 
 def _tempo(bpm: float) -> int:
@@ -82,65 +95,75 @@ def _tempo(bpm: float) -> int:
     return min(0xFFFFFF, max(1, round(60_000_000 / bpm)))
 
 
-def _track(name: str, items: Sequence[Timed], seconds_per_beat: float) -> mido.MidiTrack:
-    track = mido.MidiTrack([mido.MetaMessage("track_name", name=name)])
+def _track(name: str, items: Sequence[Timed], seconds_per_beat: float) -> bytes:
+    body = bytearray(b"\x00" + _meta(0x03, name.encode("utf-8")))
     last = 0
     sounding: dict[tuple[int, int], int] = {}
-    for t, msg in _in_time_order(name, items):
-        tick = max(last, round(max(0.0, t) / seconds_per_beat * TICKS_PER_BEAT))
-        track.append(_at(msg, tick - last))
+    for tick, data in _in_order(name, items, TICKS_PER_BEAT / seconds_per_beat):
+        tick = max(last, tick)
+        body += _varlen(tick - last) + data
         last = tick
-        _count(sounding, msg)
+        _count(sounding, data)
     for (channel, note), count in sorted(sounding.items()):
-        track.extend(mido.Message("note_off", channel=channel, note=note) for _ in range(count))
-    track.append(mido.MetaMessage("end_of_track", time=0))
-    return track
+        body += bytes([0, 0x80 | channel, note, 0]) * count
+    body += b"\x00\xff\x2f\x00"  # end of track
+    return b"MTrk" + struct.pack(">L", len(body)) + bytes(body)
 
 
-def _in_time_order(name: str, items: Sequence[Timed]) -> list[Timed]:
-    """Finite times only; each note-off no earlier than its note-on; stable-sorted by time."""
+def _in_order(name: str, items: Sequence[Timed], ticks_per_second: float) -> list[tuple[int, bytes]]:
+    """(tick, bytes) of every writable item, each note-off no earlier than its note-on, stable-sorted."""
     ons: dict[tuple[int, int], list[float]] = {}
-    out: list[Timed] = []
+    out: list[tuple[float, bytes]] = []
     skipped = 0
     for t, msg in items:
-        if not math.isfinite(t):
+        try:
+            data = event_bytes(msg)
+            if not (math.isfinite(t) and t * ticks_per_second <= MAX_TICK):
+                raise ValueError(f"time {t}")
+        except (ValueError, TypeError, AttributeError, IndexError):
             skipped += 1
             continue
-        key = _note_key(msg)
-        if key is not None and _is_on(msg):
+        key, on = _note(data)
+        if key is not None and on:
             ons.setdefault(key, []).append(t)
         elif key is not None and ons.get(key):
             t = max(t, ons[key].pop())  # the latest note-on of this pitch
-        out.append((t, msg))
+        out.append((t, data))
     if skipped:
-        log.warning(
-            "take MIDI file, track %s: %d message(s) at a time that is not a number left out", name, skipped
-        )
-    return sorted(out, key=lambda item: item[0])
+        log.warning("take MIDI file, track %s: left out %d message(s) it cannot hold", name, skipped)
+    out.sort(key=lambda item: item[0])
+    return [(round(max(0.0, t) * ticks_per_second), data) for t, data in out]
 
 
-def _at(msg: Any, delta: int) -> Any:
-    """A copy with delta time `delta`; a channel message (already valid) is not checked again (6× faster)."""
-    if isinstance(msg, mido.Message):
-        return msg.copy(skip_checks=True, time=delta)
-    return msg.copy(time=delta)
+def _note(data: bytes) -> tuple[tuple[int, int] | None, bool]:
+    """((channel, pitch), is a note-on) for a note message, else (None, False)."""
+    kind = data[0] >> 4
+    if kind not in (0x8, 0x9):
+        return None, False
+    return (data[0] & 0x0F, data[1]), kind == 0x9 and data[2] > 0
 
 
-def _note_key(msg: Any) -> tuple[int, int] | None:
-    return (msg.channel, msg.note) if msg.type in ("note_on", "note_off") else None
-
-
-def _is_on(msg: Any) -> bool:
-    return bool(msg.type == "note_on" and msg.velocity > 0)
-
-
-def _count(sounding: dict[tuple[int, int], int], msg: Any) -> None:
-    key = _note_key(msg)
+def _count(sounding: dict[tuple[int, int], int], data: bytes) -> None:
+    key, on = _note(data)
     if key is None:
         return
-    if _is_on(msg):
+    if on:
         sounding[key] = sounding.get(key, 0) + 1
     elif sounding.get(key):
         sounding[key] -= 1
         if not sounding[key]:
             del sounding[key]
+
+
+def _meta(kind: int, data: bytes) -> bytes:
+    return bytes([0xFF, kind]) + _varlen(len(data)) + data
+
+
+def _varlen(value: int) -> bytes:
+    """A MIDI variable-length quantity (7 bits a byte, the high bit set on all but the last)."""
+    out = [value & 0x7F]
+    value >>= 7
+    while value:
+        out.append(0x80 | (value & 0x7F))
+        value >>= 7
+    return bytes(reversed(out))

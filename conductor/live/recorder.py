@@ -38,7 +38,7 @@ from typing import Any
 import mido
 
 from conductor.engine.take_events import SectionStarted, TakeEvent, TakeStarted, TakeTrouble
-from conductor.engine.take_midi import Timed, build_midi, marker
+from conductor.engine.take_midi import Timed, build_midi, event_bytes, marker
 from conductor.live.take_log import Troubles, log_line
 
 log = logging.getLogger(__name__)
@@ -236,9 +236,9 @@ class TakeRecorder:
             self._failures.add(what, exc, at=t)
 
     def _keep(self, t: float, part: str | None, payload: Any) -> None:
-        """Keep what the MIDI file needs (a copy, so a later change to the message cannot reach it)."""
+        """Keep what the MIDI file needs, as bytes (raises for what no MIDI file can hold)."""
         if part in ("human", "ai"):
-            kept: Any = payload.copy(time=0)
+            kept = event_bytes(payload)
         elif isinstance(payload, SectionStarted):
             kept, part = marker(payload.name), "conductor"
         else:
@@ -262,7 +262,7 @@ class TakeRecorder:
             seq = self._midi_seq
         tmp = self.midi_path.with_name(f"{self.midi_path.name}.{seq}.tmp")
         try:
-            build_midi(parts, self._bpm, self._meter).save(tmp)
+            tmp.write_bytes(build_midi(parts, self._bpm, self._meter))
             with self._parts_lock:
                 if seq > self._midi_done:
                     os.replace(tmp, self.midi_path)

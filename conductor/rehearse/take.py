@@ -7,6 +7,7 @@ and `ai`. Nothing in it depends on the wall clock, so the same rehearsal gives t
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -74,7 +75,7 @@ class Take:
         times = [items[-1][0] for items in (self.human_messages, self.ai_messages) if items]
         return max(times, default=0.0)
 
-    def to_midi(self, piece: Piece) -> mido.MidiFile:
+    def midi_bytes(self, piece: Piece) -> bytes:
         """The take as a type-1 MIDI file at the piece's tempo."""
         tb = piece.timebase
         parts = {
@@ -84,8 +85,12 @@ class Take:
         }
         return build_midi(parts, tb.bpm, (tb.beats_per_bar, tb.beat_unit))
 
+    def to_midi(self, piece: Piece) -> mido.MidiFile:
+        """The take's MIDI file, as mido reads it."""
+        return mido.MidiFile(file=io.BytesIO(self.midi_bytes(piece)))
+
     def write(self, piece: Piece, path: Path) -> Path:
         """Write the MIDI file (parent folders created); returns `path`."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.to_midi(piece).save(path)
+        path.write_bytes(self.midi_bytes(piece))
         return path
