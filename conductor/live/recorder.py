@@ -262,7 +262,7 @@ class TakeRecorder:
             seq = self._midi_seq
         tmp = self.midi_path.with_name(f"{self.midi_path.name}.{seq}.tmp")
         try:
-            tmp.write_bytes(build_midi(parts, self._bpm, self._meter))
+            tmp.write_bytes(build_midi(parts, self._bpm, self._meter, pause=_let_go))
             with self._parts_lock:
                 if seq > self._midi_done:
                     os.replace(tmp, self.midi_path)
@@ -271,6 +271,11 @@ class TakeRecorder:
             self._failures.add(f"writing {self.midi_path}", exc, count=False)
         finally:
             tmp.unlink(missing_ok=True)
+
+
+def _let_go() -> None:
+    """Let go of the interpreter lock for a moment: a waiting clock thread takes it now."""
+    time.sleep(0)
 
 
 def _meter(meter: str) -> tuple[int, int]:
