@@ -13,6 +13,7 @@ import queue
 import time
 from typing import TYPE_CHECKING, Any
 
+from conductor.engine.take_events import EngineFault, ReloadAccepted, ReloadRejected, WorkerRestarted
 from conductor.live.reload import Rejected, Reloaded
 from conductor.live.stage import snapshot
 
@@ -40,6 +41,7 @@ class EngineLoop:
         self._next_health = self._next_snapshot = 0.0
         self._last_section: str | None = None
         self._last_worker_error: str | None = None
+        self._restarts = 0
         self._missing_once = False
 
     def run(self) -> int:
@@ -96,13 +98,13 @@ class EngineLoop:
         if isinstance(result, Rejected):
             self.perf.error = "piece edit rejected — still playing the last good version"
             if self.recorder is not None:
-                self.recorder.note("reload_rejected", now, error=result.error)
+                self.recorder.record(ReloadRejected(result.error), now)
         elif isinstance(result, Reloaded):
             self.perf.error = ""
             delay_ms = (time.monotonic() - result.settled_at) * 1000.0
             self._guarded(self.engine.reload, result.piece, now)
             if self.recorder is not None:
-                self.recorder.note("reload_accepted", now, title=result.piece.title, delay_ms=delay_ms)
+                self.recorder.record(ReloadAccepted(result.piece.title, delay_ms), now)
 
     def _guarded(self, func: Any, *args: Any) -> Any:
         try:
@@ -111,7 +113,7 @@ class EngineLoop:
             log.exception("engine error (the performance goes on)")
             self.perf.error = f"{type(exc).__name__}: {exc}"
             if self.recorder is not None:
-                self.recorder.note("error", self.perf.clock.now(), message=self.perf.error)
+                self.recorder.record(EngineFault(self.perf.error), self.perf.clock.now())
             return None
 
     def _housekeeping(self) -> None:
@@ -147,6 +149,7 @@ class EngineLoop:
         if health.last_error and health.last_error != self._last_worker_error:
             self._last_worker_error = health.last_error
             self.perf.error = health.last_error
+        self._record_restarts(health, status.time)
         if status.section != self._last_section:
             self._last_section = status.section
             log.info("section: %s (%s)", status.section, status.mode)
@@ -155,3 +158,9 @@ class EngineLoop:
             self.perf.piece.title, status, health, self.sender.lateness(),
             reload=self.perf.reload_text, error=self.perf.error, take=take,
         )  # fmt: skip
+
+    def _record_restarts(self, health: Any, t: float) -> None:
+        """A `worker_restart` line in the take for each restart of the model worker since the last look."""
+        if health.restarts > self._restarts and self.recorder is not None:
+            self.recorder.record(WorkerRestarted(health.restarts, health.last_error or ""), t)
+        self._restarts = health.restarts

@@ -31,6 +31,7 @@ from typing import Any
 import mido
 
 from conductor.engine.clock import RealClock
+from conductor.engine.take_events import LatenessReport
 from conductor.live import ports as midi_ports
 from conductor.live.display import StageDisplay, StageInfo
 from conductor.live.feedback import FeedbackFilter
@@ -235,7 +236,8 @@ class Performance:
                 _quietly(part.stop if name == "watcher" else part.close)
         recorder = self._parts.get("recorder")
         if recorder is not None:
-            recorder.note("lateness", now, **vars_of(sender.lateness()) if sender else {})
+            if sender is not None:
+                _quietly(lambda: recorder.record(_lateness_event(sender), now))
             recorder.close()
             log.info("take saved: %s and %s", recorder.log_path, recorder.midi_path)
         for port in self._ports.values():
@@ -261,9 +263,9 @@ def _lateness_line(sender: Sender) -> str:
     return f"{s.count} sends, lateness p50 {s.p50_ms:.3f} ms, p99 {s.p99_ms:.3f} ms, max {s.max_ms:.3f} ms"
 
 
-def vars_of(obj: Any) -> dict[str, Any]:
-    """A frozen slots dataclass as a dict."""
-    return {name: getattr(obj, name) for name in obj.__slots__}
+def _lateness_event(sender: Sender) -> LatenessReport:
+    s = sender.lateness()
+    return LatenessReport(s.count, s.p50_ms, s.p99_ms, s.max_ms, sender.scheduled_late)
 
 
 def _quietly(func: Any) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import mido
 
+from conductor.engine.take_midi import read_midi_text
 from conductor.piece.compiled import Action
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,8 @@ def read_human(path: Path) -> HumanInput:
     for msg in midi:
         t += msg.time
         if msg.is_meta:
-            if msg.type in ("marker", "text", "cue_marker") and (press := parse_marker(msg.text, t)):
+            marked = msg.type in ("marker", "text", "cue_marker")
+            if marked and (press := parse_marker(read_midi_text(msg.text), t)):
                 presses.append(press)
         elif hasattr(msg, "channel"):
             messages.append((t, msg.copy(time=0)))

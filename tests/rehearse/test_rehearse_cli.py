@@ -8,6 +8,9 @@ import mido
 import pytest
 
 from conductor.cli import main
+from conductor.engine.take_midi import midi_text, read_midi_text
+from conductor.piece.compiled import Action
+from conductor.rehearse.human import Press, read_human
 from tests.rehearse.helpers import MARK
 
 PIECE = """
@@ -102,3 +105,32 @@ def test_a_learnt_markov_model_is_saved_with_the_take_and_learning_continues(
     second = tmp_path / "second.mid"
     rehearse(again, second, 1, capsys)
     assert json.loads(second.with_suffix(".markov.json").read_text())["live"]["events"] > heard
+
+
+UNICODE = "Ünïcødé ☃ 日本"
+
+
+def test_section_names_in_any_script_survive_the_take(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    piece = tmp_path / "unicode.yaml"
+    piece.write_text(
+        PIECE.replace("name: duet", f'name: "{UNICODE}"').replace("name: intro", "name: Ωmega"),
+        encoding="utf-8",
+    )
+    out = tmp_path / "take.mid"
+    rehearse(piece, out, 1, capsys)
+    markers = [read_midi_text(m.text) for m in mido.MidiFile(out).tracks[0] if m.type == "marker"]
+    assert markers == ["Ωmega", UNICODE, "fours", "comp"]
+    replayed = read_human(out)  # the take replays as the human: its section markers are not presses
+    assert replayed.messages and replayed.presses == ()
+
+
+def test_a_goto_marker_in_utf8_reaches_its_section(tmp_path: Path) -> None:
+    midi = mido.MidiFile(type=1)
+    midi.tracks.append(
+        mido.MidiTrack([mido.MetaMessage("marker", text=midi_text(f"goto {UNICODE}"), time=960)])
+    )
+    path = tmp_path / "human.mid"
+    midi.save(path)
+    assert read_human(path).presses == (Press(1.0, Action.GOTO, UNICODE),)
