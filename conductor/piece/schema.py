@@ -19,6 +19,7 @@ from conductor.piece.fieldtypes import (
     custom_error,
     forms,
 )
+from conductor.piece.limits import MAX_SEED
 from conductor.piece.settings import SettingsRaw
 
 MODES = ("duet", "ai_chords", "ai_solo", "trading", "listen")
@@ -36,7 +37,7 @@ class SamplingRaw(Strict):
     temperature: float | None = Field(None, gt=0, le=5, description="Randomness; 1.0 is neutral")
     top_p: float | None = Field(None, gt=0, le=1, description="Nucleus sampling: keep this much mass")
     top_k: int | None = Field(None, ge=0, description="Keep the k most likely tokens (0: all)")
-    seed: int | None = Field(None, ge=0, description="Random seed for repeatable takes")
+    seed: int | None = Field(None, ge=0, le=MAX_SEED, description="Random seed for repeatable takes")
 
 
 class MarkovRaw(Strict):
