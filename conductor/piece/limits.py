@@ -9,8 +9,8 @@ from __future__ import annotations
 
 MAX_BYTES = 1_000_000  # a piece file; a 10,000-section running order is ~450 KB
 MAX_DEPTH = 64  # nesting of YAML mappings and lists (a piece needs ~7)
+MAX_NODES = 250_000  # keys, values and list items written (10,000 one-line sections: 70,000)
 MAX_ALIAS_NODES = 100_000  # values that aliases (*name, <<: *name) may add in all ("billion laughs")
-MAX_NODES = 1_000_000  # values walked in all, aliases included (defence in depth)
 MAX_NUMBER_DIGITS = 40  # a longer number is out of every range: read as infinity, reported as such
 
 TEMPO_BPM = (20.0, 400.0)
@@ -21,7 +21,7 @@ MIN_TIME_S = 0.001  # every other time (a chord window of 1 ms is still a time)
 MAX_NOTES = 4096  # a window counted in notes (as many as `listen.max_events` allows)
 MAX_SEED = 2**32 - 1  # random seeds (numpy and torch take 32 bits)
 
-PARSE_TIMEOUT_S = 10.0  # the parser process: a piece taking longer is refused
+PARSE_TIMEOUT_S = 30.0  # the parser process: a piece taking longer is refused (10,000 sections: ~5 s)
 PARSE_MEMORY_MB = 1024  # the parser process's address space (RLIMIT_AS)
 
 

@@ -22,6 +22,7 @@ from conductor.piece.errors import PieceError, PieceErrors
 from conductor.piece.limits import MAX_BYTES
 from conductor.piece.partial import checkable
 from conductor.piece.schema import PieceFile
+from conductor.piece.sharing import share_equal
 from conductor.piece.validate import validate
 from conductor.piece.yamlnodes import Document, read_document, syntax_error, text_position
 
@@ -49,7 +50,7 @@ def load_piece_text(text: str, path: str | Path | None = None) -> Piece:
     piece, more = _compile(doc, file, raw, source, None)
     if errors or more:
         raise PieceErrors(errors + more)
-    return piece
+    return share_equal(piece)
 
 
 def _compile(

@@ -1,7 +1,11 @@
 """PyYAML's `SafeLoader` with limits, and numbers read the way a musician writes them.
 
-- Nesting deeper than `MAX_DEPTH` is refused while composing (PyYAML's composer recurses, so a deep
-  file would otherwise end in RecursionError).
+The text is scanned and parsed by libyaml when PyYAML has it (five times faster on a large piece),
+else by PyYAML's own parser; either way the nodes are composed here, in Python, so that:
+
+- More than `MAX_NODES` keys and values are refused as they are composed (each costs time and
+  memory, however small the file), and so is nesting deeper than `MAX_DEPTH` (the composer
+  recurses: a deep file would otherwise end in RecursionError).
 - Aliases are counted as they are composed: each `*name` adds the size of what it names, and more
   than `MAX_ALIAS_NODES` in all is refused at that alias's line — a "billion laughs" file is refused
   in linear time, before anything is expanded.
@@ -16,8 +20,35 @@ import re
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.resolver import Resolver
 
-from conductor.piece.limits import MAX_ALIAS_NODES, MAX_DEPTH, MAX_NUMBER_DIGITS
+from conductor.piece.limits import MAX_ALIAS_NODES, MAX_DEPTH, MAX_NODES, MAX_NUMBER_DIGITS
+
+NON_PRINTABLE = yaml.reader.Reader.NON_PRINTABLE  # characters YAML refuses (NUL, other controls)
+DEPTH_PROBLEM = f"the YAML is nested more than {MAX_DEPTH} levels deep"
+DEPTH_EXPECTED = "a piece a few levels deep (sections, filters, settings)"
+
+
+def _base() -> type:
+    """libyaml's parser under PyYAML's Python composer, or PyYAML's `SafeLoader` without libyaml."""
+    try:
+        from yaml.cyaml import CParser  # type: ignore[attr-defined]
+    except ImportError:
+        return yaml.SafeLoader
+
+    class CSafeComposer(Composer, CParser, SafeConstructor, Resolver):  # Composer first: ours composes
+        def __init__(self, text: str) -> None:
+            CParser.__init__(self, text)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+
+    return CSafeComposer
+
+
+_Base: Any = _base()
 
 
 class LimitError(yaml.YAMLError):
@@ -30,7 +61,7 @@ class LimitError(yaml.YAMLError):
         self.expected = expected
 
 
-class PieceLoader(yaml.SafeLoader):
+class PieceLoader(_Base):
     """A `SafeLoader` for one piece text (see the module docstring). Not thread-safe: one per text."""
 
     def __init__(self, text: str) -> None:
@@ -40,8 +71,9 @@ class PieceLoader(yaml.SafeLoader):
         self._sizes: dict[int, int] = {}
         self._merged: dict[int, int] = {}
         self.alias_nodes = 0
+        self.nodes = 0
 
-    def flatten_mapping(self, node: yaml.MappingNode) -> int:  # type: ignore[override]
+    def flatten_mapping(self, node: yaml.MappingNode) -> int:
         """Merge `<<: *name` pairs into `node` (first, so written keys win); returns how many pairs
         came from merges. Idempotent: a node reached again through an alias keeps its count."""
         if id(node) not in self._merged:
@@ -56,13 +88,16 @@ class PieceLoader(yaml.SafeLoader):
             self._count_alias(event)
             return super().compose_node(parent, index)
         anchor = getattr(event, "anchor", None)
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise LimitError(event.start_mark, f"the piece holds more than {MAX_NODES:,} keys and values",
+                             "a piece of at most about 10,000 sections")  # fmt: skip
         self._depth += 1
         if anchor is not None:
             self._open.add(anchor)
         try:
             if self._depth > MAX_DEPTH:
-                raise LimitError(event.start_mark, f"the YAML is nested more than {MAX_DEPTH} levels deep",
-                                 "a piece a few levels deep (sections, filters, settings)")  # fmt: skip
+                raise LimitError(event.start_mark, DEPTH_PROBLEM, DEPTH_EXPECTED)
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1

@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 
 from conductor.piece.errors import KeyPath, PieceError, format_path
-from conductor.piece.limits import MAX_NODES
-from conductor.piece.yamlloader import LimitError, PieceLoader
+from conductor.piece.limits import MAX_ALIAS_NODES, MAX_NODES
+from conductor.piece.yamlloader import DEPTH_EXPECTED, DEPTH_PROBLEM, NON_PRINTABLE, LimitError, PieceLoader
 
 _MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 
@@ -73,9 +73,9 @@ class _Walker:
 
     def walk(self, node: yaml.Node, path: KeyPath) -> Any:
         self.walked += 1
-        if self.walked > MAX_NODES:
-            raise LimitError(node.start_mark, f"the piece holds more than {MAX_NODES:,} values",
-                             "a piece of at most a few thousand sections")  # fmt: skip
+        if self.walked > MAX_NODES + MAX_ALIAS_NODES:  # the loader's counts keep below: defence in depth
+            raise LimitError(node.start_mark, f"the piece holds more than {self.walked - 1:,} values",
+                             "a piece of at most about 10,000 sections")  # fmt: skip
         self.positions.values[path] = _pos(node)
         if id(node) in self.active:  # a recursive alias (&a ... *a inside itself)
             self._problem(node, path, "an alias refers to itself", None)
@@ -141,10 +141,13 @@ def syntax_error(exc: yaml.YAMLError, file: str | None, text: str = "") -> Piece
     if isinstance(exc, LimitError):
         return PieceError(file, line, column, "(limit)", exc.problem, exc.expected)
     problem = getattr(exc, "problem", None) or str(exc)
+    if "maximum nesting depth" in problem:  # libyaml's own limit (1000), met while it looks ahead
+        return PieceError(file, line, column, "(limit)", DEPTH_PROBLEM, DEPTH_EXPECTED)
     context = getattr(exc, "context", None)
     message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
     expected = None
-    if "\\t" in problem or "'\\t'" in message:
+    text_line = text.splitlines()[line - 1] if 0 < line <= text.count("\n") + 1 else ""
+    if "\\t" in problem or "'\\t'" in message or "\t" in text_line[: max(column, 1)]:
         expected = "indentation with spaces, not tabs"
     elif "mapping values are not allowed" in problem:
         expected = "a space after each ':' and one 'key: value' per line; quote values containing ': '"
@@ -153,6 +156,9 @@ def syntax_error(exc: yaml.YAMLError, file: str | None, text: str = "") -> Piece
 
 def read_document(text: str, file: str | None = None) -> Document:
     """Parse `text` into a `Document`. Raises `yaml.YAMLError` on a syntax error or a passed limit."""
+    bad = NON_PRINTABLE.search(text)
+    if bad is not None:  # found here, by character: libyaml would count bytes
+        raise yaml.reader.ReaderError(file or "<text>", bad.start(), ord(bad.group()), "utf-8", "unprintable")
     loader = PieceLoader(text)
     walker = _Walker(loader, file)
     try:
