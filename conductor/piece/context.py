@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from conductor.core.timebase import Span, Timebase, Unit
 from conductor.piece.durations import SpanKind, parse_span
 from conductor.piece.errors import KeyPath, PieceError, format_path
+from conductor.piece.fieldtypes import FORM_TAGS
 from conductor.piece.limits import MAX_NOTES, MAX_SECONDS, MIN_TIME_S
 from conductor.piece.yamlnodes import Document
 
@@ -27,7 +28,7 @@ class Context:
     ) -> None:
         """Record an error at the value written at `path` (or its nearest written ancestor)."""
         pos = self.doc.positions.value(path)
-        shown = format_path(tuple(p for p in path if not (isinstance(p, str) and p.startswith("~"))))
+        shown = format_path(tuple(p for p in path if p not in FORM_TAGS))
         self.errors.append(PieceError(self.file, pos.line, pos.column, shown, message, expected, suggestion))
 
     def span(

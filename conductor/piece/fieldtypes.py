@@ -100,6 +100,9 @@ Channel = Annotated[int, Field(ge=1, le=16, description="MIDI channel as musicia
 MidiNumber = Annotated[int, Field(ge=0, le=127, description="MIDI number 0..127")]
 
 
+FORM_TAGS = frozenset({"~off", "~word", "~number", "~map"})  # union branch tags in pydantic locations
+
+
 def _form_of(value: Any) -> str | None:
     if value is False:
         return "~off"

@@ -149,7 +149,7 @@ class RecordingRaw(Strict):
 class SectionRaw(SettingsRaw):
     """One section of the running order."""
 
-    name: str = Field(min_length=1, description="Unique name (for goto and the display)")
+    name: str = Field(min_length=1, max_length=100, description="Unique name (for goto and the display)")
     mode: ModeName = Field(description="duet | ai_chords | ai_solo | trading | listen")
     length: LengthStr = Field(description="'8 bars', '32 beats', '45 s' or 'footswitch'")
     then: ThenField | None = Field(None, description="next (default) | loop | stop | {goto: SECTION}")
@@ -159,7 +159,7 @@ class SectionRaw(SettingsRaw):
 class PieceFile(Strict):
     """A conductor piece: a concert plan for a musician and an AI, section by section."""
 
-    title: str | None = Field(None, description="Shown on the display and in takes")
+    title: str | None = Field(None, max_length=200, description="Shown on the display and in takes")
     tempo: float | None = Field(None, ge=20, le=400, description="Beats per minute; needed for bars/beats")
     meter: Meter | None = Field(None, description="'4/4' (default), '3/4', '6/8' ...")
     changes_on: Literal["now", "beat", "bar"] | None = Field(

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from conductor.piece.errors import KeyPath, PieceError, did_you_mean, format_path
+from conductor.piece.fieldtypes import FORM_TAGS
 from conductor.piece.limits import too_long
 from conductor.piece.schema import PieceFile
 from conductor.piece.yamlnodes import Document
@@ -47,7 +48,7 @@ def validate(doc: Document, file: str | None) -> tuple[PieceFile | None, list[Pi
 
 def clean_path(loc: tuple[Any, ...]) -> KeyPath:
     """A pydantic location without union branch tags (`~word`, `~map`, ...)."""
-    return tuple(p for p in loc if not (isinstance(p, str) and p.startswith("~")))
+    return tuple(p for p in loc if p not in FORM_TAGS)  # (a key written `~`, YAML's null, stays)
 
 
 def lookup(data: Any, path: KeyPath) -> Any:
@@ -104,6 +105,11 @@ def _convert(err: ErrorDetails, doc: Document, file: str | None) -> PieceError:
     elif kind in _BOUNDS:
         word, key = _BOUNDS[kind]
         message, expected = f"{show(value)} is too {word}", f"{_WORDS[key]} {_number(ctx[key])}"
+    elif kind == "string_too_long":
+        message = (
+            f"{too_long(repr(value))} is {len(value) if isinstance(value, str) else '?'} characters long"
+        )
+        expected = f"at most {ctx.get('max_length')} characters"
     elif kind == "too_short" and path == ("sections",):
         message, expected = "the piece has no sections", "at least one section"
     return PieceError(file, pos.line, pos.column, format_path(path), message, expected, suggestion)

@@ -119,6 +119,17 @@ class _Walker:
         )
 
 
+def _line_of(text: str, line: int) -> str:
+    """Line `line` (1-based) of `text`, or '' past its end."""
+    start = 0
+    for _ in range(line - 1):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return ""
+    end = text.find("\n", start)
+    return text[start:] if end < 0 else text[start:end]
+
+
 def text_position(text: str, index: int) -> Pos:
     """The 1-based line and column of character `index` of `text`."""
     line_start = text.rfind("\n", 0, index) + 1
@@ -146,7 +157,7 @@ def syntax_error(exc: yaml.YAMLError, file: str | None, text: str = "") -> Piece
     context = getattr(exc, "context", None)
     message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
     expected = None
-    text_line = text.splitlines()[line - 1] if 0 < line <= text.count("\n") + 1 else ""
+    text_line = _line_of(text, line)
     if "\\t" in problem or "'\\t'" in message or "\t" in text_line[: max(column, 1)]:
         expected = "indentation with spaces, not tabs"
     elif "mapping values are not allowed" in problem:
