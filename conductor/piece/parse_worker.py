@@ -8,20 +8,25 @@ more seconds of CPU (RLIMIT_CPU): a parse that runs away is killed by the kernel
 is not watching.
 Ctrl-C is ignored (it is meant for the performance); the process ends when its socket closes.
 
-Replies: `("ready",)` once, then per request `("piece", Piece)`, `("errors", [PieceError])` or
-`("oserror", errno, strerror, filename)`.
+Replies: `("ready",)` once, then per request `("piece", head, chunks)` (see `piece_reply`),
+`("errors", [PieceError])` or `("oserror", errno, strerror, filename)`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import pickle
 import signal
 import socket
 import struct
 import sys
-from typing import Any
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from conductor.piece.compiled import Piece, Section
 
 _HEADER = struct.Struct("!Q")
 MAX_FRAME = 256 * 1024 * 1024
@@ -79,13 +84,35 @@ def _limit_cpu(seconds: float) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
+CHUNK = 250  # sections per pickle: ~2 ms to unpickle, so the receiver can let its clock run between
+
+
+def piece_reply(piece: Piece) -> tuple[str, bytes, list[bytes]]:
+    """`("piece", the piece without its sections, [its sections CHUNK at a time])`, each pickled."""
+    head = pickle.dumps(dataclasses.replace(piece, sections=()), protocol=pickle.HIGHEST_PROTOCOL)
+    sections = piece.sections
+    chunks = [pickle.dumps(sections[i : i + CHUNK], protocol=pickle.HIGHEST_PROTOCOL)
+              for i in range(0, len(sections), CHUNK)]  # fmt: skip
+    return ("piece", head, chunks)
+
+
+def piece_from_reply(head: bytes, chunks: list[bytes]) -> Piece:
+    """The piece of a `piece_reply`, yielding the interpreter lock between chunks (thread-safe)."""
+    sections: list[Section] = []
+    for chunk in chunks:
+        sections.extend(pickle.loads(chunk))
+        time.sleep(0)  # a thread waiting for the lock (a clock thread) takes it now, not in 5 ms
+    piece: Piece = dataclasses.replace(pickle.loads(head), sections=tuple(sections))
+    return piece
+
+
 def answer(path: str) -> tuple[Any, ...]:
     """The reply to one request: load the piece at `path`."""
     from conductor.piece.errors import PieceError, PieceErrors
     from conductor.piece.loader import load_piece
 
     try:
-        return ("piece", load_piece(path))
+        return piece_reply(load_piece(path))
     except PieceErrors as exc:
         return ("errors", exc.errors)
     except OSError as exc:

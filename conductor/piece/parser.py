@@ -29,7 +29,7 @@ import conductor
 from conductor.piece.compiled import Piece
 from conductor.piece.errors import PieceError, PieceErrors
 from conductor.piece.limits import PARSE_MEMORY_MB, PARSE_TIMEOUT_S
-from conductor.piece.parse_worker import recv_frame, send_frame
+from conductor.piece.parse_worker import piece_from_reply, recv_frame, send_frame
 
 log = logging.getLogger(__name__)
 START_TIMEOUT_S = 60.0  # importing the loader takes ~0.2 s; a loaded CI machine may take far longer
@@ -160,8 +160,7 @@ def _child_env() -> dict[str, str]:
 def _result(reply: tuple[Any, ...]) -> Piece:
     kind = reply[0]
     if kind == "piece":
-        piece: Piece = reply[1]
-        return piece
+        return piece_from_reply(reply[1], reply[2])
     if kind == "errors":
         raise PieceErrors(reply[1])
     if kind == "oserror":

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from conductor.piece import PieceErrors, load_piece
+from conductor.piece import PieceErrors, load_piece, load_piece_text
+from conductor.piece.parse_worker import piece_from_reply, piece_reply
 from conductor.piece.parser import PieceParser, shared_parser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,3 +97,10 @@ def test_without_a_process_pieces_load_here_with_a_warning(
 def test_the_shared_parser_is_one_process() -> None:
     assert shared_parser() is shared_parser()
     assert shared_parser().load(MARK).title == "Saturday set"
+
+
+def test_a_long_piece_travels_in_chunks_and_comes_back_equal() -> None:
+    piece = load_piece_text(sections(600))  # three chunks of sections
+    kind, head, chunks = piece_reply(piece)
+    assert kind == "piece" and len(chunks) == 3
+    assert piece_from_reply(head, chunks) == piece
