@@ -47,6 +47,7 @@ class PieceParser:
         self._ready = False
         self.starts = 0  # processes started (a killed one is replaced on the next load)
         self._in_process = False  # no process could be started: load here
+        self._closing = threading.Event()  # set while close() runs (not under _lock)
 
     def start(self) -> None:
         """Start the process now (a later first load need not wait for its start-up)."""
@@ -58,6 +59,8 @@ class PieceParser:
         OSError (the file cannot be opened), as `conductor.piece.load_piece` does."""
         with self._lock:
             self._spawn_if_needed()
+            if self._closing.is_set():
+                return _result(("limit", "the parser process was closed", str(path)))
             self._await_ready()
             if self._in_process:
                 from conductor.piece.loader import load_piece
@@ -67,14 +70,21 @@ class PieceParser:
         return _result(reply)
 
     def close(self) -> None:
-        """Stop the process (it also ends by itself when this process exits)."""
+        """Stop the process (it also ends by itself when this process exits). A load in flight is
+        not waited for: the process is killed first, and that load ends with a limit error."""
+        self._closing.set()  # a load in flight must not start a new process either
+        proc = self._proc  # read without the lock on purpose: a load may hold it for `timeout_s`
+        if proc is not None and proc.poll() is None:
+            proc.kill()
         with self._lock:
             self._stop()
+            self._closing.clear()
 
     # ---------------------------------------------------------------- the child (under _lock)
 
     def _spawn_if_needed(self) -> None:
-        if self._in_process or (self._proc is not None and self._proc.poll() is None):
+        alive = self._proc is not None and self._proc.poll() is None
+        if self._in_process or alive or self._closing.is_set():
             return
         self._stop()
         ours, theirs = socket.socketpair()
@@ -100,8 +110,8 @@ class PieceParser:
             self._sock.settimeout(START_TIMEOUT_S)
             data = recv_frame(self._sock)
             ok = data is not None and pickle.loads(data) == ("ready",)
-        except (OSError, ValueError, pickle.UnpicklingError) as exc:
-            ok, data = False, str(exc).encode()
+        except (OSError, ValueError, pickle.UnpicklingError):
+            ok = False
         if not ok:
             self._fall_back(f"it did not start: {self._stop()}")
         self._ready = ok

@@ -7,6 +7,8 @@ import logging
 import os
 import signal
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -104,3 +106,25 @@ def test_a_long_piece_travels_in_chunks_and_comes_back_equal() -> None:
     kind, head, chunks = piece_reply(piece)
     assert kind == "piece" and len(chunks) == 3
     assert piece_from_reply(head, chunks) == piece
+
+
+def test_close_does_not_wait_for_a_load_in_flight(tmp_path: Path) -> None:
+    slow = tmp_path / "slow.yaml"
+    slow.write_text(sections(10_000))
+    parser = PieceParser(timeout_s=600)
+    parser.load(MARK)
+    failed: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            parser.load(slow)
+        except PieceErrors as exc:
+            failed.append(exc)
+
+    loading = threading.Thread(target=load)
+    loading.start()
+    while parser._sock is None or not parser._lock.locked():
+        time.sleep(0.001)
+    parser.close()  # kills the process: the load ends now, not after its parse
+    loading.join(timeout=60)
+    assert not loading.is_alive() and len(failed) == 1 and "(limit)" in str(failed[0])
