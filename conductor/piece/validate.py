@@ -97,22 +97,28 @@ def _convert(err: ErrorDetails, doc: Document, file: str | None) -> PieceError:
         options = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
         message, expected = f"{show(value)} is not one of the choices", str(ctx.get("expected"))
         suggestion = did_you_mean(value, options)
-    elif isinstance(value, float) and not math.isfinite(value):
-        message = f"{show(value)} is not a number" if math.isnan(value) else "the number is out of range"
-        expected = _range_help(err["loc"]) or "a finite number"
-    elif kind in _TYPE_WORDS:
-        message, expected = f"{show(value)} is not {_TYPE_WORDS[kind]}", _TYPE_WORDS[kind]
-    elif kind in _BOUNDS:
-        word, key = _BOUNDS[kind]
-        message, expected = f"{show(value)} is too {word}", f"{_WORDS[key]} {_number(ctx[key])}"
-    elif kind == "string_too_long":
-        message = (
-            f"{too_long(repr(value))} is {len(value) if isinstance(value, str) else '?'} characters long"
-        )
-        expected = f"at most {ctx.get('max_length')} characters"
-    elif kind == "too_short" and path == ("sections",):
-        message, expected = "the piece has no sections", "at least one section"
+    else:
+        message, expected = _value_message(err, value, path) or (message, expected)
     return PieceError(file, pos.line, pos.column, format_path(path), message, expected, suggestion)
+
+
+def _value_message(err: ErrorDetails, value: Any, path: KeyPath) -> tuple[str, str | None] | None:
+    """(message, expected) for a value of the wrong type or out of range; None for other errors."""
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if isinstance(value, float) and not math.isfinite(value):
+        message = f"{show(value)} is not a number" if math.isnan(value) else "the number is out of range"
+        return message, _range_help(err["loc"]) or "a finite number"
+    if kind in _TYPE_WORDS:
+        return f"{show(value)} is not {_TYPE_WORDS[kind]}", _TYPE_WORDS[kind]
+    if kind in _BOUNDS:
+        word, key = _BOUNDS[kind]
+        return f"{show(value)} is too {word}", f"{_WORDS[key]} {_number(ctx[key])}"
+    if kind == "string_too_long":
+        size = len(value) if isinstance(value, str) else "too many"
+        return f"{too_long(repr(value))} is {size} characters long", f"at most {ctx['max_length']} characters"
+    if kind == "too_short" and path == ("sections",):
+        return "the piece has no sections", "at least one section"
+    return None
 
 
 _BOUNDS = {
