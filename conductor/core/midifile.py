@@ -2,8 +2,8 @@
 
 mido decodes the messages (its own reason is kept in every error); this module walks the chunks
 itself so that it can
-- open only regular files, without blocking (a FIFO or /dev/zero is refused, never waited on), and
-  read at most `MAX_MIDI_BYTES`;
+- read only a regular file, at most `MAX_MIDI_BYTES` (`conductor.core.inputfile`: a FIFO or
+  /dev/zero is refused, never waited on);
 - keep the notes when a meta event is malformed (a key signature with 9 sharps, a 2-byte tempo): metas
   carry no notes, so a bad one is kept as an unknown meta and reported as a warning;
 - skip chunks that are not tracks, as the SMF spec asks;
@@ -17,8 +17,6 @@ they claim to be, and a guessed note is worse than a clear error.
 from __future__ import annotations
 
 import io
-import os
-import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,16 +25,11 @@ import mido
 from mido.midifiles import meta as mido_meta
 from mido.midifiles import midifiles as smf
 
+from conductor.core.inputfile import InputFileError, read_input_bytes
+
 MAX_MIDI_BYTES = 8 * 1024 * 1024
 # what mido's decoders raise on bad bytes (EOFError: the file ended; KeySignatureError: a bad key)
 MIDO_ERRORS = (OSError, EOFError, ValueError, KeyError, IndexError, TypeError, mido_meta.KeySignatureError)
-
-
-class InputFileError(ValueError):
-    """A file given as input cannot be used; the message is one line naming the file and the fault.
-
-    Raised by `read_input_bytes`, `read_midi` and the take-log reader; a musician can act on it.
-    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,40 +38,6 @@ class MidiRead:
 
     midi: mido.MidiFile
     warnings: tuple[str, ...] = ()
-
-
-def read_input_bytes(path: Path, limit: int, expected: str) -> bytes:
-    """The bytes of the regular file `path` (at most `limit`), or an `InputFileError`.
-
-    Opens without blocking, so a FIFO or a device is refused at once instead of waited on.
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError as exc:
-        raise InputFileError(f"{path}: cannot be read ({exc.strerror}): expected {expected}") from exc
-    try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
-            raise InputFileError(f"{path}: is a folder: expected {expected}")
-        if not stat.S_ISREG(mode):
-            raise InputFileError(f"{path}: is not a regular file (a pipe or a device?): expected {expected}")
-        data = _read_fd(fd, limit + 1)
-    except OSError as exc:
-        raise InputFileError(f"{path}: cannot be read ({exc.strerror}): expected {expected}") from exc
-    finally:
-        os.close(fd)
-    if len(data) > limit:
-        raise InputFileError(f"{path}: is larger than {limit // 2**20} MB: expected {expected}")
-    return data
-
-
-def _read_fd(fd: int, most: int) -> bytes:
-    """Up to `most` bytes from `fd` (a regular file: reads never block)."""
-    chunks: list[bytes] = []
-    while most > 0 and (chunk := os.read(fd, min(most, 1 << 20))):
-        chunks.append(chunk)
-        most -= len(chunk)
-    return b"".join(chunks)
 
 
 def read_midi(path: Path) -> MidiRead:

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import mido
 
-from conductor.core.midifile import InputFileError, read_midi, timed_messages
+from conductor.core.inputfile import InputFileError
+from conductor.core.midifile import read_midi, timed_messages
 from conductor.piece.compiled import Action
 from conductor.rehearse.takelog import read_take_messages
 

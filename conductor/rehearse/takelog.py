@@ -19,7 +19,7 @@ from typing import Any
 
 import mido
 
-from conductor.core.midifile import InputFileError, read_input_bytes
+from conductor.core.inputfile import InputFileError, read_input_bytes
 
 MAX_TAKE_BYTES = 64 * 1024 * 1024
 EXPECTED = "a take log (.jsonl): one JSON object per line"

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conductor.cli import main
-from conductor.core.midifile import InputFileError
+from conductor.core.inputfile import InputFileError
 from conductor.rehearse.human import read_human
 from tests.rehearse.hostile import (
     Case,
