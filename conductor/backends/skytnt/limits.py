@@ -84,6 +84,12 @@ def _check_heads(data: Mapping[str, Any], where: str) -> None:
             f"{where}.num_attention_heads is {heads}, which does not divide hidden_size {width}: "
             "expected a divisor (or a head_dim)"
         )
+    head_dim = data.get("head_dim") or width // heads
+    if head_dim % 2:
+        raise ModelError(
+            f"{where}: each of the {heads} heads is {head_dim} wide (head_dim, or hidden_size / "
+            "num_attention_heads): expected an even width (rotary positions pair the dimensions)"
+        )
     kv = data.get("num_key_value_heads")
     if kv is not None and heads % kv:
         raise ModelError(

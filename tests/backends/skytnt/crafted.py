@@ -130,6 +130,12 @@ def _huge_but_each_size_in_bounds(data: dict[str, Any]) -> None:
     _set("net_config", "num_hidden_layers", 256)(data)
 
 
+def _odd_heads(data: dict[str, Any]) -> None:
+    _both("hidden_size", 12)(data)
+    for net in ("net_config", "net_token_config"):
+        data[net].pop("head_dim", None)
+
+
 def _nan_weight(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     state["lm_head.weight"] = state["lm_head.weight"].clone()
     state["lm_head.weight"][0, 0] = float("nan")
@@ -151,6 +157,7 @@ CASES: dict[str, Callable[[Path], Made]] = {
     "too-many-weights": _config_edit(
         _huge_but_each_size_in_bounds, "weights: expected at most 2,000,000,000"
     ),
+    "odd-head-width": _config_edit(_odd_heads, "net_config: each of the 4 heads is 3 wide"),
     "widths-differ": _config_edit(
         _set("net_token_config", "hidden_size", 32), "net_token_config.hidden_size 32"
     ),
