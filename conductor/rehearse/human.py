@@ -7,6 +7,10 @@ piece maps to actions fire them, as a real footswitch would. Marker or text even
 A take replays too: from a take's MIDI file only the `human` track is played (with the tempo and
 marker tracks; never the `ai` track, which would be heard as the human), and from a live take's
 `.jsonl` log the human's and the footswitch's messages, at the times they were recorded.
+
+The file is untrusted: it is read by `conductor.core.midifile` / `conductor.rehearse.takelog`, and
+whatever is wrong with it is one `InputFileError` line naming the file; what was skipped on the way
+(a malformed meta event, a torn last log line) comes back as `warnings`.
 """
 
 from __future__ import annotations
@@ -98,7 +102,7 @@ def _read_midi_human(path: Path) -> HumanInput:
     midi_read = read_midi(path)
     midi = midi_read.midi
     if any(track.name == "human" for track in midi.tracks):
-        midi = human_part(midi)
+        midi = _human_part(midi)
     messages: list[tuple[float, mido.Message]] = []
     presses: list[Press] = []
     for t, msg in timed_messages(midi):
@@ -117,7 +121,7 @@ def _channel_messages(
     return tuple((t, msg) for t, msg in messages if hasattr(msg, "channel"))
 
 
-def human_part(midi: mido.MidiFile) -> mido.MidiFile:
+def _human_part(midi: mido.MidiFile) -> mido.MidiFile:
     """A take's MIDI file reduced to its `human` track and the tracks with no channel messages."""
     keep = [
         track

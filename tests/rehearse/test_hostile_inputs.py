@@ -183,3 +183,30 @@ def test_the_reader_survives_any_bytes_after_a_midi_header(
     _read_or_clean_error(folder / "b.mid")
     (folder / "b.jsonl").write_bytes(data)
     _read_or_clean_error(folder / "b.jsonl")
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=8,
+)
+LINE = st.fixed_dictionaries(
+    {},
+    optional={
+        "t": JSON | st.floats(0, 1e5),
+        "kind": st.sampled_from(["human", "footswitch", "ai", "section"]) | JSON,
+        "bytes": JSON | st.lists(st.integers(0, 255), max_size=4),
+    },
+)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(lines=st.lists(LINE | JSON, max_size=6))
+def test_the_take_log_reader_survives_any_json_lines(
+    lines: list[object], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    import json
+
+    path = tmp_path_factory.mktemp("j") / "take.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines))
+    _read_or_clean_error(path)
