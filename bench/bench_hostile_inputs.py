@@ -3,8 +3,9 @@
 Each case runs as its own `conductor rehearse PIECE --human FILE` or `conductor model info PATH`
 subprocess (a hang is a timeout, a traceback is a traceback, not an exception caught in-process) and
 is counted as a clean error (exit 1, one `error:` line naming the file), a clean take (exit 0, the
-take written, every AI note closed), a traceback, a hang, a lost take (exit 0, no take) or stuck (AI)
-notes.
+take written, every AI note closed; for a checkpoint: it loaded), an unclear error (exit 1 without
+naming the file, like `cannot read None: None`), a traceback, a hang, a lost take (exit 0, no take) or
+stuck (AI) notes.
 The cases are the hand-made sets of tests/rehearse/hostile.py and tests/backends/skytnt/crafted.py
 plus seeded mutants. Not part of the test suite: `python bench/bench_hostile_inputs.py [--mutants N]`.
 """
@@ -36,12 +37,15 @@ sections:
   - {name: duet, mode: duet, length: 8 bars}
   - {name: fours, mode: trading, length: 4 bars, turns: {bars: 1, starts: human}, then: stop}
 """
-OUTCOMES = ("clean error", "clean take", "traceback", "hang", "take lost", "stuck notes")
+OUTCOMES = ("clean error", "clean take", "unclear error", "traceback", "hang", "take lost", "stuck notes")
+
+
+CODE = ROOT  # the checkout whose conductor runs the cases (--against: compare another one)
 
 
 def run(argv: list[str], target: Path, take: Path | None, timeout: float) -> str:
     """The outcome of one `conductor` subprocess (see OUTCOMES)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "PYTHONPATH": str(CODE), "OMP_NUM_THREADS": "1"}
     try:
         done = subprocess.run(
             [sys.executable, "-m", "conductor", *argv],
@@ -57,7 +61,7 @@ def run(argv: list[str], target: Path, take: Path | None, timeout: float) -> str
         return "traceback"
     if done.returncode == 1:
         clean = bool(err) and err[-1].startswith("error: ") and str(target) in err[-1]
-        return "clean error" if clean else "traceback"
+        return "clean error" if clean else "unclear error"
     if take is None:
         return "clean take"
     if not take.exists():
@@ -120,7 +124,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mutants", type=int, default=60, help="MIDI mutants (half as many take-log ones)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds before a case counts as a hang")
+    parser.add_argument("--against", type=Path, help="run another checkout's conductor on the same cases")
     args = parser.parse_args()
+    global CODE
+    CODE = (args.against or ROOT).resolve()
     rows: dict[str, Counter[str]] = {}
     bad: list[str] = []
     started = time.perf_counter()
