@@ -120,6 +120,35 @@ def table(rows: dict[str, Counter[str]]) -> str:
     return "\n".join(lines)
 
 
+def rehearse_all(folder: Path, mutants: int, timeout: float, rows: dict[str, Counter[str]]) -> list[str]:
+    """Every hostile human file through `conductor rehearse`; returns the faults, one line each."""
+    piece = folder / "hostile.yaml"
+    piece.write_text(PIECE)
+    (folder / "human").mkdir()
+    bad = []
+    for name, path in human_files(folder / "human", mutants):
+        take = folder / "takes" / f"{name}.mid"
+        outcome = run(["rehearse", str(piece), "--human", str(path), "--out", str(take)], path, take, timeout)
+        group = "take logs (.jsonl)" if path.suffix == ".jsonl" else "MIDI files"
+        group += " — mutants" if path.parent.name == "mutants" else " — hand-made"
+        rows.setdefault(group, Counter())[outcome] += 1
+        if outcome not in ("clean error", "clean take"):
+            bad.append(f"{outcome}: rehearse --human {name}")
+    return bad
+
+
+def inspect_all(folder: Path, timeout: float, rows: dict[str, Counter[str]]) -> list[str]:
+    """Every crafted checkpoint through `conductor model info`; returns the faults, one line each."""
+    (folder / "ckpt").mkdir()
+    bad = []
+    for name, path, named in checkpoints(folder / "ckpt"):
+        outcome = run(["model", "info", str(path)], named, None, timeout)
+        rows.setdefault("checkpoints (model info)", Counter())[outcome] += 1
+        if outcome != "clean error":
+            bad.append(f"{outcome}: model info {name}")
+    return bad
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mutants", type=int, default=60, help="MIDI mutants (half as many take-log ones)")
@@ -129,28 +158,10 @@ def main() -> int:
     global CODE
     CODE = (args.against or ROOT).resolve()
     rows: dict[str, Counter[str]] = {}
-    bad: list[str] = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        piece = folder / "hostile.yaml"
-        piece.write_text(PIECE)
-        (folder / "human").mkdir()
-        for name, path in human_files(folder / "human", args.mutants):
-            take = folder / "takes" / f"{name}.mid"
-            argv = ["rehearse", str(piece), "--human", str(path), "--out", str(take)]
-            outcome = run(argv, path, take, args.timeout)
-            group = "take logs (.jsonl)" if path.suffix == ".jsonl" else "MIDI files"
-            group += " — mutants" if path.parent.name == "mutants" else " — hand-made"
-            rows.setdefault(group, Counter())[outcome] += 1
-            if outcome not in ("clean error", "clean take"):
-                bad.append(f"{outcome}: rehearse --human {name}")
-        (folder / "ckpt").mkdir()
-        for name, path, named in checkpoints(folder / "ckpt"):
-            outcome = run(["model", "info", str(path)], named, None, args.timeout)
-            rows.setdefault("checkpoints (model info)", Counter())[outcome] += 1
-            if outcome != "clean error":
-                bad.append(f"{outcome}: model info {name}")
+        bad = rehearse_all(Path(tmp), args.mutants, args.timeout, rows)
+        bad += inspect_all(Path(tmp), args.timeout, rows)
     print(table(rows))
     print(f"\n{time.perf_counter() - started:.0f} s; " + ("; ".join(bad) if bad else "no faults"))
     return 1 if bad else 0
