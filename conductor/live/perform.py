@@ -141,9 +141,7 @@ class Performance:
     def _recorder(self) -> TakeRecorder | None:
         folder = self.opts.takes
         if folder is None and self.piece.recording.enabled:
-            folder = self.piece.recording.folder
-            if not folder.is_absolute() and self.piece.path is not None:
-                folder = self.piece.path.parent / folder
+            folder = self.piece.takes_folder()
         if folder is None:
             return None
         tb = self.piece.timebase

@@ -289,29 +289,10 @@ def _meter(meter: str) -> tuple[int, int]:
 def load_take_human(path: Path | str) -> list[mido.Message]:
     """The human's messages of a take (`.jsonl` or `.mid`), each with `.time` = seconds since the start.
 
-    Times are absolute (not deltas), sorted; `conductor rehearse --human TAKE` replays them.
+    Times are absolute (not deltas), sorted. Read by `conductor rehearse --human`'s own reader: a
+    bad file raises one `InputFileError` (a ValueError) line, a torn last log line is skipped.
     """
-    path = Path(path)
-    if path.suffix == ".jsonl":
-        out = []
-        for line in path.read_text(encoding="utf-8").splitlines():
-            event = json.loads(line) if line.strip() else {}
-            if event.get("kind") == "human":
-                out.append(mido.Message.from_bytes(event["bytes"], time=float(event["t"])))
-        return sorted(out, key=lambda m: m.time)
-    return _human_from_midi(mido.MidiFile(path))
+    from conductor.rehearse.human import read_human
 
-
-def _human_from_midi(mid: mido.MidiFile) -> list[mido.Message]:
-    """The `human` track of a take's MIDI file (constant tempo, as the recorder writes it)."""
-    tempo = next((int(m.tempo) for t in mid.tracks for m in t if m.type == "set_tempo"), 500000)
-    human = next((t for t in mid.tracks if t.name == "human"), None)
-    if human is None:
-        raise ValueError("the take has no 'human' track")
-    out: list[mido.Message] = []
-    ticks = 0
-    for msg in human:
-        ticks += msg.time
-        if not msg.is_meta:
-            out.append(msg.copy(time=mido.tick2second(ticks, mid.ticks_per_beat, tempo)))
-    return out
+    part = read_human(Path(path), kinds=("human",))
+    return [msg.copy(time=t) for t, msg in part.messages]
