@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     """Rehearse; 1 for an input a musician can fix (piece, file, model), 0 otherwise."""
     from rich.console import Console
 
-    console = Console(stderr=False)
+    console = Console() if sys.stdout.isatty() else Console(width=200)  # pipes and logs: wide rows
     try:
         piece, human, latency, models = _prepare(args)
     except _Unusable as exc:

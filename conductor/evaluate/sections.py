@@ -1,14 +1,15 @@
 """The sections of a take and what each asked of the AI: span, bars, mode, trading turns, key filter.
 
-Sections come from the take's markers: each runs from its marker to the next (the last one to the
-end of the take, or to the end of its length when the piece gives one). Bars count from the
-section's start at the take's tempo and meter; a bar counts when at least half of it lies in the
-section. With a piece, each section's mode, turns and key filter come from the piece's section of
-the same name. Without one (or for a name the piece lacks) the mode is inferred where the notes
-allow it, and `mode_from` says so: no AI note at all → `listen`; at least 90 % of the AI's onsets in
-alternate blocks of N bars (N = 4, 8 or 2, from the section's start), in at least two blocks, and
-at least half of the human's onsets in the others → `trading` with N-bar turns; anything else is
-left unknown and measured as a free mode (answers found by gaps).
+Sections come from the take's markers: each runs from its marker to the next. The last one runs to the
+end of the take; when the piece gives its length, to the end of that length (a take that ends in a rest
+has no event there), or to the bar line after the take's end if the take stopped earlier. Bars count
+from the section's start at the take's tempo and meter; a bar counts when at least half of it lies in
+the section. With a piece, each section's mode, turns and key filter come from the piece's section of
+the same name. Without one (or for a name the piece lacks) the mode is inferred where the notes allow
+it, and `mode_from` says so: no AI note at all → `listen`; at least 90 % of the AI's onsets in alternate
+blocks of N bars (N = 4, 8 or 2, from the section's start), in at least two blocks, and at least half of
+the human's onsets in the others → `trading` with N-bar turns; anything else is left unknown and
+measured as a free mode (answers found by gaps).
 """
 
 from __future__ import annotations
@@ -89,9 +90,10 @@ def _find(piece: Piece | None, name: str) -> Section | None:
 
 def _from_piece(plan: SectionPlan, section: Section, piece: Piece | None, last: bool) -> SectionPlan:
     end = plan.end
-    if last and section.length is not None and piece is not None:
+    if last and section.length is not None and piece is not None:  # the take may end in a rest
         tb = piece.timebase
-        end = min(end, tb.next_boundary(plan.start + section.length.seconds(tb) - 0.05, "bar"))
+        length_end = tb.next_boundary(plan.start + section.length.seconds(tb) - 0.05, "bar")
+        end = min(length_end, tb.next_boundary(end - 0.05, "bar"))
     turns = section.turns if section.mode is Mode.TRADING else None
     return SectionPlan(
         plan.name,
