@@ -3,10 +3,12 @@
 For each bundled human (examples/mark_human.mid, swung_blues.mid, rubato_mazurka.mid) and each
 answering mode (duet, ai_chords, ai_solo, trading; `listen` is silent), a one-section piece at the
 human's tempo and meter with the mode's defaults, as long as the human (whole 4-bar turns), is
-rehearsed with each system, seeds fixed:
+rehearsed with each system (the key filter on, the mode's default, unless said), seeds fixed:
 
-- markov: order 4, seeded from the Bach chorales (weight 0.3), the key filter on (the mode's default);
-- transformer: the bundled models/conductor-small (float16, as pieces/mark_sat.yaml), key filter on;
+- markov: the Markov backend's defaults (order 4), learning only the player, as pieces/modes/*.yaml;
+- markov + bach: the same seeded from the Bach chorales (weight 0.3), as pieces/modes/ai_chords.yaml
+  and the alternative in pieces/mark_sat.yaml (chords to comp with before the player gives any);
+- transformer: the bundled models/conductor-small (float16, as pieces/mark_sat.yaml);
 - transformer, key off: the same with `key: off`;
 
 and two baselines are evaluated with the same metrics on the same human, in the same run:
@@ -54,13 +56,15 @@ HUMANS = {
     "rubato": ROOT / "examples" / "rubato_mazurka.mid",
 }
 MODES = ("duet", "ai_chords", "ai_solo", "trading")
-MARKOV = '{kind: markov, markov: {order: 4, seed: ["corpus:bach"], seed_weight: 0.3}, sampling: {seed: 7}}'
+MARKOV = "{kind: markov, sampling: {seed: 7}}"
+MARKOV_BACH = '{kind: markov, markov: {seed: ["corpus:bach"], seed_weight: 0.3}, sampling: {seed: 7}}'
 TRANSFORMER = (
     f"{{kind: skytnt, checkpoint: {ROOT / 'models' / 'conductor-small'}, dtype: float16, "
     "sampling: {temperature: 1.0, top_p: 0.95, top_k: 20, seed: 7}}"
 )
 SYSTEMS = (
     ("markov", MARKOV, True),
+    ("markov + bach", MARKOV_BACH, True),
     ("transformer", TRANSFORMER, True),
     ("transformer, key off", TRANSFORMER, False),
 )
@@ -105,7 +109,8 @@ def bench_piece(mode: str, human: Human, model: str, key_on: bool) -> Piece:
 
 
 class Models:
-    """Models built once: a fresh Markov model per rehearsal (it learns) on one shared seed table;
+    """Models built once: a fresh Markov model per rehearsal (it learns) on one shared seed table
+    (there is one seed in SYSTEMS);
     the transformer's context cache dropped before each rehearsal."""
 
     def __init__(self) -> None:
@@ -114,9 +119,9 @@ class Models:
 
     def fresh(self, spec: ModelSpec) -> Model:
         if spec.kind == "markov":
-            if self._seed is None:
+            if spec.markov.seed and self._seed is None:
                 self._seed = seed_table(spec.markov.seed, spec.markov.order, ROOT)
-            return MarkovModel(spec.markov, seed_table=self._seed)
+            return MarkovModel(spec.markov, seed_table=self._seed if spec.markov.seed else None)
         if self._transformer is None:
             self._transformer = build_model(spec, ROOT)
         self._transformer.close()

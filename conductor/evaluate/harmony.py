@@ -62,10 +62,16 @@ def best_chord(weights: Sequence[float]) -> Chord | None:
 
 
 def bar_chords(human: Sequence[Note], bars: Sequence[tuple[float, float]]) -> list[Chord | None]:
-    """The chord of each bar (the bar before's where the human sounds nothing in it)."""
+    """The chord of each bar (`bars` in time order; the bar before's where the human sounds nothing)."""
     chords: list[Chord | None] = []
-    for lo, hi in bars:
-        sounding = [n for n in human if n.onset < hi and n.end > lo]
+    ordered = sorted(human, key=lambda n: n.onset)
+    sounding: list[Note] = []
+    i = 0
+    for lo, hi in bars:  # in time order: one sweep over the notes
+        while i < len(ordered) and ordered[i].onset < hi:
+            sounding.append(ordered[i])
+            i += 1
+        sounding = [n for n in sounding if n.end > lo]
         chord = best_chord(bar_weights(sounding, lo, hi))
         chords.append(chord if chord is not None else (chords[-1] if chords else None))
     return chords

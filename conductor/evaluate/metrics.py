@@ -37,8 +37,13 @@ class Ratio:
 
 
 def within(notes: Sequence[Note], start: float, end: float) -> list[Note]:
-    """The notes with onsets in [start, end)."""
-    return [n for n in notes if start <= n.onset < end]
+    """The notes with onsets in [start, end), of `notes` sorted by onset (as a take's are)."""
+    lo = bisect.bisect_left(notes, start, key=_onset)
+    return list(notes[lo : bisect.bisect_left(notes, end, lo=lo, key=_onset)])
+
+
+def _onset(note: Note) -> float:
+    return note.onset
 
 
 def clusters(notes: Sequence[Note], window: float = CLUSTER_S) -> list[list[Note]]:

@@ -35,7 +35,8 @@ class TakeError(ValueError):
 class TakeNotes:
     """What evaluation reads from a take: everything on one timebase, in seconds from its start.
 
-    `markers` are (start, section name) in time order; `end` is the time of the take's last event.
+    `markers` are (start, section name) in time order; notes are sorted by onset (then pitch); `end`
+    is the time of the take's last event.
     """
 
     source: str
