@@ -55,6 +55,9 @@ class TakeNotes:
 
 def read_take(path: Path) -> TakeNotes:
     """The take in the MIDI file at `path`; raises `TakeError` naming the file and what is wrong."""
+    if path.suffix == ".jsonl":
+        twin = path.with_suffix(".mid")
+        raise TakeError(f"{path}: a live take's event log; evaluate reads its MIDI file, {twin}")
     if not path.is_file():
         raise TakeError(f"{path}: no such file (expected a take: the .mid `conductor rehearse --out` writes)")
     try:

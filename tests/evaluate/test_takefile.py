@@ -58,6 +58,8 @@ def test_tempo_changes_are_honoured() -> None:
 def test_errors_name_the_file_and_say_what_is_wrong(tmp_path: Path) -> None:
     with pytest.raises(TakeError, match=r"missing\.mid: no such file"):
         read_take(tmp_path / "missing.mid")
+    with pytest.raises(TakeError, match=r"set\.jsonl: a live take's event log; evaluate reads .*set\.mid"):
+        read_take(tmp_path / "set.jsonl")
     text = tmp_path / "notes.mid"
     text.write_text("not midi")
     with pytest.raises(TakeError, match=r"notes\.mid: not a readable MIDI file \(MThd not found"):
