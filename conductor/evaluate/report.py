@@ -93,12 +93,12 @@ def evaluate(take: TakeNotes, piece: Piece | None = None) -> Evaluation:
 
 def evaluate_section(take: TakeNotes, plan: SectionPlan) -> SectionResult:
     """The metrics of one section of `take`."""
-    ai = m.within(take.ai, plan.start, plan.end)
-    human = m.within(take.human, plan.start, plan.end)
+    ai = m.within(take.ai, plan.start, plan.notes_end)
+    human = m.within(take.human, plan.start, plan.notes_end)
     key = detect_key(human if len(human) >= MIN_KEY_NOTES else take.human)
     scale = key.pitch_classes if key else frozenset()
     bars = plan.bars
-    sounding = [n for n in take.human if n.onset < plan.end and n.end > plan.start]
+    sounding = [n for n in take.human if n.onset < plan.notes_end and n.end > plan.start]
     sync, chance = m.onset_sync(m.attacks(ai), [n.onset for n in take.human], bars)
     pairs = answers(plan, ai, take.human, take.timebase)
     return SectionResult(

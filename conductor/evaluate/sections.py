@@ -2,7 +2,8 @@
 
 Sections come from the take's markers: each runs from its marker to the next. The last one runs to the
 end of the take; when the piece gives its length, to the end of that length (a take that ends in a rest
-has no event there), or to the bar line after the take's end if the take stopped earlier. Bars count
+has no event there), or to the bar line after the take's end if the take stopped earlier (its notes are
+all those after its start, even past that end). Bars count
 from the section's start at the take's tempo and meter; a bar counts when at least half of it lies in
 the section. With a piece, each section's mode, turns and key filter come from the piece's section of
 the same name. Without one (or for a name the piece lacks) the mode is inferred where the notes allow
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from conductor.core.events import Source
-from conductor.evaluate.metrics import attacks
+from conductor.evaluate.metrics import attacks, within
 from conductor.evaluate.takefile import TakeNotes
 from conductor.piece.compiled import KeyFilter, Mode, Piece, Section
 
@@ -40,6 +41,13 @@ class SectionPlan:
     turn_bars: int | None = None  # trading only
     ai_starts: bool = False  # trading: the AI plays the first turn
     key_filter: str | None = None  # as the piece sets it ("off", "detect", "G major"); None: no piece
+    last: bool = False  # the take's last section
+
+    @property
+    def notes_end(self) -> float:
+        """Notes with onsets in [start, notes_end) are the section's: the last section also keeps the
+        notes after its end (an AI note struck as the piece stopped is still the AI's)."""
+        return math.inf if self.last else self.end
 
     @property
     def silent(self) -> bool:
@@ -68,11 +76,12 @@ def plan_sections(take: TakeNotes, piece: Piece | None) -> tuple[list[SectionPla
     bar = take.timebase.seconds_per_bar
     plans, notes = [], []
     for i, (start, name) in enumerate(markers):
-        end = markers[i + 1][0] if i + 1 < len(markers) else take.end
-        plan = SectionPlan(name, start, max(start, end), bar)
+        last = i + 1 == len(markers)
+        end = take.end if last else markers[i + 1][0]
+        plan = SectionPlan(name, start, max(start, end), bar, last=last)
         section = _find(piece, name)
         if section is not None:
-            plans.append(_from_piece(plan, section, piece, last=i + 1 == len(markers)))
+            plans.append(_from_piece(plan, section, piece))
             continue
         plan = _inferred(plan, take)
         plans.append(plan)
@@ -88,23 +97,21 @@ def _find(piece: Piece | None, name: str) -> Section | None:
     return None if index is None else piece.sections[index]
 
 
-def _from_piece(plan: SectionPlan, section: Section, piece: Piece | None, last: bool) -> SectionPlan:
+def _from_piece(plan: SectionPlan, section: Section, piece: Piece | None) -> SectionPlan:
     end = plan.end
-    if last and section.length is not None and piece is not None:  # the take may end in a rest
+    if plan.last and section.length is not None and piece is not None:  # the take may end in a rest
         tb = piece.timebase
         length_end = tb.next_boundary(plan.start + section.length.seconds(tb) - 0.05, "bar")
         end = min(length_end, tb.next_boundary(end - 0.05, "bar"))
     turns = section.turns if section.mode is Mode.TRADING else None
-    return SectionPlan(
-        plan.name,
-        plan.start,
-        max(plan.start, end),
-        plan.bar,
-        section.mode.value,
-        "piece",
-        turns.bars if turns else None,
-        turns is not None and turns.starts is Source.AI,
-        _key_words(section),
+    return replace(
+        plan,
+        end=max(plan.start, end),
+        mode=section.mode.value,
+        mode_from="piece",
+        turn_bars=turns.bars if turns else None,
+        ai_starts=turns is not None and turns.starts is Source.AI,
+        key_filter=_key_words(section),
     )
 
 
@@ -116,14 +123,13 @@ def _key_words(section: Section) -> str:
 
 
 def _inferred(plan: SectionPlan, take: TakeNotes) -> SectionPlan:
-    ai = attacks([n for n in take.ai if plan.start <= n.onset < plan.end])
+    ai = attacks(within(take.ai, plan.start, plan.notes_end))
     if not ai:
-        return SectionPlan(plan.name, plan.start, plan.end, plan.bar, Mode.LISTEN.value, "inferred")
-    human = [n.onset for n in take.human if plan.start <= n.onset < plan.end]
+        return replace(plan, mode=Mode.LISTEN.value, mode_from="inferred")
+    human = [n.onset for n in within(take.human, plan.start, plan.notes_end)]
     for bars in TURN_GUESSES:
         for ai_starts in (False, True):
-            guess = SectionPlan(plan.name, plan.start, plan.end, plan.bar, "trading", "inferred")
-            guess = replace(guess, turn_bars=bars, ai_starts=ai_starts)
+            guess = replace(plan, mode="trading", mode_from="inferred", turn_bars=bars, ai_starts=ai_starts)
             if _looks_like(guess, ai, human):
                 return guess
     return plan

@@ -83,6 +83,15 @@ def test_free_modes_answer_by_phrases_and_the_whole_take_pools_counts() -> None:
     assert [s["name"] for s in data["sections"]] == ["a", "b"]
 
 
+def test_the_last_section_ends_with_its_length_but_keeps_the_notes_after_it() -> None:
+    piece = load_piece_text("title: t\ntempo: 120\nsections:\n  - {name: d, mode: duet, length: 2 bars}\n")
+    blip = Note(4.0, 0.01, 60, 80, 1, Source.AI)  # struck as the piece stopped, cut 10 ms later
+    take = make_take(line(0.0, PHRASE, step=0.5, source=H), [*line(0.5, [64, 65]), blip], sections=[(0, "d")])
+    (d,) = evaluate(take, piece).sections
+    assert (d.start, d.end) == (0.0, 4.0) and d.presence == Ratio(1, 2)
+    assert (d.ai_notes, d.zero_length) == (3, 1)
+
+
 def test_a_take_without_markers_is_one_section() -> None:
     result = evaluate(make_take(line(0.0, PHRASE, source=H), [], sections=[]))
     assert [s.name for s in result.sections] == ["take"]
