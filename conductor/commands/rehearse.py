@@ -1,7 +1,8 @@
 """`conductor rehearse PIECE --human FILE.mid`: play a whole piece against a recorded human.
 
 The engine runs on a virtual clock, as fast as the model allows; the take (`--out`), its piano roll
-(`--plot`, default next to the take) and a per-section summary come out. Same `--seed` and inputs:
+(`--plot`, default next to the take), a per-section summary and the same evaluation table as
+`conductor evaluate` come out. Same `--seed` and inputs:
 the same take, byte for byte. Opens nothing.
 """
 
@@ -44,12 +45,13 @@ def run(args: argparse.Namespace) -> int:
     """Rehearse; 1 for an input a musician can fix (piece, file, model), 0 otherwise."""
     from rich.console import Console
 
-    console = Console(stderr=False)
+    console = Console() if sys.stdout.isatty() else Console(width=200)  # pipes and logs: wide rows
     try:
         piece, human, latency, models = _prepare(args)
     except _Unusable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    from conductor.evaluate import evaluate_file, evaluation_table
     from conductor.rehearse.loop import rehearse
     from conductor.rehearse.pianoroll import plot_take
     from conductor.rehearse.summary import summary_table
@@ -62,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
     result.take.write(piece, out)
     plot_take(result.take, plot, piece.title)
     console.print(summary_table(list(result.engine.stats.values()), f"{piece.title}: {result.end:.1f} s"))
+    console.print(evaluation_table(evaluate_file(out, piece)))  # the same as `conductor evaluate`
     print(f"take: {out}")
     print(f"plot: {plot}")
     for path in models.save_learnt(out):

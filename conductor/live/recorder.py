@@ -25,7 +25,6 @@ and `_parts_lock` the in-memory MIDI parts.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 import queue

@@ -135,6 +135,7 @@ def test_a_goto_marker_in_utf8_reaches_its_section(tmp_path: Path) -> None:
     midi.save(path)
     assert read_human(path).presses == (Press(1.0, Action.GOTO, UNICODE),)
 
+
 def test_the_default_take_goes_where_perform_records(
     piece: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
