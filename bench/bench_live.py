@@ -34,6 +34,7 @@ from conductor.core.timebase import Timebase  # noqa: E402
 from conductor.engine.clock import RealClock  # noqa: E402
 from conductor.engine.runner import GenerationDone, GenerationFailed  # noqa: E402
 from conductor.engine.scheduler import Scheduler  # noqa: E402
+from conductor.engine.take_events import GenerationStarted  # noqa: E402
 from conductor.live.perform import Performance, PerformOptions  # noqa: E402
 from conductor.live.ports import VIRTUAL_IN, VIRTUAL_OUT, PortLister, backend, open_input  # noqa: E402
 from conductor.live.process_runner import ProcessRunner  # noqa: E402
@@ -114,8 +115,8 @@ def drive(perf: Performance, piece_path: Path, results: dict[str, list[float]]) 
     )
     engine, rec = perf._parts["engine"], perf._parts["recorder"]
     triggers: list[float] = []
-    original = rec.generation
-    rec.generation = lambda g, t, **kw: (triggers.append(t), original(g, t, **kw))
+    original = rec.record
+    rec.record = lambda e, t: (isinstance(e, GenerationStarted) and triggers.append(t), original(e, t))
     for pitch in (60, 62, 64, 65, 67, 69, 71, 72) * 2:
         keys.send(mido.Message("note_on", note=pitch, velocity=80))
         time.sleep(0.1)

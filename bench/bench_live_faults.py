@@ -187,7 +187,7 @@ def finish(show: Show, out: Outcome) -> None:
         )
     summary = show.take.kinds("lateness")
     if summary:
-        out.worst_ms, out.late_notes = summary[-1].get("heard_max_ms"), summary[-1].get("late_notes")
+        out.worst_ms, out.late_notes = summary[-1].get("max_ms"), summary[-1].get("late_notes")
     show.stage.close()
 
 

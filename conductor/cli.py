@@ -21,6 +21,7 @@ COMMANDS = (
     "schema",  # conductor schema
     "new",  # conductor new NAME
     "rehearse",  # conductor rehearse PIECE --human FILE.mid
+    "evaluate",  # conductor evaluate TAKE.mid [--piece PIECE]
     "perform",  # conductor perform PIECE
     "ports",  # conductor ports
     "learn",  # conductor learn

@@ -1,4 +1,8 @@
-"""`conductor check PIECE...`: validate pieces and show their running order."""
+"""`conductor check PIECE...`: validate pieces and show their running order.
+
+Pieces are read in the parser process (`conductor.piece.parser`): a hostile file ends in an error
+line within the parse time limit, never in a hang, a traceback or gigabytes of memory.
+"""
 
 from __future__ import annotations
 
@@ -18,14 +22,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Exit status 0 if every piece is valid, 1 otherwise."""
-    from conductor.piece import PieceErrors, load_piece
+    from conductor.piece import PieceErrors
+    from conductor.piece.parser import shared_parser
     from conductor.piece.report import error_text, running_order
 
     console = Console() if sys.stdout.isatty() else Console(width=160)  # pipes and logs: wide rows
     status = 0
     for path in args.pieces:
         try:
-            piece = load_piece(path)
+            piece = shared_parser().load(path)
         except OSError as exc:
             console.print(f"[red]{path}: cannot read: {exc.strerror or exc}[/red]")
             status = 1

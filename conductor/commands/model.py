@@ -26,13 +26,30 @@ def register(subparsers: Any) -> None:
     bench = sub.add_parser("bench", help="decoding speed against the upstream-style loop")
     bench.add_argument("path", nargs="?", help="checkpoint folder or .ckpt (default: random --config)")
     bench.add_argument("--config", help="config name (tv2o-medium, tv2o-small, ...) for a random model")
-    bench.add_argument("--context", type=int, default=256, help="context events (default 256)")
-    bench.add_argument("--events", type=int, default=32, help="events decoded for the rate (default 32)")
+    bench.add_argument("--context", type=_count(0), default=256, help="context events (default 256)")
+    bench.add_argument(
+        "--events", type=_count(1), default=32, help="events decoded for the rate (default 32)"
+    )
     bench.add_argument("--dtype", choices=("float32", "bfloat16", "float16", "int8"), default="float32")
     bench.add_argument("--device", default="cpu", help="cpu or cuda")
     bench.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.set_defaults(func=run)
+
+
+def _count(lowest: int) -> Any:
+    """An argparse type: a whole number >= `lowest`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = lowest - 1
+        if value < lowest:
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {lowest}, got {text!r}")
+        return value
+
+    return parse
 
 
 def run(args: argparse.Namespace) -> int:
@@ -75,6 +92,15 @@ def _info(path: str, model: Any) -> None:
 
 def _bench(model: Any, args: argparse.Namespace) -> int:
     import torch
+
+    from conductor.backends.base import ModelError
+
+    positions = int(model.config.net.max_position_embeddings)
+    if args.context + args.events + 1 > positions:
+        raise ModelError(
+            f"--context {args.context} + --events {args.events} exceed the model's {positions} positions: "
+            f"expected at most {positions - 1} together"
+        )
 
     from conductor.backends.skytnt.speed import bench
 

@@ -14,12 +14,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
+ROOT = Path(__file__).resolve().parents[2]  # the repository (schema/, models/), when run from one
+
+
 def _schema_ref(piece: Path) -> str | None:
     """The repository's schema file, relative to the new piece's folder (None if not found)."""
-    schema = Path(__file__).resolve().parents[2] / "schema" / "piece.schema.json"
+    schema = ROOT / "schema" / "piece.schema.json"
     if not schema.exists():
         return None
     return os.path.relpath(schema, piece.resolve().parent)
+
+
+def _checkpoint_ref(piece: Path) -> str | None:
+    """The bundled model as the piece must write it: relative to the piece's folder when the piece is
+    inside the repository, else absolute (None if there is no bundled model)."""
+    model = ROOT / "models" / "conductor-small"
+    if not model.is_dir():
+        return None
+    folder = piece.resolve().parent
+    return os.path.relpath(model, folder) if folder.is_relative_to(ROOT) else str(model)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,6 +46,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"{path} already exists; not overwriting it")
         return 1
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(starter_text(path.stem, _schema_ref(path)), encoding="utf-8")
+    path.write_text(starter_text(path.stem, _schema_ref(path), _checkpoint_ref(path)), encoding="utf-8")
     print(f"wrote {path}; check it with: conductor check {path}")
     return 0

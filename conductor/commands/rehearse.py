@@ -1,7 +1,8 @@
 """`conductor rehearse PIECE --human FILE.mid`: play a whole piece against a recorded human.
 
 The engine runs on a virtual clock, as fast as the model allows; the take (`--out`), its piano roll
-(`--plot`, default next to the take) and a per-section summary come out. Same `--seed` and inputs:
+(`--plot`, default next to the take), a per-section summary and the same evaluation table as
+`conductor evaluate` come out. Same `--seed` and inputs:
 the same take, byte for byte. Opens nothing.
 """
 
@@ -17,9 +18,19 @@ def register(subparsers: Any) -> None:
     """Add the `rehearse` command."""
     p = subparsers.add_parser("rehearse", help="play a piece against a recorded human (virtual clock)")
     p.add_argument("piece", type=Path, help="the piece (.yaml)")
-    p.add_argument("--human", type=Path, required=True, help="MIDI file played as the human")
+    p.add_argument(
+        "--human",
+        type=Path,
+        required=True,
+        help="a MIDI file (.mid) or a take log (.jsonl), played as the human",
+    )
     p.add_argument("--press", default="", help="footswitch 'next' presses at these seconds: 12.5,40")
-    p.add_argument("--out", type=Path, help="the take (.mid); default takes/<piece>-rehearsal.mid")
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="the take (.mid); default <piece's recording folder>/<piece>-rehearsal.mid, the folder "
+        "`perform` records into (recording.folder, default takes/ next to the piece)",
+    )
     p.add_argument("--plot", type=Path, help="the piano roll (.png); default next to the take")
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed + inputs = same take)")
     p.add_argument(
@@ -34,27 +45,51 @@ def run(args: argparse.Namespace) -> int:
     """Rehearse; 1 for an input a musician can fix (piece, file, model), 0 otherwise."""
     from rich.console import Console
 
-    console = Console(stderr=False)
+    console = Console() if sys.stdout.isatty() else Console(width=200)  # pipes and logs: wide rows
     try:
         piece, human, latency, models = _prepare(args)
     except _Unusable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    from conductor.evaluate import evaluate_file, evaluation_table
     from conductor.rehearse.loop import rehearse
     from conductor.rehearse.pianoroll import plot_take
     from conductor.rehearse.summary import summary_table
 
+    for line in advice(piece, human, args.human):
+        print(f"warning: {line}", file=sys.stderr)
     result = rehearse(piece, human, models, seed=args.seed, latency=latency)
-    out = args.out or Path("takes") / f"{args.piece.stem}-rehearsal.mid"
+    out = args.out or piece.takes_folder() / f"{args.piece.stem}-rehearsal.mid"
     plot = args.plot or out.with_suffix(".png")
     result.take.write(piece, out)
     plot_take(result.take, plot, piece.title)
     console.print(summary_table(list(result.engine.stats.values()), f"{piece.title}: {result.end:.1f} s"))
+    console.print(evaluation_table(evaluate_file(out, piece)))  # the same as `conductor evaluate`
     print(f"take: {out}")
     print(f"plot: {plot}")
     for path in models.save_learnt(out):
         print(f"learnt model: {path} (continue with markov: {{state: {path}}})")
     return 0
+
+
+def advice(piece: Any, human: Any, path: Path) -> list[str]:
+    """Warnings before a rehearsal: what the reader skipped, a human part with no notes, and sections
+    that wait for the footswitch when nothing will press it."""
+    from conductor.engine.generation import matching_action
+
+    lines = list(human.warnings)
+    if not any(m.type == "note_on" and m.velocity > 0 for _, m in human.messages):
+        lines.append(f"{path} has no notes: the AI will hear nothing from the human")
+    last_cc: dict[tuple[int, int], int] = {}
+    pressed = human.presses or any(matching_action(piece.actions, m, last_cc)[0] for _, m in human.messages)
+    if not pressed:
+        for section in (s for s in piece.sections if s.length is None):
+            where = f"{piece.path or 'the piece'}" + (f", line {section.line}" if section.line else "")
+            lines.append(
+                f"{where}: section '{section.name}' waits for the footswitch and nothing presses it: it "
+                "lasts until the human part ends (give --press SECONDS, or a `next` marker in the MIDI file)"
+            )
+    return lines
 
 
 class _Unusable(Exception):
@@ -73,8 +108,8 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
         latency = Latency.parse(args.latency)
     except (PieceErrors, ValueError) as exc:
         raise _Unusable(str(exc)) from exc
-    except OSError as exc:
-        raise _Unusable(f"cannot read {exc.filename}: {exc.strerror}") from exc
+    except OSError as exc:  # the piece (the human file's reader raises InputFileError, a ValueError)
+        raise _Unusable(f"cannot read {exc.filename or args.piece}: {exc.strerror or exc}") from exc
     try:
         models = _Models(piece, args.piece.parent)
     except ModelError as exc:

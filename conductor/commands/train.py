@@ -97,11 +97,31 @@ def run(args: argparse.Namespace) -> int:
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         print("--device cuda: no CUDA GPU is available here; use --device cpu", file=sys.stderr)
         return 1
+    from conductor.backends.base import ModelError
+
     try:
+        _check_config(args.config)
         return _train(_options(args))
-    except (FileExistsError, ValueError, OSError) as exc:
+    except (FileExistsError, ValueError, OSError, ModelError) as exc:
         print(f"conductor train: {exc}", file=sys.stderr)
         return 1
+
+
+def _check_config(name: str | None) -> None:
+    """Raise a `ModelError` for a --config that names no config: the known names and a guess."""
+    from conductor.backends.base import ModelError
+    from conductor.backends.skytnt.config import CONFIG_NAMES, unknown_name
+    from conductor.train.modelio import TRAIN_CONFIGS, config_for
+
+    if name is None:
+        return
+    try:
+        config_for(name)  # a config only: nothing is allocated
+    except ModelError as exc:
+        if name.startswith("custom:"):
+            raise
+        known = (*TRAIN_CONFIGS, *CONFIG_NAMES, "tv2o-small", "custom:LAYERS,HEADS,WIDTH,INNER[,v1|v2|v2o]")
+        raise ModelError(unknown_name("--config", name, known)) from exc
 
 
 def _options(args: argparse.Namespace) -> Any:

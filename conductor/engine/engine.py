@@ -23,11 +23,14 @@ from conductor.engine.navigator import Change, Navigator
 from conductor.engine.runner import ModelRunner
 from conductor.engine.scheduler import Scheduler
 from conductor.engine.sink import NullSink, TakeSink
+from conductor.engine.take_events import ParamSet, Pressed, ReloadApplied, SectionStarted, Stopped
 from conductor.engine.tracker import NoteTracker
 from conductor.engine.turns import Turns
 from conductor.piece.compiled import Action, Piece, Section
 
 log = logging.getLogger(__name__)
+HUMAN_HEARD = frozenset({"note_on", "note_off", "control_change"})  # the tracker and the model's ears
+HUMAN_RECORDED = HUMAN_HEARD | {"pitchwheel", "aftertouch", "polytouch", "program_change"}  # the take
 
 
 class Engine:
@@ -78,16 +81,18 @@ class Engine:
         param = param_value(self.piece.params, msg)
         if param is not None:
             self.params[param[0]] = param[1]
-            self.recorder.note("param", t, name=param[0], value=param[1])
+            self.recorder.record(ParamSet(param[0], param[1]), t)
             return
         if fired.claimed or port == "footswitch" or self.stopped:
             return
         self._human(msg, t)
 
     def _human(self, msg: mido.Message, t: float) -> None:
-        if msg.type not in ("note_on", "note_off", "control_change"):
+        if msg.type not in HUMAN_RECORDED:
             return
         self.recorder.human(msg, t)
+        if msg.type not in HUMAN_HEARD:
+            return  # expression and program changes: in the take, not for the model
         if msg.type == "note_on" and msg.velocity > 0:
             self.turns.heard()
             self._section_stats().notes_in += 1
@@ -105,7 +110,7 @@ class Engine:
     def press(self, action: Action, t: float, target: str | None = None) -> None:
         """A performer's action at `t`: navigation and regenerate land on the piece's grid; panic,
         hold and mute act at once."""
-        self.recorder.press(action.value, t, target)
+        self.recorder.record(Pressed(action.value, target), t)
         if action in (Action.NEXT, Action.PREVIOUS, Action.GOTO):
             self.nav.press(action, t, target)
         elif action is Action.PANIC:
@@ -181,7 +186,7 @@ class Engine:
             return
         self.turns.enter(section, change.at)
         self._section_stats()
-        self.recorder.section(section.name, change.at, index=section.index, mode=section.mode.value)
+        self.recorder.record(SectionStarted(section.name, section.index, section.mode.value), change.at)
 
     def _section_stats(self) -> SectionStats:
         name = self.section.name if self.section is not None else "(end)"
@@ -212,7 +217,7 @@ class Engine:
             self.stop(at)
             return
         self.turns.enter(section, self.nav.started_at, resume_at=at)
-        self.recorder.note("reload", at, title=piece.title, section=section.name)
+        self.recorder.record(ReloadApplied(piece.title, section.name), at)
 
     def stop(self, t: float) -> None:
         """End the performance at `t`: cancel every generation, close every note, flush held input."""
@@ -222,7 +227,7 @@ class Engine:
         self.scheduler.close_all(t)
         self._remember(self.tracker.flush(t))
         self.stopped = True
-        self.recorder.note("stop", t)
+        self.recorder.record(Stopped(), t)
 
     def _program(self, t: float) -> None:
         routing = self.piece.routing

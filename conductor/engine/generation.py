@@ -20,6 +20,7 @@ from conductor.engine.cadence import Trigger
 from conductor.engine.filters import FilterChain
 from conductor.engine.filters.keys import KeyEstimate
 from conductor.engine.sink import TakeSink
+from conductor.engine.take_events import PressIgnored
 from conductor.piece.compiled import Action as PieceAction
 from conductor.piece.compiled import ActionMapping, ParamMapping
 from conductor.piece.compiled import Trigger as MidiTrigger
@@ -167,13 +168,13 @@ class Controls:
             if fired.burst == 1:
                 log.info("%s ignored: fired again %.0f ms after the last (debounce %.0f ms)",
                          action, fired.bounce * 1000, mapping.debounce * 1000)  # fmt: skip
-                recorder.note("press_ignored", t, action=action, why="debounce", after_ms=fired.bounce * 1000)
+                recorder.record(PressIgnored(action, "debounce", fired.bounce * 1000), t)
             return None
         if ends_the_piece(mapping, nav) and not self.confirm_stop(mapping, t):
             log.warning(
                 "next would end the piece: press next again within %.1f s to end it", mapping.confirm_stop
             )
-            recorder.note("press_ignored", t, action=action, why="confirm_stop")
+            recorder.record(PressIgnored(action, "confirm_stop"), t)
             return None
         return mapping
 

@@ -6,6 +6,14 @@ reload, model error), on panic and on shutdown. It knows which notes are soundin
 struck again while it sounds on the same channel is closed first, so two same-pitch notes never
 overlap on one channel (that is how stuck notes happen).
 
+No note lasts less than `MIN_NOTE_S` (over a MIDI tick at any tempo a piece allows), so none is ever
+zero-length and no note-off can come before its note-on, on the port or in the take: a note whose
+own length is shorter is held that long; a cut (cancel, panic, close_all) dated at or before the
+start of a note the clock thread has already sent closes it `MIN_NOTE_S` after its start (a late
+engine thread dates its cuts at grid points the clock thread may have passed), while notes not yet
+sent are dropped with their note-offs; a pitch struck twice within `MIN_NOTE_S` sounds once, for
+the longer of the two.
+
 Closing note-offs (cancel, panic, close_all) are queued at the given time, so the one thread that
 drains `due(t)` sends every message, in order. Each method says whether it is realtime-safe (bounded,
 no allocation beyond the messages it returns) — the live clock thread calls only those.
@@ -17,6 +25,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 import threading
 from collections import deque
 from collections.abc import Callable, Container
@@ -27,6 +36,7 @@ import mido
 from conductor.core.events import Note
 
 _OFF, _CTRL, _ON = 0, 1, 2  # order of messages due at the same time
+MIN_NOTE_S = 0.01  # the shortest note sent: 1.6 ticks at 20 bpm, the slowest tempo a piece allows
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +46,15 @@ class Scheduled:
     id: int
     note: Note
     generation: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Sounding:
+    """A note sent and not yet closed: struck at `on`, its note-off queued at `off`."""
+
+    item: Scheduled
+    on: float
+    off: float
 
 
 class Scheduler:
@@ -50,7 +69,7 @@ class Scheduler:
         # guarded by _lock:
         self._heap: list[tuple[float, int, int, object]] = []
         self._pending: dict[int, Scheduled] = {}  # note-ons not yet released
-        self._sounding: dict[tuple[int, int], tuple[Scheduled, float]] = {}  # (ch, pitch) -> (note, on time)
+        self._sounding: dict[tuple[int, int], _Sounding] = {}  # (channel, pitch) -> the note on it
         self._finished: deque[Note] = deque(maxlen=finished_limit)  # notes as actually played
         self._channels: set[int] = set()
 
@@ -90,26 +109,37 @@ class Scheduler:
             return  # cancelled
         note = item.note
         key = (note.channel, note.pitch)
-        if key in self._sounding:  # re-strike: close the old note first
+        old = self._sounding.get(key)
+        if old is not None and at - old.on < MIN_NOTE_S:  # struck twice at once: one note, the longer
+            self._end_at(key, _Sounding(item, old.on, math.inf), max(note.end, old.off))
+            return
+        if old is not None:  # re-strike: close the old note first
             self._close(key, at, out)
         out.append(
             (at, mido.Message("note_on", channel=note.channel, note=note.pitch, velocity=note.velocity))
         )
-        self._sounding[key] = (item, at)
         self._channels.add(note.channel)
-        heapq.heappush(self._heap, (max(note.end, at), _OFF, item.id, key))
+        self._end_at(key, _Sounding(item, at, math.inf), note.end)
+
+    def _end_at(self, key: tuple[int, int], sounding: _Sounding, off: float) -> float:
+        """Make `sounding` the note on `key`, its note-off queued at `off` — but never later than one
+        already queued for it, nor sooner than `MIN_NOTE_S` after its start. Returns that time."""
+        off = min(sounding.off, max(off, sounding.on + MIN_NOTE_S))
+        self._sounding[key] = replace(sounding, off=off)
+        heapq.heappush(self._heap, (off, _OFF, sounding.item.id, key))
+        return off
 
     def _release_off(
         self, at: float, seq: int, key: tuple[int, int], out: list[tuple[float, mido.Message]]
     ) -> None:
         live = self._sounding.get(key)
-        if live is not None and live[0].id == seq:
+        if live is not None and live.item.id == seq:
             self._close(key, at, out)
 
     def _close(self, key: tuple[int, int], at: float, out: list[tuple[float, mido.Message]]) -> None:
-        item, on_time = self._sounding.pop(key)
+        live = self._sounding.pop(key)
         out.append((at, mido.Message("note_off", channel=key[0], note=key[1], velocity=0)))
-        self._finished.append(replace(item.note, onset=on_time, duration=max(0.0, at - on_time)))
+        self._finished.append(replace(live.item.note, onset=live.on, duration=max(0.0, at - live.on)))
 
     # ------------------------------------------------------------ cancelling
 
@@ -119,7 +149,7 @@ class Scheduler:
         gens: Container[int] = (generation,) if isinstance(generation, int) else generation
         with self._lock:
             self._drop_pending(lambda item: item.generation in gens)
-            keys = [k for k, (item, _) in self._sounding.items() if item.generation in gens]
+            keys = [k for k, live in self._sounding.items() if live.item.generation in gens]
             return self._queue_closing(keys, t)
 
     def close_all(self, t: float) -> list[tuple[float, mido.Message]]:
@@ -149,12 +179,12 @@ class Scheduler:
         heapq.heapify(self._heap)
 
     def _queue_closing(self, keys: list[tuple[int, int]], t: float) -> list[tuple[float, mido.Message]]:
-        """Move the note-off of each sounding `key` to time `t` (the stale ones are ignored later)."""
+        """Move the note-off of each sounding `key` to `t` (or `MIN_NOTE_S` after its start, if later);
+        the note-offs queued before become stale and are ignored when popped."""
         out: list[tuple[float, mido.Message]] = []
         for key in sorted(keys):
-            item, _ = self._sounding[key]
-            heapq.heappush(self._heap, (t, _OFF, item.id, key))
-            out.append((t, mido.Message("note_off", channel=key[0], note=key[1], velocity=0)))
+            off = self._end_at(key, self._sounding[key], t)
+            out.append((off, mido.Message("note_off", channel=key[0], note=key[1], velocity=0)))
         return out
 
     # ------------------------------------------------------------ queries
@@ -167,13 +197,13 @@ class Scheduler:
     def sounding(self) -> list[Note]:
         """Notes sounding now (onset = when they were struck), sorted by channel and pitch."""
         with self._lock:
-            return [item.note for _, (item, _) in sorted(self._sounding.items())]
+            return [live.item.note for _, live in sorted(self._sounding.items())]
 
     def busy_until(self, generations: Container[int] | None = None, since: int = 0) -> float | None:
         """The latest end of any pending or sounding note (of `generations`, if given, and of
         generation ids >= `since`), or None. O(n)."""
         with self._lock:
-            items = [item for item, _ in self._sounding.values()] + list(self._pending.values())
+            items = [live.item for live in self._sounding.values()] + list(self._pending.values())
             ends = [
                 i.note.end
                 for i in items

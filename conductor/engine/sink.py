@@ -1,20 +1,24 @@
-"""`TakeSink`: what the engine tells a recorder. `conductor.live.recorder.TakeRecorder` is one.
+"""`TakeSink`: what the engine tells a recorder. `conductor.live.recorder.TakeRecorder` (live, to
+files) and `conductor.rehearse.take.Take` (rehearsal, in memory) are the two.
 
-Kinds passed to `note()` by the engine: `generation_end` (generation, section, arrived, scheduled,
-dropped_late, dropped_filtered, latency), `error` (generation, message), `reload` (title, section),
-`param` (name, value), `stop`.
+MIDI messages go through `human` and `ai`; everything else is a typed event
+(`conductor.engine.take_events`) given to `record`. The engine records `SectionStarted`, `Pressed`,
+`ParamSet`, `GenerationStarted`, `GenerationEnded`, `ModelFailed`, `ReloadApplied` and `Stopped`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 import mido
+
+from conductor.engine.take_events import TakeEvent
 
 
 class TakeSink(Protocol):
     """Receives everything that happens. Calls come from the engine thread, except `ai` (the thread
-    that drains the scheduler); an implementation used live must be thread-safe."""
+    that drains the scheduler); an implementation used live must be thread-safe, must not block and
+    must not raise."""
 
     def human(self, msg: mido.Message, t: float) -> None:
         """A message the human played."""
@@ -22,17 +26,8 @@ class TakeSink(Protocol):
     def ai(self, msg: mido.Message, t: float) -> None:
         """A message the AI sent (at its scheduled logical time)."""
 
-    def section(self, name: str, t: float, **info: Any) -> None:
-        """The performance entered section `name` at `t`."""
-
-    def press(self, action: str, t: float, target: str | None = None) -> None:
-        """An action fired (footswitch, CC or command)."""
-
-    def generation(self, generation: int, t: float, **params: Any) -> None:
-        """A generation started, with the parameters that shaped it."""
-
-    def note(self, kind: str, t: float, **info: Any) -> None:
-        """Anything else (see the module docstring for the kinds the engine sends)."""
+    def record(self, event: TakeEvent, t: float) -> None:
+        """Anything else that happened at `t` (a section, a press, a generation, an error, ...)."""
 
 
 class NullSink:
@@ -44,14 +39,5 @@ class NullSink:
     def ai(self, msg: mido.Message, t: float) -> None:
         pass
 
-    def section(self, name: str, t: float, **info: Any) -> None:
-        pass
-
-    def press(self, action: str, t: float, target: str | None = None) -> None:
-        pass
-
-    def generation(self, generation: int, t: float, **params: Any) -> None:
-        pass
-
-    def note(self, kind: str, t: float, **info: Any) -> None:
+    def record(self, event: TakeEvent, t: float) -> None:
         pass

@@ -23,6 +23,7 @@ from conductor.engine.filters.keys import KeyEstimate
 from conductor.engine.generation import Generation
 from conductor.engine.keytrack import KeyTracker
 from conductor.engine.runner import GenerationDone, GenerationFailed, NoteArrived, RunnerEvent
+from conductor.engine.take_events import GenerationEnded, GenerationStarted, ModelFailed
 from conductor.piece.compiled import ExitPolicy, KeyFilter, Overlap, SamplingSpec, Section
 
 if TYPE_CHECKING:
@@ -129,11 +130,11 @@ class Turns:
         self.last_key = key or self.last_key
         engine.runner.start(request, section.model)
         s = request.sampling
-        engine.recorder.generation(
-            gid, t, section=section.name, reason=trigger.reason, start=trigger.start, until=trigger.until,
-            temperature=s.temperature, top_p=s.top_p, top_k=s.top_k, seed=s.seed,
-            key=key.name if key else None, context=len(request.context), events=request.max_events,
+        started = GenerationStarted(
+            gid, section.name, trigger.reason, trigger.start, trigger.until, s.temperature, s.top_p,
+            s.top_k, s.seed, key.name if key else None, len(request.context), request.max_events,
         )  # fmt: skip
+        engine.recorder.record(started, t)
         engine._section_stats().generations += 1
 
     def _request(
@@ -206,7 +207,7 @@ class Turns:
         )
         self.engine.runner.cancel(generation.id)
         self.engine.scheduler.cancel(generation.id, t)
-        self.engine.recorder.note("error", t, generation=generation.id, message=message)
+        self.engine.recorder.record(ModelFailed(generation.id, generation.section, message), t)
         self.engine._section_stats().errors += 1
         self._finish(generation, t)
 
@@ -214,10 +215,8 @@ class Turns:
         if self.running.pop(generation.id, None) is None:
             return
         g = generation
-        self.engine.recorder.note(
-            "generation_end", t, generation=g.id, section=g.section, arrived=g.arrived, scheduled=g.scheduled,
-            dropped_late=g.dropped_late, latency=g.first_latency,
-        )  # fmt: skip
+        ended = GenerationEnded(g.id, g.section, g.arrived, g.scheduled, g.dropped_late, g.first_latency)
+        self.engine.recorder.record(ended, t)
 
     def _schedule(self, generation: Generation, note: Note, arrival: float) -> None:
         engine = self.engine

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from conductor.engine.take_events import LatenessReport
 from conductor.live.lateness import WARN_S
 
 if TYPE_CHECKING:
@@ -79,10 +80,10 @@ def summarize(perf: Performance, engine: Any, sender: Any, now: float) -> None:
     summary_log.info("feedback: ignored %d of the AI's own messages coming back", perf.feedback.dropped)
     recorder = perf._parts.get("recorder")
     if recorder is not None:
-        recorder.note(
-            "lateness", now, sends=heard.count, heard_p50_ms=heard.p50_ms, heard_p99_ms=heard.p99_ms,
-            heard_max_ms=heard.max_ms, late_notes=late, dropped_late=dropped, clock_p50_ms=clock.p50_ms,
-            clock_p99_ms=clock.p99_ms, clock_max_ms=clock.max_ms, scheduled_late=sender.scheduled_late,
+        recorder.record(
+            LatenessReport(heard.count, heard.p50_ms, heard.p99_ms, heard.max_ms, sender.scheduled_late, late,
+                           dropped, clock.p50_ms, clock.p99_ms, clock.max_ms),
+            now,
         )  # fmt: skip
 
 

@@ -17,6 +17,13 @@ import queue
 import time
 from typing import TYPE_CHECKING, Any
 
+from conductor.engine.take_events import (
+    EngineFault,
+    NotesLate,
+    ReloadAccepted,
+    ReloadRejected,
+    WorkerRestarted,
+)
 from conductor.live.reload import Rejected, Reloaded
 from conductor.live.stage import reload_line, snapshot
 
@@ -44,6 +51,7 @@ class EngineLoop:
         self._next_health = self._next_snapshot = 0.0
         self._last_section: str | None = None
         self._last_worker_error: str | None = None
+        self._restarts = 0
         self._missing_once = False
         self._repeats = Repeats()
 
@@ -99,13 +107,13 @@ class EngineLoop:
         if isinstance(result, Rejected):
             self.perf.reload_error = result.error  # shown whole until the next good save
             if self.recorder is not None:
-                self.recorder.note("reload_rejected", now, error=result.error)
+                self.recorder.record(ReloadRejected(result.error), now)
         elif isinstance(result, Reloaded):
             self.perf.reload_error = ""
             delay_ms = (time.monotonic() - result.settled_at) * 1000.0
             self._guarded(self.engine.reload, result.piece, now)
             if self.recorder is not None:
-                self.recorder.note("reload_accepted", now, title=result.piece.title, delay_ms=delay_ms)
+                self.recorder.record(ReloadAccepted(result.piece.title, delay_ms), now)
 
     def _guarded(self, func: Any, *args: Any) -> Any:
         try:
@@ -114,13 +122,14 @@ class EngineLoop:
             self.perf.error = f"{type(exc).__name__}: {exc}"
             repeats = self._repeats.due(self.perf.error, time.monotonic())
             if repeats is not None:
-                again = f" (and {repeats} more times since it was last logged)" if repeats else ""
-                log.exception("engine error (the performance goes on)%s", again)
-                if self.recorder is not None:
-                    self.recorder.note(
-                        "error", self.perf.clock.now(), message=self.perf.error, repeats=repeats
-                    )
+                self._report_error(repeats)
             return None
+
+    def _report_error(self, repeats: int) -> None:
+        again = f" (and {repeats} more times since it was last logged)" if repeats else ""
+        log.exception("engine error (the performance goes on)%s", again)
+        if self.recorder is not None:
+            self.recorder.record(EngineFault(self.perf.error, repeats), self.perf.clock.now())
 
     def _housekeeping(self) -> None:
         """Late-note warnings, port health, the display's snapshot: a failure in any of them is
@@ -142,8 +151,8 @@ class EngineLoop:
             return
         log.warning("%s", report.line(late.every_s))
         if self.recorder is not None:
-            self.recorder.note("late", self.perf.clock.now(), count=report.count, worst_ms=report.worst_ms,
-                               example=report.example)  # fmt: skip
+            event = NotesLate(report.count, report.worst_ms, report.example)
+            self.recorder.record(event, self.perf.clock.now())
 
     def _check_ports(self) -> None:
         """A port counts as lost when two checks in a row miss it (one odd listing is not a loss)."""
@@ -169,6 +178,7 @@ class EngineLoop:
         if health.last_error and health.last_error != self._last_worker_error:
             self._last_worker_error = health.last_error
             self.perf.error = health.last_error
+        self._record_restarts(health, status.time)
         if status.section != self._last_section:
             self._last_section = status.section
             log.info("section: %s (%s)", status.section, status.mode)
@@ -178,6 +188,12 @@ class EngineLoop:
             self.perf.piece.title, status, health, self.sender, confirm, reload=self.perf.reload_text,
             reload_error=self.perf.reload_error, error=self.perf.error, take=take,
         )  # fmt: skip
+
+    def _record_restarts(self, health: Any, t: float) -> None:
+        """A `worker_restart` line in the take for each restart of the model worker since the last look."""
+        if health.restarts > self._restarts and self.recorder is not None:
+            self.recorder.record(WorkerRestarted(health.restarts, health.last_error or ""), t)
+        self._restarts = health.restarts
 
 
 class Repeats:

@@ -166,9 +166,7 @@ class Performance:
     def _recorder(self) -> TakeRecorder | None:
         folder = self.opts.takes
         if folder is None and self.piece.recording.enabled:
-            folder = self.piece.recording.folder
-            if not folder.is_absolute() and self.piece.path is not None:
-                folder = self.piece.path.parent / folder
+            folder = self.piece.takes_folder()
         if folder is None:
             return None
         tb = self.piece.timebase
@@ -193,6 +191,9 @@ class Performance:
         self._parts["sender"] = sender
         sender.start()  # after the worker: a FIFO clock thread must not be inherited by it
         if self.piece.path is not None:
+            from conductor.piece.parser import shared_parser
+
+            shared_parser().start()  # now: the first save need not wait for the parser process
             watcher = PieceWatcher(self.piece.path, _load, lambda r: self.inbox.put((0.0, "reload", r)))
             watcher.start()
             self._parts["watcher"] = watcher
@@ -271,9 +272,11 @@ class Performance:
 
 
 def _load(path: Path) -> Piece:
-    from conductor.piece import load_piece
+    """What the reload watcher parses with: the parser process (`conductor.piece.parser`), so that no
+    edit, however hostile, takes this process's memory or GIL from the clock thread."""
+    from conductor.piece.parser import shared_parser
 
-    return load_piece(path)
+    return shared_parser().load(path)
 
 
 def _say(text: str) -> None:

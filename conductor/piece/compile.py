@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,26 +23,32 @@ PARAM_BOUNDS = {
 }
 
 
-def compile_piece(ctx: Context, raw: PieceFile, path: Path | None) -> c.Piece:
-    """The frozen piece (errors go to `ctx`; the result is only used if there are none)."""
+def compile_piece(
+    ctx: Context, raw: PieceFile, path: Path | None, indices: Sequence[int] | None = None
+) -> c.Piece:
+    """The frozen piece (errors go to `ctx`; the result is only used if there are none).
+
+    `indices`: where each of `raw.sections` stands in the file, when some were left out
+    (`conductor.piece.partial`); by default their own positions.
+    """
     beats, unit = parse_meter(raw.meter or "4/4")
-    timebase = Timebase(bpm=raw.tempo or 120.0, beats_per_bar=beats, beat_unit=unit)
+    ctx.timebase = Timebase(bpm=raw.tempo or 120.0, beats_per_bar=beats, beat_unit=unit)
     changes_on = raw.changes_on or ("bar" if ctx.has_tempo else "now")
     if changes_on != "now" and not ctx.has_tempo:
         ctx.error(("changes_on",), f"changes_on '{changes_on}' needs a tempo", "now, or add 'tempo:'")
     defaults = layer_from_raw(raw.defaults, ("defaults",)) if raw.defaults else None
     piece_model = model_dict(raw.model)
     sections = []
-    for i, section in enumerate(raw.sections):
+    for i, section in zip(indices or range(len(raw.sections)), raw.sections, strict=True):
         model = build_model(ctx, deep_merge(piece_model, model_dict(section.model)), ("sections", i, "model"))
         sections.append(compile_section(ctx, section, i, defaults, model))
     return c.Piece(
         title=raw.title or (path.stem if path else "untitled"),
         path=path,
-        timebase=timebase,
+        timebase=ctx.timebase,
         model=build_model(ctx, piece_model, ("model",)),
         routing=_routing(raw),
-        actions=tuple(_action(ctx, control, i, timebase) for i, control in enumerate(raw.controls or [])),
+        actions=tuple(_action(ctx, control, i, ctx.timebase) for i, control in enumerate(raw.controls or [])),
         params=tuple(_params(ctx, raw)),
         recording=_recording(raw),
         sections=_link(raw, sections),

@@ -309,6 +309,13 @@ class Piece:
     sections: tuple[Section, ...]
     changes_on: str = "bar"
 
+    def takes_folder(self) -> Path:
+        """Where takes go by default (`perform` and `rehearse`): `recording.folder`, relative to the piece."""
+        folder = self.recording.folder
+        if not folder.is_absolute() and self.path is not None:
+            folder = self.path.parent / folder
+        return folder
+
     def section(self, name: str) -> Section:
         """The section called `name` (KeyError if none)."""
         for section in self.sections:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import re
 from enum import Enum
 
 from conductor.core.timebase import Span, Unit
 from conductor.piece.errors import did_you_mean
+from conductor.piece.limits import MAX_AMOUNT, too_long
 
 UNIT_WORDS: dict[str, Unit] = {
     "bar": Unit.BARS,
@@ -60,24 +62,29 @@ def _canonical(word: str, amount: float) -> str:
 def parse_span(value: object, kind: SpanKind) -> Span | None:
     """Read a duration. Returns None for `footswitch` (LENGTH only). Raises `SpanError`."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise SpanError(f"{value!r} is not a duration", kind.value)
+        raise SpanError(f"{too_long(repr(value))} is not a duration", kind.value)
     if isinstance(value, int | float):
-        raise SpanError(f"{value} has no unit", kind.value, f"{value} bars")
+        shown = too_long(str(value))
+        raise SpanError(f"{shown} has no unit", kind.value, f"{shown} bars" if math.isfinite(value) else None)
     text = value.strip()
     if kind is SpanKind.LENGTH and text.lower() == FOOTSWITCH:
         return None
     match = _SPAN.match(text)
     if match is None and re.fullmatch(r"\s*\d+(\.\d*)?\s*", text):
-        raise SpanError(f"'{text}' has no unit", kind.value, f"{text} bars")
+        raise SpanError(
+            f"'{too_long(text)}' has no unit", kind.value, f"{text} bars" if len(text) < 20 else None
+        )
     if match is None:
-        guess = did_you_mean(text, [FOOTSWITCH]) if kind is SpanKind.LENGTH else None
-        raise SpanError(f"'{value}' is not a duration", kind.value, guess)
+        guess = did_you_mean(text, [FOOTSWITCH]) if kind is SpanKind.LENGTH and len(text) < 40 else None
+        raise SpanError(f"'{too_long(str(value))}' is not a duration", kind.value, guess)
     amount, word = float(match["amount"]), match["unit"].lower()
+    if amount > MAX_AMOUNT:  # 5000 digits read as a float are infinity
+        raise SpanError(f"'{too_long(text)}' is out of range", f"{kind.value}, at most 4 hours")
     unit = UNIT_WORDS.get(word)
     if unit is None:
         guess = did_you_mean(word, [w for w, u in UNIT_WORDS.items() if u in kind.units])
-        fix = f"{match['amount']} {_canonical(guess, amount)}" if guess else None
-        raise SpanError(f"'{word}' is not a unit of time", kind.value, fix)
+        fix = f"{too_long(match['amount'])} {_canonical(guess, amount)}" if guess else None
+        raise SpanError(f"'{too_long(word)}' is not a unit of time", kind.value, fix)
     if unit not in kind.units:
         raise SpanError(f"'{value}' counts notes, but a length of time is needed here", kind.value)
     if amount <= 0:

@@ -50,8 +50,9 @@ class PieceError:
 
     @property
     def where(self) -> str:
-        """`file:line:col` (the file is `<text>` for a piece given as text)."""
-        return f"{self.file or '<text>'}:{self.line}:{self.column}"
+        """`file:line:col`, or `file` for the whole file (the file is `<text>` for a piece given as text)."""
+        file = self.file or "<text>"
+        return f"{file}:{self.line}:{self.column}" if self.line else file
 
     def __str__(self) -> str:
         text = f"{self.where}: {self.path}: {self.message}"

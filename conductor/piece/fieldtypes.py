@@ -14,6 +14,7 @@ from pydantic_core import PydanticCustomError
 
 from conductor.piece.durations import FOOTSWITCH, SpanError, SpanKind, parse_span
 from conductor.piece.errors import did_you_mean
+from conductor.piece.limits import too_long
 from conductor.piece.values import KEY_EXAMPLES, PITCH_EXAMPLES, parse_key, parse_meter, parse_pitch
 
 _SPAN_PATTERN = r"^\s*(\d+(\.\d*)?|\.\d+)\s*(bars?|beats?|s|secs?|seconds?|ms{units})\s*$"
@@ -71,7 +72,8 @@ def _check_pitch(value: Any) -> Any:
 
 def _check_meter(value: Any) -> Any:
     if not isinstance(value, str):
-        raise custom_error(f"{value!r} is not a meter", "a meter such as '4/4', '3/4' or '6/8' (in quotes)")
+        shown = too_long(repr(value))
+        raise custom_error(f"{shown} is not a meter", "a meter such as '4/4', '3/4' or '6/8' (in quotes)")
     try:
         parse_meter(value)
     except ValueError as exc:
@@ -96,6 +98,9 @@ Meter = Annotated[
 ]
 Channel = Annotated[int, Field(ge=1, le=16, description="MIDI channel as musicians count: 1..16")]
 MidiNumber = Annotated[int, Field(ge=0, le=127, description="MIDI number 0..127")]
+
+
+FORM_TAGS = frozenset({"~off", "~word", "~number", "~map"})  # union branch tags in pydantic locations
 
 
 def _form_of(value: Any) -> str | None:
@@ -132,6 +137,6 @@ def forms(expected: str, **branches: Any) -> Any:
 
 
 class Strict(BaseModel):
-    """Base of every raw model: unknown keys are errors and values are not coerced."""
+    """Base of every raw model: unknown keys are errors, values are not coerced, numbers are finite."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)

@@ -11,6 +11,8 @@ from conductor.piece.context import Context
 from conductor.piece.durations import SpanKind
 from conductor.piece.errors import KeyPath
 from conductor.piece.merge import Resolved
+from conductor.piece.validate import clean_path, lookup
+from conductor.piece.values import pitch_name
 
 Where = Callable[..., KeyPath]
 
@@ -48,7 +50,13 @@ def _density(ctx: Context, v: dict[str, Any], where: Where) -> c.Filter:
 def _range(ctx: Context, v: dict[str, Any], where: Where) -> c.Filter | None:
     low, high = v.get("low", 21), v.get("high", 108)
     if low > high:
-        ctx.error(where("filters", "range", "low"), f"range low {low} is above high {high}", "low ≤ high")
+        at = where("filters", "range", "low")
+        written = [lookup(ctx.doc.data, clean_path(where("filters", "range", k))) for k in ("low", "high")]
+        if any(isinstance(w, str) for w in written):  # the musician wrote note names: answer in names
+            low_text, high_text = pitch_name(low), pitch_name(high)
+        else:
+            low_text, high_text = str(low), str(high)
+        ctx.error(at, f"range low {low_text} is above high {high_text}", "low ≤ high")
         return None
     return c.RangeFilter(low=low, high=high)
 

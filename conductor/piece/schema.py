@@ -20,6 +20,7 @@ from conductor.piece.fieldtypes import (
     custom_error,
     forms,
 )
+from conductor.piece.limits import MAX_SEED
 from conductor.piece.settings import SettingsRaw
 
 MODES = ("duet", "ai_chords", "ai_solo", "trading", "listen")
@@ -37,7 +38,7 @@ class SamplingRaw(Strict):
     temperature: float | None = Field(None, gt=0, le=5, description="Randomness; 1.0 is neutral")
     top_p: float | None = Field(None, gt=0, le=1, description="Nucleus sampling: keep this much mass")
     top_k: int | None = Field(None, ge=0, description="Keep the k most likely tokens (0: all)")
-    seed: int | None = Field(None, ge=0, description="Random seed for repeatable takes")
+    seed: int | None = Field(None, ge=0, le=MAX_SEED, description="Random seed for repeatable takes")
 
 
 class MarkovRaw(Strict):
@@ -164,7 +165,7 @@ class RecordingRaw(Strict):
 class SectionRaw(SettingsRaw):
     """One section of the running order."""
 
-    name: str = Field(min_length=1, description="Unique name (for goto and the display)")
+    name: str = Field(min_length=1, max_length=100, description="Unique name (for goto and the display)")
     mode: ModeName = Field(description="duet | ai_chords | ai_solo | trading | listen")
     length: LengthStr = Field(description="'8 bars', '32 beats', '45 s' or 'footswitch'")
     then: ThenField | None = Field(None, description="next (default) | loop | stop | {goto: SECTION}")
@@ -174,7 +175,7 @@ class SectionRaw(SettingsRaw):
 class PieceFile(Strict):
     """A conductor piece: a concert plan for a musician and an AI, section by section."""
 
-    title: str | None = Field(None, description="Shown on the display and in takes")
+    title: str | None = Field(None, max_length=200, description="Shown on the display and in takes")
     tempo: float | None = Field(None, ge=20, le=400, description="Beats per minute; needed for bars/beats")
     meter: Meter | None = Field(None, description="'4/4' (default), '3/4', '6/8' ...")
     changes_on: Literal["now", "beat", "bar"] | None = Field(

@@ -12,6 +12,7 @@ from conductor.piece.context import Context
 from conductor.piece.durations import SpanKind, parse_span
 from conductor.piece.errors import KeyPath
 from conductor.piece.filters import compile_filters
+from conductor.piece.limits import MIN_CADENCE_S
 from conductor.piece.merge import CADENCE_KINDS, Layer, Resolved, layer_from_raw, resolve
 from conductor.piece.modes import SILENT_MODES, preset
 from conductor.piece.schema import SectionRaw
@@ -34,12 +35,14 @@ class SectionSource:
         """Where a resolved leaf was written; a preset's value points at the section's `mode`."""
         return self.settings.origin(*leaf) or (*self.path, "mode")
 
-    def span(self, group: str, key: str, kind: SpanKind = SpanKind.TIME) -> Span | None:
+    def span(
+        self, group: str, key: str, kind: SpanKind = SpanKind.TIME, min_s: float | None = None
+    ) -> Span | None:
         text = self.settings.values.get(group, {}).get(key)
         what = f"{group}.{key}" + (
             "" if self.settings.origin(group, key) else f" (from mode {self.raw.mode})"
         )
-        return self.ctx.span(text, kind, self.where(group, key), what)
+        return self.ctx.span(text, kind, self.where(group, key), what, min_s)
 
 
 def _layers(raw: SectionRaw, index: int, defaults: Layer | None) -> list[Layer]:
@@ -127,7 +130,8 @@ def _cadence(src: SectionSource) -> c.CadenceSpec:
     if "phrase_end" in values:
         silence = src.span("cadence", "phrase_end")
         return c.CadenceSpec(kind=c.CadenceKind.PHRASE_END, silence=silence, overlap=overlap)
-    return c.CadenceSpec(kind=c.CadenceKind.EVERY, every=src.span("cadence", "every"), overlap=overlap)
+    every = src.span("cadence", "every", min_s=MIN_CADENCE_S)
+    return c.CadenceSpec(kind=c.CadenceKind.EVERY, every=every, overlap=overlap)
 
 
 def _output(src: SectionSource, turns: c.TurnSpec | None) -> c.OutputSpec:

@@ -80,7 +80,7 @@ class DensityRaw(Strict):
     """Thin the AI's notes."""
 
     keep: float | None = Field(None, ge=0, le=1, description="Probability of keeping each note")
-    max_per_second: float | None = Field(None, gt=0, description="Most notes per second")
+    max_per_second: float | None = Field(None, gt=0, le=1000, description="Most notes per second")
     complement: bool | None = Field(None, description="Play less when the human plays more")
 
 

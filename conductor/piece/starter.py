@@ -15,7 +15,7 @@ changes_on: bar      # footswitch section changes land on the next: now | beat |
 model: markov        # learns from you as you play; or a mapping, e.g.
 # model:
 #   kind: skytnt
-#   checkpoint: ../models/conductor-small
+#   checkpoint: {checkpoint}
 #   sampling: {{temperature: 1.0, top_p: 0.95, top_k: 20}}
 
 midi:
@@ -58,8 +58,10 @@ sections:            # the running order
 """
 
 
-def starter_text(name: str, schema_ref: str | None = None) -> str:
-    """A commented starter piece titled after `name`; `schema_ref` is the editor schema's path or URL."""
+def starter_text(name: str, schema_ref: str | None = None, checkpoint: str | None = None) -> str:
+    """A commented starter piece titled after `name`; `schema_ref` is the editor schema's path or URL,
+    `checkpoint` the bundled model's path as the piece must write it (relative to the piece, or absolute)."""
     title = name.replace("_", " ").replace("-", " ").strip() or "new piece"
     head = _SCHEMA_LINE.format(ref=schema_ref) if schema_ref else ""
-    return head + _STARTER.format(title=title, stem=name)
+    model = checkpoint or "path/to/a/checkpoint   # a folder or .ckpt file, relative to this piece"
+    return head + _STARTER.format(title=title, stem=name, checkpoint=model)

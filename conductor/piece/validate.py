@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import types
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -10,6 +11,8 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from conductor.piece.errors import KeyPath, PieceError, did_you_mean, format_path
+from conductor.piece.fieldtypes import FORM_TAGS
+from conductor.piece.limits import too_long
 from conductor.piece.schema import PieceFile
 from conductor.piece.yamlnodes import Document
 
@@ -26,21 +29,26 @@ _TYPE_WORDS = {
 }
 
 
-def validate(doc: Document, file: str | None) -> tuple[PieceFile | None, list[PieceError]]:
-    """The validated raw piece (None if invalid) and every schema error."""
+Loc = tuple[str | int, ...]
+
+
+def validate(doc: Document, file: str | None) -> tuple[PieceFile | None, list[PieceError], list[Loc]]:
+    """The validated raw piece (None if invalid), every schema error, and where each was found (the
+    key paths of the invalid values, for `conductor.piece.partial`)."""
     if not isinstance(doc.data, dict):
         what = "empty" if doc.data is None else f"a {type(doc.data).__name__}, not a mapping"
         expected = "keys such as title, tempo, meter, model, sections"
-        return None, [PieceError(file, 1, 1, "(top level)", f"the piece is {what}", expected)]
+        return None, [PieceError(file, 1, 1, "(top level)", f"the piece is {what}", expected)], [()]
     try:
-        return PieceFile.model_validate(doc.data), []
+        return PieceFile.model_validate(doc.data), [], []
     except ValidationError as exc:
-        return None, [_convert(err, doc, file) for err in exc.errors()]
+        details = exc.errors()
+        return None, [_convert(err, doc, file) for err in details], [clean_path(e["loc"]) for e in details]
 
 
 def clean_path(loc: tuple[Any, ...]) -> KeyPath:
     """A pydantic location without union branch tags (`~word`, `~map`, ...)."""
-    return tuple(p for p in loc if not (isinstance(p, str) and p.startswith("~")))
+    return tuple(p for p in loc if p not in FORM_TAGS)  # (a key written `~`, YAML's null, stays)
 
 
 def lookup(data: Any, path: KeyPath) -> Any:
@@ -62,7 +70,9 @@ def show(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return "nothing" if value is None else repr(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return "infinity" if value > 0 else "-infinity" if value < 0 else "'.nan'"
+    return "nothing" if value is None else too_long(repr(value))
 
 
 def _convert(err: ErrorDetails, doc: Document, file: str | None) -> PieceError:
@@ -87,14 +97,28 @@ def _convert(err: ErrorDetails, doc: Document, file: str | None) -> PieceError:
         options = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
         message, expected = f"{show(value)} is not one of the choices", str(ctx.get("expected"))
         suggestion = did_you_mean(value, options)
-    elif kind in _TYPE_WORDS:
-        message, expected = f"{show(value)} is not {_TYPE_WORDS[kind]}", _TYPE_WORDS[kind]
-    elif kind in _BOUNDS:
-        word, key = _BOUNDS[kind]
-        message, expected = f"{show(value)} is too {word}", f"{_WORDS[key]} {ctx[key]:g}"
-    elif kind == "too_short" and path == ("sections",):
-        message, expected = "the piece has no sections", "at least one section"
+    else:
+        message, expected = _value_message(err, value, path) or (message, expected)
     return PieceError(file, pos.line, pos.column, format_path(path), message, expected, suggestion)
+
+
+def _value_message(err: ErrorDetails, value: Any, path: KeyPath) -> tuple[str, str | None] | None:
+    """(message, expected) for a value of the wrong type or out of range; None for other errors."""
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if isinstance(value, float) and not math.isfinite(value):
+        message = f"{show(value)} is not a number" if math.isnan(value) else "the number is out of range"
+        return message, _range_help(err["loc"]) or "a finite number"
+    if kind in _TYPE_WORDS:
+        return f"{show(value)} is not {_TYPE_WORDS[kind]}", _TYPE_WORDS[kind]
+    if kind in _BOUNDS:
+        word, key = _BOUNDS[kind]
+        return f"{show(value)} is too {word}", f"{_WORDS[key]} {_number(ctx[key])}"
+    if kind == "string_too_long":
+        size = len(value) if isinstance(value, str) else "too many"
+        return f"{too_long(repr(value))} is {size} characters long", f"at most {ctx['max_length']} characters"
+    if kind == "too_short" and path == ("sections",):
+        return "the piece has no sections", "at least one section"
+    return None
 
 
 _BOUNDS = {
@@ -141,6 +165,39 @@ def allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     """The keys the mapping at `loc` may have."""
     model = _model_in(_type_at(loc))
     return list(model.model_fields) if model else []
+
+
+def _range_help(loc: tuple[Any, ...]) -> str | None:
+    """`'a number from 20 to 400'` for a bounded field, else None."""
+    model = _model_in(_type_at(loc[:-1]))
+    info = model.model_fields.get(str(loc[-1])) if model else None
+    if info is None:
+        return None
+    metadata = [*info.metadata, *_annotated_metadata(info.annotation)]
+    bounds = {k: getattr(m, k) for m in metadata for k in ("ge", "gt", "le", "lt") if hasattr(m, k)}
+    low, high = bounds.get("ge", bounds.get("gt")), bounds.get("le", bounds.get("lt"))
+    if low is not None and high is not None:
+        return f"a number from {_number(low)} to {_number(high)}"
+    if low is not None:
+        return f"a number of at least {_number(low)}"
+    return None if high is None else f"a number of at most {_number(high)}"
+
+
+def _annotated_metadata(tp: Any) -> list[Any]:
+    """Constraints written inside a field's type (`Annotated[int, Field(ge=1, le=16)] | None`)."""
+    origin = get_origin(tp)
+    if origin is Annotated:
+        args = get_args(tp)
+        found = [m for extra in args[1:] for m in getattr(extra, "metadata", [extra])]
+        return found + _annotated_metadata(args[0])
+    if origin is Union or origin is types.UnionType:
+        return [m for arg in get_args(tp) for m in _annotated_metadata(arg)]
+    return []
+
+
+def _number(value: float) -> str:
+    """`400`, `0.01`, `4294967295` (never `4.29497e+09`)."""
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e16 else f"{value:g}"
 
 
 def _field_help(loc: tuple[Any, ...]) -> str | None:

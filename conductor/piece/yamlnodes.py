@@ -1,8 +1,10 @@
 """Read YAML into plain data while keeping the line and column of every key path.
 
-The node tree is composed with PyYAML's `SafeLoader` (the same safety as `yaml.safe_load`: no Python
-objects), then walked by hand so that every value and every key keeps its position, and so that a key
-written twice in one mapping is an error instead of silently winning.
+The node tree is composed with `PieceLoader` (PyYAML's `SafeLoader`, the same safety as
+`yaml.safe_load`: no Python objects, plus limits on nesting and aliases), then walked by hand so that
+every value and every key keeps its position, so that a key written twice in one mapping is an error
+instead of silently winning, and so that keys stay as written (`on:` and `true:` are the words `on`
+and `true`, not booleans).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Any
 import yaml
 
 from conductor.piece.errors import KeyPath, PieceError, format_path
+from conductor.piece.limits import MAX_ALIAS_NODES, MAX_NODES
+from conductor.piece.yamlloader import DEPTH_EXPECTED, DEPTH_PROBLEM, NON_PRINTABLE, LimitError, PieceLoader
 
 _MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 
@@ -59,14 +63,19 @@ class Document:
 
 
 class _Walker:
-    def __init__(self, loader: yaml.SafeLoader, file: str | None) -> None:
+    def __init__(self, loader: PieceLoader, file: str | None) -> None:
         self.loader = loader
         self.file = file
         self.positions = Positions()
         self.problems: list[PieceError] = []
         self.active: set[int] = set()
+        self.walked = 0
 
     def walk(self, node: yaml.Node, path: KeyPath) -> Any:
+        self.walked += 1
+        if self.walked > MAX_NODES + MAX_ALIAS_NODES:  # the loader's counts keep below: defence in depth
+            raise LimitError(node.start_mark, f"the piece holds more than {self.walked - 1:,} values",
+                             "a piece of at most about 10,000 sections")  # fmt: skip
         self.positions.values[path] = _pos(node)
         if id(node) in self.active:  # a recursive alias (&a ... *a inside itself)
             self._problem(node, path, "an alias refers to itself", None)
@@ -84,18 +93,21 @@ class _Walker:
             self.active.discard(id(node))
 
     def _mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[Any, Any]:
-        self.loader.flatten_mapping(node)
+        merged = self.loader.flatten_mapping(node)  # pairs from `<<: *name` first; the written ones win
         out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = self.loader.construct_object(key_node, deep=True)
-            if not isinstance(key, str | int | float | bool) or key is None:
+        written: set[str] = set()
+        for i, (key_node, value_node) in enumerate(node.value):
+            if not isinstance(key_node, yaml.ScalarNode):
                 self._problem(key_node, path, "a key must be a plain word", "a name such as 'tempo'")
                 continue
-            sub = (*path, key if isinstance(key, str | int) else str(key))
-            if key in out:
+            key = key_node.value  # as written: `true:` is the word 'true', `1:` the word '1'
+            sub = (*path, key)
+            if key in written:
                 first = self.positions.keys[sub].line
                 self._problem(key_node, sub, f"'{key}' is written twice (first on line {first})", None)
                 continue
+            if i >= merged:
+                written.add(key)
             self.positions.keys[sub] = _pos(key_node)
             out[key] = self.walk(value_node, sub)
         return out
@@ -107,15 +119,46 @@ class _Walker:
         )
 
 
-def syntax_error(exc: yaml.YAMLError, file: str | None) -> PieceError:
-    """A YAML syntax error as a `PieceError` (with a hint for the usual mistakes)."""
+def _line_of(text: str, line: int) -> str:
+    """Line `line` (1-based) of `text`, or '' past its end."""
+    start = 0
+    for _ in range(line - 1):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return ""
+    end = text.find("\n", start)
+    return text[start:] if end < 0 else text[start:end]
+
+
+def text_position(text: str, index: int) -> Pos:
+    """The 1-based line and column of character `index` of `text`."""
+    line_start = text.rfind("\n", 0, index) + 1
+    return Pos(text.count("\n", 0, index) + 1, index - line_start + 1)
+
+
+def _reader_error(exc: yaml.reader.ReaderError, file: str | None, text: str) -> PieceError:
+    pos = text_position(text, exc.position)
+    what = "a NUL byte" if exc.character == 0 else f"the control character #x{exc.character:04x}"
+    return PieceError(file, pos.line, pos.column, "(file)", f"{what} is not allowed in a piece",
+                      "plain text (was a binary file saved over the piece?)")  # fmt: skip
+
+
+def syntax_error(exc: yaml.YAMLError, file: str | None, text: str = "") -> PieceError:
+    """A YAML syntax error (or a passed limit) as a `PieceError`, with a hint for the usual mistakes."""
+    if isinstance(exc, yaml.reader.ReaderError) and isinstance(exc.character, int):
+        return _reader_error(exc, file, text)
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
+    if isinstance(exc, LimitError):
+        return PieceError(file, line, column, "(limit)", exc.problem, exc.expected)
     problem = getattr(exc, "problem", None) or str(exc)
+    if "maximum nesting depth" in problem:  # libyaml's own limit (1000), met while it looks ahead
+        return PieceError(file, line, column, "(limit)", DEPTH_PROBLEM, DEPTH_EXPECTED)
     context = getattr(exc, "context", None)
     message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
     expected = None
-    if "\\t" in problem or "'\\t'" in message:
+    text_line = _line_of(text, line)
+    if "\\t" in problem or "'\\t'" in message or "\t" in text_line[: max(column, 1)]:
         expected = "indentation with spaces, not tabs"
     elif "mapping values are not allowed" in problem:
         expected = "a space after each ':' and one 'key: value' per line; quote values containing ': '"
@@ -123,8 +166,11 @@ def syntax_error(exc: yaml.YAMLError, file: str | None) -> PieceError:
 
 
 def read_document(text: str, file: str | None = None) -> Document:
-    """Parse `text` into a `Document`. Raises `yaml.YAMLError` on a syntax error."""
-    loader = yaml.SafeLoader(text)
+    """Parse `text` into a `Document`. Raises `yaml.YAMLError` on a syntax error or a passed limit."""
+    bad = NON_PRINTABLE.search(text)
+    if bad is not None:  # found here, by character: libyaml would count bytes
+        raise yaml.reader.ReaderError(file or "<text>", bad.start(), ord(bad.group()), "utf-8", "unprintable")
+    loader = PieceLoader(text)
     walker = _Walker(loader, file)
     try:
         root = loader.get_single_node()

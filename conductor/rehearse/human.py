@@ -7,20 +7,28 @@ piece maps to actions fire them, as a real footswitch would. Marker or text even
 A take replays too: from a take's MIDI file only the `human` track is played (with the tempo and
 marker tracks; never the `ai` track, which would be heard as the human), and from a live take's
 `.jsonl` log the human's and the footswitch's messages, at the times they were recorded.
+
+The file is untrusted: it is read by `conductor.core.midifile` / `conductor.rehearse.takelog`, and
+whatever is wrong with it is one `InputFileError` line naming the file; what was skipped on the way
+(a malformed meta event, a torn last log line) comes back as `warnings`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import mido
 
+from conductor.core.inputfile import InputFileError
+from conductor.core.midifile import read_midi, timed_messages
+from conductor.engine.take_midi import read_midi_text
 from conductor.piece.compiled import Action
+from conductor.rehearse.takelog import read_take_messages
 
 log = logging.getLogger(__name__)
+MAX_SECONDS = 4 * 3600  # a longer human part is a damaged time, and would rehearse for ages
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +42,12 @@ class Press:
 
 @dataclass(frozen=True, slots=True)
 class HumanInput:
-    """Timed human messages (seconds from the file's start) and presses, both in time order."""
+    """Timed human messages (seconds from the file's start) and presses, both in time order, and
+    what the reader skipped (one line each: a torn last line, a malformed meta event)."""
 
     messages: tuple[tuple[float, mido.Message], ...]
     presses: tuple[Press, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def end(self) -> float:
@@ -47,7 +57,8 @@ class HumanInput:
 
     def with_presses(self, presses: list[Press]) -> HumanInput:
         """The same input with more presses (merged in time order)."""
-        return HumanInput(self.messages, tuple(sorted((*self.presses, *presses), key=lambda p: p.t)))
+        merged = tuple(sorted((*self.presses, *presses), key=lambda p: p.t))
+        return HumanInput(self.messages, merged, self.warnings)
 
 
 def parse_marker(text: str, t: float) -> Press | None:
@@ -69,24 +80,47 @@ def parse_presses(text: str) -> list[Press]:
     return [Press(t, Action.NEXT) for t in sorted(times)]
 
 
-def read_human(path: Path) -> HumanInput:
-    """Read a MIDI file or a take as the human's part (tempo changes honoured; times in seconds)."""
+def read_human(path: Path, kinds: tuple[str, ...] = ("human", "footswitch")) -> HumanInput:
+    """A MIDI file or a take as the human's part (tempo changes honoured; times in seconds).
+
+    From a `.jsonl` take log, the lines of `kinds`. Raises `InputFileError` (one line naming the file
+    and the fault) for anything that cannot be read; what was skipped is in `warnings`.
+    """
     if path.suffix == ".jsonl":
-        return read_take_log(path)
-    midi = mido.MidiFile(path)
+        log_read = read_take_messages(path, kinds)
+        part = HumanInput(_channel_messages(log_read.messages), warnings=log_read.warnings)
+    else:
+        part = _read_midi_human(path)
+    if part.end > MAX_SECONDS:
+        raise InputFileError(
+            f"{path}: its last event is at {part.end:.0f} s: expected a recording under "
+            f"{MAX_SECONDS // 3600} hours (is a delta time or a time damaged?)"
+        )
+    return part
+
+
+def _read_midi_human(path: Path) -> HumanInput:
+    midi_read = read_midi(path)
+    midi = midi_read.midi
     if any(track.name == "human" for track in midi.tracks):
         midi = _human_part(midi)
-    t = 0.0
     messages: list[tuple[float, mido.Message]] = []
     presses: list[Press] = []
-    for msg in midi:
-        t += msg.time
+    for t, msg in timed_messages(midi):
         if msg.is_meta:
-            if msg.type in ("marker", "text", "cue_marker") and (press := parse_marker(msg.text, t)):
+            marked = msg.type in ("marker", "text", "cue_marker")
+            if marked and (press := parse_marker(read_midi_text(msg.text), t)):
                 presses.append(press)
-        elif hasattr(msg, "channel"):
+        else:
             messages.append((t, msg.copy(time=0)))
-    return HumanInput(tuple(messages), tuple(presses))
+    return HumanInput(_channel_messages(messages), tuple(presses), midi_read.warnings)
+
+
+def _channel_messages(
+    messages: tuple[tuple[float, mido.Message], ...] | list[tuple[float, mido.Message]],
+) -> tuple[tuple[float, mido.Message], ...]:
+    """Only channel messages are played (sysex, clock and song position are not the human's part)."""
+    return tuple((t, msg) for t, msg in messages if hasattr(msg, "channel"))
 
 
 def _human_part(midi: mido.MidiFile) -> mido.MidiFile:
@@ -97,18 +131,3 @@ def _human_part(midi: mido.MidiFile) -> mido.MidiFile:
         if track.name == "human" or not any(hasattr(msg, "channel") for msg in track)
     ]
     return mido.MidiFile(type=1, ticks_per_beat=midi.ticks_per_beat, tracks=keep)
-
-
-def read_take_log(path: Path) -> HumanInput:
-    """The human and footswitch messages of a live take's `.jsonl` log, at their recorded times.
-
-    Footswitch messages are replayed as messages (the piece maps them to actions again), not as the
-    log's `press` lines, so a press is never fired twice.
-    """
-    messages: list[tuple[float, mido.Message]] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        event = json.loads(line) if line.strip() else {}
-        if event.get("kind") in ("human", "footswitch"):
-            messages.append((float(event["t"]), mido.Message.from_bytes(event["bytes"])))
-    messages.sort(key=lambda item: item[0])
-    return HumanInput(tuple(messages))

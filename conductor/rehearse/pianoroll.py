@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,11 @@ def plot_take(take: Take, path: Path, title: str = "") -> Path:
     ax.set_ylabel("MIDI pitch")
     ax.set_title(title, loc="left")
     ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, frameon=False, fontsize=9)
-    fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, metadata={"Software": None})
+    with warnings.catch_warnings():  # a section name in a script the font lacks: boxes, not a warning
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
+        fig.tight_layout()
+        fig.savefig(path, metadata={"Software": None})
     plt.close(fig)
     return path
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import mido
 
 from conductor.engine.generation import Controls
+from conductor.engine.take_events import PressIgnored, Stopped
 from conductor.piece.compiled import Action, ActionMapping, Trigger
 from tests.engine.pieces import piece, section
 from tests.engine.test_engine import make, run_until
@@ -80,9 +81,9 @@ def test_a_stop_needs_a_second_press_within_the_window() -> None:
     run_until(clock, engine, 14.0, [(t + dt, cc(v)) for t in presses for dt, v in ((0.0, 127), (0.1, 0))])
     assert take.sections == [(0.0, "a"), (2.0, "b")]
     assert take.presses == [(1.0, "next", None), (10.0, "next", None)]
-    ignored = [(t, info["why"]) for t, kind, info in take.events if kind == "press_ignored"]
+    ignored = [(t, e.why) for t, e in take.of(PressIgnored)]
     assert ignored == [(5.0, "confirm_stop"), (9.0, "confirm_stop")]
-    assert engine.stopped and [t for t, kind, _ in take.events if kind == "stop"] == [10.0]  # on the bar line
+    assert engine.stopped and [t for t, _ in take.of(Stopped)] == [10.0]  # on the bar line
 
 
 def test_the_display_can_say_how_long_the_confirmation_waits() -> None:
@@ -98,7 +99,7 @@ def test_without_confirmation_one_press_ends_the_piece() -> None:
     clock, engine, take = make(p)
     run_until(clock, engine, 6.0, [(1.0, cc(127)), (1.1, cc(0))])
     assert take.presses == [(1.0, "next", None)]
-    assert engine.stopped and [t for t, kind, _ in take.events if kind == "stop"] == [2.0]
+    assert engine.stopped and [t for t, _ in take.of(Stopped)] == [2.0]
 
 
 def test_previous_and_goto_never_ask_for_confirmation() -> None:

@@ -13,10 +13,12 @@ from conductor.engine.clock import VirtualClock
 from conductor.engine.engine import Engine
 from conductor.engine.filters import detect_key
 from conductor.engine.runner import InlineRunner, Latency
+from conductor.engine.take_events import ModelFailed, ReloadApplied
 from conductor.piece.compiled import (
     Action,
     ActionMapping,
     KeyFilter,
+    Mode,
     ParamMapping,
     Piece,
     Trigger,
@@ -94,8 +96,9 @@ def test_a_model_error_closes_its_notes_and_the_music_goes_on() -> None:
     run_until(clock, engine, 9.0)
     engine.stop(9.0)
     engine.drain(9.0)
-    errors = [info for _, kind, info in take.events if kind == "error"]
-    assert len(errors) == 4 and errors[0]["message"] == "RuntimeError: scripted failure after 3 notes"
+    errors = [e for _, e in take.of(ModelFailed)]
+    assert len(errors) == 4
+    assert errors[0] == ModelFailed(0, "a", "RuntimeError: scripted failure after 3 notes")
     assert engine.stats["a"].errors == 4 and engine.stats["a"].generations == 4
     assert balanced(take.ai_messages)
 
@@ -110,7 +113,7 @@ def test_footswitch_cc_and_param_mappings() -> None:
     assert take.sections == [(0.0, "a"), (4.0, "b")]
     assert take.presses == [(2.5, "next", None)]
     assert take.human_messages == []
-    assert {g["temperature"] for g in take.generations} == {1.5}
+    assert {g.temperature for g in take.generations} == {1.5}
 
 
 def test_mute_silences_at_once_and_panic_sends_all_notes_off() -> None:
@@ -136,8 +139,7 @@ def test_reload_lands_on_the_bar_and_keeps_the_section_by_name() -> None:
     new = piece(section("intro"), section("a", length=bars(3)), section("c"))
     engine.reload(new, 2.5)
     run_until(clock, engine, 4.5)
-    reloads = [(t, info) for t, kind, info in take.events if kind == "reload"]
-    assert reloads == [(4.0, {"title": "test", "section": "a"})]
+    assert take.of(ReloadApplied) == [(4.0, ReloadApplied("test", "a"))]
     assert engine.section is not None and engine.section.index == 1
     run_until(clock, engine, 7.0)
     assert take.sections == [(0.0, "a"), (6.0, "c")]  # a's new length counts from its old start
@@ -158,7 +160,7 @@ def test_key_detected_once_per_generation_and_sent_as_constraint() -> None:
     run_until(clock, engine, 2.5, inputs)
     assert len(take.generations) == len(model.requests) == 1
     key = detect_key(model.requests[0].context)
-    assert key is not None and take.generations[0]["key"] == key.name
+    assert key is not None and take.generations[0].key == key.name
     assert model.requests[0].constraints.pitch_classes == key.pitch_classes
     played = {n.pitch % 12 for n in take.notes(Source.AI)}
     assert played and played <= key.pitch_classes  # the scripted model ignores keys: the filter snapped
@@ -170,3 +172,23 @@ def test_notes_arriving_after_their_onset_are_dropped_and_counted() -> None:
     # asked at 1.9 for notes from 2.0; they arrive from 2.5 on: those at 2.0, 2.25 and 2.5 are too late
     assert engine.stats["a"].dropped_late == 3
     assert take.ai_messages[0] == (2.75, mido.Message("note_on", channel=2, note=66, velocity=75))
+
+
+EXPRESSION = [
+    mido.Message("pitchwheel", pitch=-2048),
+    mido.Message("aftertouch", value=70),
+    mido.Message("polytouch", note=60, value=50),
+    mido.Message("program_change", program=5),
+]
+
+
+def test_the_human_s_bends_aftertouch_and_program_changes_are_in_the_take() -> None:
+    clock, engine, take = make(piece(section("a", length=None, mode=Mode.LISTEN)))
+    note = [mido.Message("note_on", note=60, velocity=80), mido.Message("note_off", note=60)]
+    played = [note[0], *EXPRESSION, note[1]]
+    run_until(clock, engine, 2.0, [(0.5 + i / 10, m) for i, m in enumerate(played)])
+    assert [m for _, m in take.human_messages] == played
+    assert engine.stats["a"].notes_in == 1
+    assert [(n.pitch, n.onset) for n in engine.memory.notes(Source.HUMAN)] == [(60, 0.5)]  # only the note
+    human = [m for m in take.to_midi(engine.piece).tracks[1] if not m.is_meta]
+    assert [m.type for m in human] == ["note_on", *(m.type for m in EXPRESSION), "note_off"]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 from conductor.core.timebase import Span, Unit
-from conductor.engine.navigator import Change, Navigator
+from conductor.engine.navigator import MAX_CHANGES_AT_ONCE, Change, Navigator
 from conductor.piece.compiled import Action, Then, ThenKind
 from tests.engine.pieces import bars, piece, section
 
@@ -70,3 +71,72 @@ def test_a_section_started_a_hair_late_still_ends_on_its_own_bar_line() -> None:
     # started well into a bar (a footswitch with changes_on: now), it ends on the next bar line
     mid = Navigator(piece(section("a", length=bars(2)), section("b", length=bars(1))), start=0.9)
     assert mid.end_time() == 6.0
+
+
+# ---------------------------------------------------------------- never spins, whatever it is handed
+
+
+def polls_until_none(nav: Navigator, t: float) -> list[Change]:
+    """What the engine does at each step: poll until nothing more is due (bounded here for the test)."""
+    changes = []
+    for _ in range(1000):
+        change = nav.poll(t)
+        if change is None:
+            return changes
+        changes.append(change)
+    raise AssertionError("the navigator is still changing sections after 1000 polls at one instant")
+
+
+def test_a_zero_or_tiny_looping_section_lasts_to_the_next_bar_line() -> None:
+    for length in (Span(0.001, Unit.SECONDS), Span(0, Unit.SECONDS), Span(1e-12, Unit.BARS)):
+        nav = Navigator(piece(section("x", length=length, then=Then(ThenKind.LOOP))))
+        assert nav.end_time() == 2.0  # one bar at 120 bpm, not 0
+        assert polls_until_none(nav, 2.0) == [Change(2.0, 0, "length")]
+        assert polls_until_none(nav, 9.0) == [Change(4.0, 0, "length"), Change(6.0, 0, "length"),
+                                              Change(8.0, 0, "length")]  # fmt: skip
+
+
+def test_a_cycle_of_tiny_sections_advances_a_bar_per_section() -> None:
+    tiny = Span(0.001, Unit.SECONDS)
+    back = Then(ThenKind.GOTO, "a")
+    nav = Navigator(piece(section("a", length=tiny), section("b", length=tiny, then=back)))
+    changes = polls_until_none(nav, 7.0)
+    assert [(c.at, c.index) for c in changes] == [(2.0, 1), (4.0, 0), (6.0, 1)]
+
+
+def test_lengths_that_are_no_time_wait_for_the_footswitch() -> None:
+    for length in (Span(math.inf, Unit.BARS), Span(math.nan, Unit.SECONDS), Span(64, Unit.NOTES)):
+        nav = Navigator(piece(section("x", length=length, then=Then(ThenKind.LOOP))))
+        assert nav.end_time() is None and polls_until_none(nav, 1e9) == []
+        assert nav.press(Action.NEXT, 1.0) == Change(2.0, None, "next")
+    broken = Navigator(piece(section("x")), start=math.inf)
+    assert broken.end_time() is None and polls_until_none(broken, 10.0) == []
+
+
+def test_one_instant_applies_at_most_a_bounded_number_of_changes() -> None:
+    # a piece no validation would pass: a zero-length loop at an instant so large that a bar is lost
+    # in the float's precision; one instant still ends after MAX_CHANGES_AT_ONCE changes
+    nav = Navigator(piece(section("x", length=Span(0, Unit.SECONDS), then=Then(ThenKind.LOOP))), start=1e20)
+    assert len(polls_until_none(nav, 1e20)) == MAX_CHANGES_AT_ONCE
+    assert len(polls_until_none(nav, 1e20 + 1e5)) <= MAX_CHANGES_AT_ONCE  # time moved on: changes go on
+
+
+def test_the_engine_steps_through_a_hostile_piece_without_spinning() -> None:
+    from conductor.backends.factory import build_model
+    from conductor.engine.clock import VirtualClock
+    from conductor.engine.engine import Engine
+    from conductor.engine.runner import InlineRunner, Latency
+
+    hostile = piece(section("x", length=Span(0.0, Unit.SECONDS), then=Then(ThenKind.LOOP)),
+                    section("y", length=Span(math.inf, Unit.BARS)))  # fmt: skip
+    clock = VirtualClock()
+    engine = Engine(hostile, clock, InlineRunner(lambda spec: build_model(spec, None), clock, Latency()))
+    wakes = 0
+    t = 0.0
+    while t < 20.0 and wakes < 500:
+        nxt = engine.step(t)
+        engine.drain(t)
+        t = min(x for x in (nxt, engine.scheduler.next_deadline(), t + 1.0) if x is not None)
+        clock.advance_to(t)
+        wakes += 1
+    assert t >= 20.0 and engine.section is not None and engine.section.name == "x"

@@ -45,12 +45,6 @@ def test_note_off_before_note_on_at_the_same_time() -> None:
     assert s.due(5) == [(0.0, on(60)), (1.0, off(60)), (1.0, on(60)), (2.0, off(60))]
 
 
-def test_zero_length_note_still_gets_its_off() -> None:
-    s = Scheduler()
-    s.add(ai(1.0, 0.0, 70), 1)
-    assert s.due(1.0) == [(1.0, on(70)), (1.0, off(70))]
-
-
 def test_cancel_drops_unsounded_and_closes_sounding() -> None:
     s = Scheduler()
     s.add(ai(0.0, 4.0, 60), 1)

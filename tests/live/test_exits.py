@@ -135,7 +135,7 @@ def test_model_errors_in_a_row_leave_the_show_and_the_take_whole(
         wait_for("two model errors", lambda: stage.log().count("failed in the model") >= 2)
         assert stage.interrupt() == 0
         assert_ended_cleanly(stage)
-        assert len(stage.events("error")) >= 2
+        assert len(stage.events("model_error")) >= 2
     finally:
         stage.close()
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from conductor.cli import main
+from conductor.commands import new as new_command
 from conductor.piece import load_piece
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,3 +62,37 @@ def test_new_writes_a_starter_that_checks_and_refuses_to_overwrite(
     assert main(["new", str(written)]) == 1
     assert written.read_text() == before
     assert "already exists" in capsys.readouterr().out
+
+
+def enable_the_skytnt_example(piece: Path) -> None:
+    """Uncomment the starter's `model:` mapping (kind and checkpoint), as a musician would."""
+    text = piece.read_text().replace("model: markov ", "# model: markov").replace("# model:\n", "model:\n")
+    text = text.replace("#   kind: skytnt", "  kind: skytnt").replace("#   checkpoint:", "  checkpoint:")
+    piece.write_text(text)
+
+
+def test_new_outside_the_repository_writes_an_absolute_checkpoint_that_resolves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "gigs/friday"]) == 0
+    enable_the_skytnt_example(tmp_path / "gigs" / "friday.yaml")
+    piece = load_piece(Path("gigs/friday.yaml"))
+    assert piece.model.kind == "skytnt" and piece.model.checkpoint is not None
+    assert piece.model.checkpoint.is_absolute() and (piece.model.checkpoint / "model.safetensors").is_file()
+
+
+def test_new_inside_the_repository_writes_a_relative_checkpoint_that_resolves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = tmp_path / "repo"  # a stand-in for the repository: its bundled model folder, a pieces folder
+    (repo / "models" / "conductor-small").mkdir(parents=True)
+    (repo / "pieces" / "gigs").mkdir(parents=True)
+    monkeypatch.setattr(new_command, "ROOT", repo)
+    monkeypatch.chdir(repo / "pieces" / "gigs")
+    assert main(["new", "friday"]) == 0
+    enable_the_skytnt_example(repo / "pieces" / "gigs" / "friday.yaml")
+    checkpoint = load_piece(repo / "pieces" / "gigs" / "friday.yaml").model.checkpoint
+    assert checkpoint == Path("../../models/conductor-small")
+    model = repo / "models" / "conductor-small"
+    assert (repo / "pieces" / "gigs" / checkpoint).resolve() == model.resolve()

@@ -8,6 +8,7 @@ from pathlib import Path
 import mido
 
 from conductor.cli import main
+from conductor.engine.take_events import PressIgnored, Stopped
 from conductor.rehearse import read_human
 from tests.rehearse.helpers import balanced, load, run
 
@@ -57,9 +58,9 @@ def test_a_burst_of_50_presses_moves_one_section_and_a_stop_needs_confirming(tmp
     take = result.take
     assert [(round(t, 3), name) for t, name in take.sections] == [(0.0, "a"), (4.0, "b"), (10.0, "c")]
     assert [(round(t, 3), a) for t, a, _ in take.presses] == [(4.0, "next"), (10.0, "next"), (21.0, "next")]
-    ignored = [(round(t, 2), info["why"]) for t, kind, info in take.events if kind == "press_ignored"]
+    ignored = [(round(t, 2), e.why) for t, e in take.of(PressIgnored)]
     assert ignored == [(4.04, "debounce"), (14.0, "confirm_stop"), (20.0, "confirm_stop")]
-    assert result.engine.stopped and [round(t, 3) for t, kind, _ in take.events if kind == "stop"] == [22.0]
+    assert result.engine.stopped and [round(t, 3) for t, _ in take.of(Stopped)] == [22.0]
     assert take.human_messages and all(m.type != "control_change" for _, m in take.human_messages)
     assert balanced(take.ai_messages)
 

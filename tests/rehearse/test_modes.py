@@ -65,12 +65,12 @@ def test_key_snap_keeps_every_ai_note_in_its_generation_s_detected_key() -> None
     extra = "    cadence: {every: 2 bars, overlap: replace}"
     result = run(load(piece_text("duet", "arpeggio", extra)), human(80))
     generations = result.take.generations
-    assert len(generations) > 5 and all(g["key"] for g in generations)
+    assert len(generations) > 5 and all(g.key for g in generations)
     notes = ai_notes(result)
     assert len(notes) > 20
     for note in notes:  # with `replace`, a note belongs to the last generation started before it
-        owner = [g for g in generations if g["start"] <= note.onset + EPS][-1]
-        assert note.pitch % 12 in parse_key(owner["key"]).pitch_classes, (note, owner["key"])
+        owner = [g for g in generations if g.start <= note.onset + EPS][-1]
+        assert note.pitch % 12 in parse_key(owner.key or "").pitch_classes, (note, owner.key)
 
 
 def test_horizon_and_range_are_respected() -> None:
@@ -79,7 +79,7 @@ def test_horizon_and_range_are_respected() -> None:
       - range: {low: 55, high: 70}
       - horizon: 1 bar"""
     result = run(load(piece_text("duet", "arpeggio", extra)), human(80))
-    starts = [g["start"] for g in result.take.generations]
+    starts = [g.start for g in result.take.generations]
     notes = ai_notes(result)
     assert len(notes) > 20
     assert all(55 <= n.pitch <= 70 for n in notes)

@@ -8,6 +8,9 @@ import mido
 import pytest
 
 from conductor.cli import main
+from conductor.engine.take_midi import midi_text, read_midi_text
+from conductor.piece.compiled import Action
+from conductor.rehearse.human import Press, read_human
 from tests.rehearse.helpers import MARK
 
 PIECE = """
@@ -102,3 +105,85 @@ def test_a_learnt_markov_model_is_saved_with_the_take_and_learning_continues(
     second = tmp_path / "second.mid"
     rehearse(again, second, 1, capsys)
     assert json.loads(second.with_suffix(".markov.json").read_text())["live"]["events"] > heard
+
+
+UNICODE = "Ünïcødé ☃ 日本"
+
+
+def test_section_names_in_any_script_survive_the_take(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    piece = tmp_path / "unicode.yaml"
+    piece.write_text(
+        PIECE.replace("name: duet", f'name: "{UNICODE}"').replace("name: intro", "name: Ωmega"),
+        encoding="utf-8",
+    )
+    out = tmp_path / "take.mid"
+    rehearse(piece, out, 1, capsys)
+    markers = [read_midi_text(m.text) for m in mido.MidiFile(out).tracks[0] if m.type == "marker"]
+    assert markers == ["Ωmega", UNICODE, "fours", "comp"]
+    replayed = read_human(out)  # the take replays as the human: its section markers are not presses
+    assert replayed.messages and replayed.presses == ()
+
+
+def test_a_goto_marker_in_utf8_reaches_its_section(tmp_path: Path) -> None:
+    midi = mido.MidiFile(type=1)
+    midi.tracks.append(
+        mido.MidiTrack([mido.MetaMessage("marker", text=midi_text(f"goto {UNICODE}"), time=960)])
+    )
+    path = tmp_path / "human.mid"
+    midi.save(path)
+    assert read_human(path).presses == (Press(1.0, Action.GOTO, UNICODE),)
+
+
+def test_the_default_take_goes_where_perform_records(
+    piece: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path / "..")  # not the piece's folder: the default must not depend on it
+    assert main(["rehearse", str(piece), "--human", str(MARK), "--press", "21"]) == 0
+    take = tmp_path / "takes" / "saturday-rehearsal.mid"
+    assert f"take: {take}" in capsys.readouterr().out and take.exists()
+    elsewhere = tmp_path / "elsewhere.yaml"
+    elsewhere.write_text(PIECE + "recording: {folder: gig-takes}\n")
+    assert main(["rehearse", str(elsewhere), "--human", str(MARK), "--press", "21"]) == 0
+    assert (tmp_path / "gig-takes" / "elsewhere-rehearsal.mid").exists()
+
+
+def test_warnings_before_a_rehearsal_that_would_surprise(
+    piece: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = str(tmp_path / "t.mid")
+    assert main(["rehearse", str(piece), "--human", str(MARK), "--out", out]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {piece}, line 9: section 'duet' waits for the footswitch and nothing presses it" in err
+    assert "has no notes" not in err
+    assert main(["rehearse", str(piece), "--human", str(MARK), "--out", out, "--press", "21"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    quiet = tmp_path / "quiet.mid"
+    midi = mido.MidiFile()
+    midi.tracks.append(mido.MidiTrack([mido.MetaMessage("marker", text="next", time=960)]))
+    midi.save(quiet)
+    assert main(["rehearse", str(piece), "--human", str(quiet), "--out", out]) == 0
+    err = capsys.readouterr().err
+    assert err.strip() == f"warning: {quiet} has no notes: the AI will hear nothing from the human"
+
+
+def test_a_mapped_footswitch_in_the_human_file_counts_as_a_press(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    piece = tmp_path / "mapped.yaml"
+    piece.write_text(PIECE + "controls:\n  - {cc: 80, action: next}\n")
+    human = tmp_path / "pedal.mid"
+    midi = mido.MidiFile()
+    midi.tracks.append(
+        mido.MidiTrack(
+            [
+                mido.Message("note_on", note=60, velocity=80),
+                mido.Message("note_off", note=60, time=480),
+                mido.Message("control_change", control=80, value=127, time=9600),
+            ]
+        )
+    )
+    midi.save(human)
+    assert main(["rehearse", str(piece), "--human", str(human), "--out", str(tmp_path / "t.mid")]) == 0
+    assert "footswitch" not in capsys.readouterr().err

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import mido
 
+from conductor.engine.take_events import Pressed
 from conductor.live.recorder import TakeRecorder
 from conductor.rehearse.human import read_human
+from tests.rehearse.helpers import load, run
 
 
 def _notes(pairs: list[tuple[float, mido.Message]]) -> list[tuple[float, str, int]]:
@@ -21,7 +23,7 @@ def _live_take(folder: Path) -> TakeRecorder:
     take.ai(mido.Message("note_on", channel=1, note=72, velocity=70), 0.75)
     take.human(mido.Message("note_off", note=60), 1.0)
     take.footswitch(mido.Message("control_change", control=80, value=127), 1.25)
-    take.press("next", 1.25)
+    take.record(Pressed("next"), 1.25)
     take.ai(mido.Message("note_off", channel=1, note=72), 1.5)
     take.close()
     return take
@@ -59,3 +61,40 @@ def test_a_rehearsal_take_replays_without_its_ai_track(tmp_path: Path) -> None:
     path = tmp_path / "take.mid"
     midi.save(path)
     assert _notes(list(read_human(path).messages)) == [(0.5, "note_on", 64), (0.75, "note_off", 64)]
+
+
+LISTEN = """
+title: expression
+tempo: 120
+model: {kind: scripted}
+sections:
+  - {name: listen, mode: listen, length: 4 bars}
+"""
+EXPRESSION = [
+    mido.Message("note_on", note=60, velocity=90),
+    mido.Message("pitchwheel", pitch=4000),
+    mido.Message("aftertouch", value=70),
+    mido.Message("polytouch", note=60, value=50),
+    mido.Message("program_change", program=5),
+    mido.Message("note_off", note=60),
+]
+
+
+def _expression(human: list[tuple[float, mido.Message]]) -> list[tuple[float, mido.Message]]:
+    return [(round(t, 3), m) for t, m in human]
+
+
+def test_bends_aftertouch_and_program_changes_go_round_live_take_rehearsal_and_back(tmp_path: Path) -> None:
+    played = [(0.5 + i / 8, m) for i, m in enumerate(EXPRESSION)]
+    live = TakeRecorder(tmp_path, "expression", 120.0)
+    live.start()
+    for t, msg in played:
+        live.human(msg, t)
+    live.close()
+    for path in (live.log_path, live.midi_path):
+        assert _expression(list(read_human(path).messages)) == played
+    piece = load(LISTEN)
+    first = run(piece, read_human(live.log_path))
+    assert _expression(first.take.human_messages) == played  # the rehearsal recorded them again
+    out = first.take.write(piece, tmp_path / "rehearsal.mid")
+    assert _expression(run(piece, read_human(out)).take.human_messages) == played

@@ -5,17 +5,17 @@ Shapes people have:
 - a PyTorch Lightning `.ckpt` (or a bare state_dict `.pt`/`.bin`) whose `state_dict` holds upstream's
   names, possibly under a `model.`/`module.`/`_orig_mod.` prefix. It carries no config: name one
   (`tv2o-medium`, ...) or put a `config.json` beside the file.
-Every failure is one `ModelError` sentence naming the file and what was expected.
+Every failure is one `ModelError` sentence naming the file and what was expected: sizes are bounded
+before anything is built (`limits`), the weights are checked for shape, dtype and finite values, and
+nothing but tensors is ever unpickled (`torch.load(weights_only=True)`).
 """
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Mapping
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding
 
@@ -35,16 +35,31 @@ def load_checkpoint(path: Path, config: MIDIModelConfig | str | None = None) -> 
             f"checkpoint {path} not found: expected a folder with config.json and "
             "model.safetensors, or a Lightning .ckpt file"
         )
+    if not path.is_dir() and not path.is_file():
+        raise ModelError(f"checkpoint {path} is neither a folder nor a regular file (a pipe or a device?)")
     cfg = _resolve_config(path, config)
     weights = _weights_file(path)
     state = normalise_state_dict(read_state_dict(weights), weights)
-    with torch.device("meta"):
-        model = MIDIModel(cfg).eval()
+    model = _build_on_meta(cfg, weights)
     check_state_dict(model, state, weights, cfg.name)
     model.load_state_dict(state, strict=False, assign=True)
-    for net, net_cfg in ((model.net, cfg.net), (model.net_token, cfg.net_token)):
-        net.rotary_emb = LlamaRotaryEmbedding(net_cfg)  # buffers are not stored: rebuild off meta
     return model.float()
+
+
+def _build_on_meta(cfg: MIDIModelConfig, source: Path) -> MIDIModel:
+    """The model's modules with no storage (weights come from the file), rotary buffers real.
+
+    transformers checks only part of a config when it is made; what it finds only now (an unknown
+    rope type, ...) is one `ModelError` line, whatever it raises."""
+    try:
+        with torch.device("meta"):
+            model = MIDIModel(cfg).eval()
+        for net, net_cfg in ((model.net, cfg.net), (model.net_token, cfg.net_token)):
+            net.rotary_emb = LlamaRotaryEmbedding(net_cfg)  # buffers are not stored: rebuild off meta
+    except Exception as exc:
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise ModelError(f"checkpoint {source}: its config {cfg.name} cannot be built ({reason})") from exc
+    return model
 
 
 def _resolve_config(path: Path, config: MIDIModelConfig | str | None) -> MIDIModelConfig:
@@ -65,7 +80,7 @@ def _weights_file(path: Path) -> Path:
     if path.is_file():
         return path
     for name in WEIGHT_FILES:
-        if (path / name).exists():
+        if (path / name).is_file():
             return path / name
     raise ModelError(f"checkpoint folder {path} has no weights: expected model.safetensors in it")
 
@@ -76,8 +91,8 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
         if path.suffix == ".safetensors":
             return dict(load_file(str(path)))
         data = torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, SafetensorError, pickle.UnpicklingError, EOFError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    except Exception as exc:  # safetensors and torch.load raise many types on a crafted or cut file
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise ModelError(
             f"checkpoint {path} cannot be read ({first}): expected safetensors or a "
             "PyTorch/Lightning checkpoint holding only tensors"
@@ -106,13 +121,21 @@ def normalise_state_dict(state: Mapping[str, torch.Tensor], source: Path) -> dic
 
 
 def check_state_dict(model: MIDIModel, state: Mapping[str, torch.Tensor], source: Path, name: str) -> None:
-    """Raise a `ModelError` naming the first missing or mis-shaped weight."""
+    """Raise a `ModelError` naming the first missing, mis-shaped, non-float or non-finite weight."""
     expected = model.state_dict()
     for key, tensor in expected.items():
         if key in state and tuple(state[key].shape) != tuple(tensor.shape):
             raise ModelError(
                 f"checkpoint {source}: {key} has shape {tuple(state[key].shape)} but config "
                 f"{name} expects {tuple(tensor.shape)}: is it the right config?"
+            )
+        if key in state and not state[key].is_floating_point():
+            raise ModelError(
+                f"checkpoint {source}: {key} holds {state[key].dtype}: expected floating-point weights"
+            )
+        if key in state and not bool(torch.isfinite(state[key]).all()):
+            raise ModelError(
+                f"checkpoint {source}: {key} holds NaN or infinite values: the weights are damaged"
             )
     missing = [k for k in expected if k not in state]
     if missing:

@@ -9,18 +9,24 @@ as `{"tokenizer": {"version": "v2", "optimise_midi": true, ...}, "net_config": {
 
 from __future__ import annotations
 
+import difflib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from transformers import LlamaConfig
+from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding
 
 from conductor.backends.base import ModelError
+from conductor.backends.skytnt.limits import check_model
 from conductor.backends.skytnt.tokenizer import get_tokenizer
+from conductor.core.inputfile import InputFileError, read_input_bytes
 
 CONFIG_NAMES = ("tv1-medium", "tv2-medium", "tv2o-medium", "tv2-large", "tv2o-large")
 TOKENIZER_NAMES = ("v1", "v2", "v2o")
+MAX_CONFIG_BYTES = 1 << 20
 SIZES: dict[str, tuple[int, int, int, int]] = {  # name → (layers, heads, width, inner width)
     "medium": (12, 16, 1024, 4096),
     "large": (24, 16, 1024, 4096),
@@ -64,21 +70,23 @@ class MIDIModelConfig:
             "max_position_embeddings": 4096,
             "use_cache": False,
         }
-        net = LlamaConfig(
-            hidden_size=n_embd,
-            num_attention_heads=n_head,
-            num_hidden_layers=n_layer,
-            intermediate_size=n_inner,
+        net = {
+            "hidden_size": n_embd,
+            "num_attention_heads": n_head,
+            "num_hidden_layers": n_layer,
+            "intermediate_size": n_inner,
             **common,
-        )
-        net_token = LlamaConfig(
-            hidden_size=n_embd,
-            num_attention_heads=max(1, n_head // 4),
-            num_hidden_layers=max(1, n_layer // 4),
-            intermediate_size=n_inner // 4,
+        }
+        net_token = {
+            "hidden_size": n_embd,
+            "num_attention_heads": max(1, n_head // 4),
+            "num_hidden_layers": max(1, n_layer // 4),
+            "intermediate_size": max(1, n_inner // 4),
             **common,
-        )
-        return MIDIModelConfig(tokenizer, net, net_token, name)
+        }
+        check_model(net, net_token, f"config {name}")
+        source = f"config {name}"
+        return MIDIModelConfig(tokenizer, _llama(net, source), _llama(net_token, source), name)
 
     @staticmethod
     def from_name(name: str) -> MIDIModelConfig:
@@ -86,8 +94,7 @@ class MIDIModelConfig:
         (or `tv2o-small`, 6 layers 512 wide)."""
         tv, _, size = name.partition("-")
         if not tv.startswith("t") or tv[1:] not in TOKENIZER_NAMES or size not in SIZES:
-            known = ", ".join((*CONFIG_NAMES, "tv2o-small"))
-            raise ModelError(f"unknown model config {name!r}: expected one of {known}")
+            raise ModelError(unknown_name("model config", name, (*CONFIG_NAMES, "tv2o-small")))
         layers, heads, width, inner = SIZES[size]
         return MIDIModelConfig.custom(tv[1:], layers, heads, width, inner, name=name)
 
@@ -98,13 +105,18 @@ class MIDIModelConfig:
             tok = data["tokenizer"]
             version = str(tok["version"])
             name = version + ("o" if tok.get("optimise_midi") and version == "v2" else "")
-            net = LlamaConfig(**_llama_kwargs(data["net_config"]))
-            net_token = LlamaConfig(**_llama_kwargs(data["net_token_config"]))
-        except (KeyError, TypeError, ValueError) as exc:
+            net_dict = _llama_kwargs(data["net_config"])
+            token_dict = _llama_kwargs(data["net_token_config"])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelError(
                 f"{source} is not a SkyTNT model config ({exc!r}): expected keys "
                 "'tokenizer' {version, optimise_midi}, 'net_config' and 'net_token_config'"
             ) from exc
+        check_model(net_dict, token_dict, source)
+        net, net_token = (
+            _llama(net_dict, f"{source}: net_config"),
+            _llama(token_dict, f"{source}: net_token_config"),
+        )
         vocab = _tokenizer(name, source).vocab_size
         if net.vocab_size != vocab or net_token.vocab_size != vocab:
             raise ModelError(
@@ -131,13 +143,17 @@ class MIDIModelConfig:
 
     @staticmethod
     def load(path: Path) -> MIDIModelConfig:
-        """Read a `config.json` file."""
+        """Read a `config.json` file (at most 1 MB: a real one is a few kB)."""
         try:
-            data = json.loads(path.read_text())
-        except FileNotFoundError as exc:
-            raise ModelError(f"{path} not found: expected a SkyTNT config.json") from exc
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ModelError(f"{path} cannot be read as JSON ({exc}): expected a SkyTNT config.json") from exc
+            text = read_input_bytes(path, MAX_CONFIG_BYTES, "a SkyTNT config.json").decode("utf-8")
+            data = json.loads(text)
+        except InputFileError as exc:
+            raise ModelError(str(exc)) from exc
+        except (ValueError, RecursionError) as exc:  # not UTF-8, not JSON, 5000 digits, nested too deep
+            reason = str(exc).splitlines()[0] if str(exc) else "nested too deep"
+            raise ModelError(
+                f"{path} cannot be read as JSON ({reason}): expected a SkyTNT config.json"
+            ) from exc
         if not isinstance(data, dict):
             raise ModelError(f"{path} holds a {type(data).__name__}: expected a JSON object")
         return MIDIModelConfig.from_dict(data, str(path))
@@ -163,6 +179,33 @@ def _llama_kwargs(data: Any) -> dict[str, Any]:
         raise TypeError(f"a Llama config must be a mapping, got {type(data).__name__}")
     drop = {"transformers_version", "model_type", "architectures", "_name_or_path"}
     return {k: v for k, v in data.items() if k not in drop}
+
+
+def unknown_name(what: str, name: str, known: Sequence[str]) -> str:
+    """One line for an unknown name: the known ones, and the closest as a guess."""
+    close = difflib.get_close_matches(name, known, n=2, cutoff=0.5)
+    guess = f"; did you mean {' or '.join(close)}?" if close else ""
+    return f"unknown {what} {name!r}: expected one of {', '.join(known)}{guess}"
+
+
+def _llama(kwargs: dict[str, Any], where: str) -> LlamaConfig:
+    """`LlamaConfig(**kwargs)`; its own validation failures (of any type) are one `ModelError` line."""
+    try:
+        config = LlamaConfig(**kwargs)
+    except Exception as exc:  # transformers raises StrictDataclass errors, ZeroDivisionError, TypeError, ...
+        raise ModelError(f"{where} is not a valid Llama config ({_reason(exc)})") from exc
+    try:
+        LlamaRotaryEmbedding(config)  # rope settings are checked only when used: use them now (cheap)
+    except Exception as exc:
+        raise ModelError(
+            f"{where}: its rope settings (rope_parameters, rope_scaling) cannot be used ({_reason(exc)})"
+        ) from exc
+    return config
+
+
+def _reason(exc: Exception) -> str:
+    """A library's exception as one short line."""
+    return (" ".join(str(exc).split()) or type(exc).__name__)[:200]
 
 
 def _tokenizer(name: str, source: str = "config") -> Any:

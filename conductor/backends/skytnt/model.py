@@ -6,7 +6,8 @@ token net, which decodes the next row one token at a time through `lm_head`. The
 upstream's, so a state_dict from a real checkpoint loads unchanged.
 
 This module is the plain (training and reference) form; `runtime.FastNet` is the fast inference path
-over the same weights.
+over the same weights. The cache argument is transformers' `cache` (5.24+; `past_key_values` before,
+removed in 5.40).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class MIDIModel(nn.Module):
     def forward(self, x: torch.Tensor, cache: Any = None) -> torch.Tensor:
         """Event hidden states (batch, events, n_embd) for token rows `x` (batch, events, tokens)."""
         emb = self.net.embed_tokens(x).sum(dim=-2)
-        out = self.net(inputs_embeds=emb, past_key_values=cache, use_cache=cache is not None)
+        out = self.net(inputs_embeds=emb, cache=cache, use_cache=cache is not None)
         return out.last_hidden_state
 
     def forward_token(
@@ -45,7 +46,7 @@ class MIDIModel(nn.Module):
         if x is not None:
             parts.append(self.net_token.embed_tokens(x))
         seq = torch.cat(parts, dim=1)
-        out = self.net_token(inputs_embeds=seq, past_key_values=cache, use_cache=cache is not None)
+        out = self.net_token(inputs_embeds=seq, cache=cache, use_cache=cache is not None)
         return self.lm_head(out.last_hidden_state)
 
     def parameter_count(self) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 
 import pytest
 import torch
@@ -104,3 +105,15 @@ def test_fast_token_net_equals_transformers_with_cache() -> None:
         )
         logits = out @ model.lm_head.weight.T
     torch.testing.assert_close(logits, expected, atol=1e-4, rtol=1e-4)
+
+
+def test_forward_with_a_cache_uses_no_deprecated_transformers_argument() -> None:
+    model = tiny_model()
+    rows = torch.tensor([note_rows(3)])
+    with warnings.catch_warnings(), torch.inference_mode():
+        warnings.simplefilter("error", FutureWarning)
+        warnings.simplefilter("error", DeprecationWarning)
+        cache = DynamicCache()
+        hidden = model.forward(rows, cache)[:, -1]
+        model.forward_token(hidden, None, cache=DynamicCache())
+    assert cache.get_seq_length() == 4
