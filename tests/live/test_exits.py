@@ -123,9 +123,6 @@ def test_a_model_that_cannot_load_exits_1_with_the_reason(
     assert "unknown scripted pattern 'waltz'" in done.stderr and "Traceback" not in done.stderr
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 10 item 1: the take writer dies on an error event (TAKE branch)"
-)
 def test_model_errors_in_a_row_leave_the_show_and_the_take_whole(
     jack_server: str, piece: Path, tmp_path: Path
 ) -> None:
