@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -28,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 import mido  # noqa: E402
 
+from bench.jack import running_jack  # noqa: E402
 from conductor.backends.base import GenerationRequest  # noqa: E402
 from conductor.core.events import Note, Source  # noqa: E402
 from conductor.core.timebase import Timebase  # noqa: E402
@@ -58,15 +58,6 @@ sections:
 """
 
 
-def start_jack() -> subprocess.Popen[bytes]:
-    name = f"conductor-bench-{os.getpid()}"
-    os.environ["JACK_DEFAULT_SERVER"] = name
-    proc = subprocess.Popen(["jackd", "-n", name, "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "256"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    subprocess.run(["jack_wait", "-s", name, "-w", "-t", "20"], check=True, capture_output=True)
-    return proc
-
-
 def lateness(port: Any, runner: ProcessRunner | None, realtime: bool) -> Any:
     """Send 1000 notes 5 ms apart through the clock thread; the runner (if any) generates meanwhile."""
     clock, scheduler = RealClock(), Scheduler()
@@ -84,7 +75,7 @@ def lateness(port: Any, runner: ProcessRunner | None, realtime: bool) -> Any:
             runner.start(_request(gen))
         time.sleep(0.005)
     sender.stop()
-    return sender.lateness()
+    return sender.clock_lateness()
 
 
 def _finished(runner: ProcessRunner | None, gen: int) -> bool:
@@ -175,13 +166,9 @@ def ms(values: list[float], q: float) -> float:
 
 
 def main() -> None:
-    jack = start_jack()
-    try:
+    with running_jack():
         rows = lateness_rows()
         perf = performance_rows()
-    finally:
-        jack.terminate()
-        jack.wait(timeout=30)
     base = rows[0][1].p99_ms or 1e-9
     print("| what | n | p50 ms | p99 ms | max ms | p99 × idle |\n|---|---:|---:|---:|---:|---:|")
     for name, s in rows:

@@ -28,7 +28,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load the piece and perform it; 2 for a piece or port error, 1 if the model cannot load."""
+    """Load the piece and perform it; the exit status is `conductor.live.perform`'s (2: a piece error)."""
     from conductor.live.perform import Performance, PerformOptions
     from conductor.piece import PieceErrors, load_piece
 
@@ -37,6 +37,12 @@ def run(args: argparse.Namespace) -> int:
     except PieceErrors as exc:
         print(exc, file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"error: cannot read {args.piece}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # Ctrl-C while a large piece loads: nothing is open yet
+        print("stopped before the performance began", file=sys.stderr)
+        return 0
     if not args.no_display:
         logging.getLogger().setLevel(logging.WARNING)  # the display shows what the log lines would
     opts = PerformOptions(

@@ -17,7 +17,7 @@ import mido
 from conductor.core.events import Note, Source
 from conductor.engine.clock import Clock
 from conductor.engine.engine_status import EngineStatus, build_status
-from conductor.engine.generation import SectionStats, matching_action, param_value
+from conductor.engine.generation import Controls, SectionStats, param_value
 from conductor.engine.memory import Memory
 from conductor.engine.navigator import Change, Navigator
 from conductor.engine.runner import ModelRunner
@@ -60,7 +60,7 @@ class Engine:
         self.hold = False
         self.mute = False
         self.params: dict[str, float] = {}
-        self._last_cc: dict[tuple[int, int], int] = {}
+        self.controls = Controls()
         self._reload: tuple[float, Piece] | None = None
         now = clock.now()
         self.nav = Navigator(piece, now)
@@ -72,16 +72,18 @@ class Engine:
 
     def on_message(self, msg: mido.Message, t: float, port: str = "input") -> None:
         """A MIDI message at `t`: a mapped footswitch/CC action or param, else (input port) human play."""
-        mapping, claimed = matching_action(self.piece.actions, msg, self._last_cc)
-        if mapping is not None:
-            self.press(mapping.action, t, mapping.target)
+        fired = self.controls.fire(self.piece.actions, msg, t)
+        if fired.mapping is not None:
+            mapping = self.controls.admit(fired, self.nav, self.recorder, t)
+            if mapping is not None:
+                self.press(mapping.action, t, mapping.target)
             return
         param = param_value(self.piece.params, msg)
         if param is not None:
             self.params[param[0]] = param[1]
             self.recorder.record(ParamSet(param[0], param[1]), t)
             return
-        if claimed or port == "footswitch" or self.stopped:
+        if fired.claimed or port == "footswitch" or self.stopped:
             return
         self._human(msg, t)
 

@@ -59,6 +59,18 @@ class Pressed(TakeEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class PressIgnored(TakeEvent):
+    """A control fired but no action followed: `why` is `debounce` (a bounce, the first of a burst;
+    `after_ms` since the previous firing) or `confirm_stop` (a `next` that would end the piece,
+    waiting for its confirming press)."""
+
+    kind: ClassVar[str] = "press_ignored"
+    action: str
+    why: str
+    after_ms: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ParamSet(TakeEvent):
     """A live parameter moved (a mapped CC)."""
 
@@ -115,6 +127,7 @@ class EngineFault(TakeEvent):
 
     kind: ClassVar[str] = "engine_error"
     error: str
+    repeats: int = 0  # the same error held back (not logged) since it was last recorded
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,8 +173,24 @@ class Stopped(TakeEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class NotesLate(TakeEvent):
+    """Notes went out more than 10 ms late (one event per warning line): how many, the worst, which."""
+
+    kind: ClassVar[str] = "late"
+    count: int
+    worst_ms: float
+    example: str
+
+
+@dataclass(frozen=True, slots=True)
 class LatenessReport(TakeEvent):
-    """The clock thread's lateness over the whole performance (milliseconds)."""
+    """Lateness over the whole performance (milliseconds), the last line of a live take.
+
+    `count`, `p50_ms`, `p99_ms`, `max_ms`: as heard — send time − the note's intended time, whatever
+    made it late. `scheduled_late`: messages already late when the clock thread first saw them;
+    `late_notes`: sent more than 10 ms late; `dropped_late`: dropped by the engine, arrived after
+    their onset. `clock_*`: the clock thread's own lateness, from when it could first send.
+    """
 
     kind: ClassVar[str] = "lateness"
     count: int
@@ -169,6 +198,11 @@ class LatenessReport(TakeEvent):
     p99_ms: float
     max_ms: float
     scheduled_late: int = 0
+    late_notes: int = 0
+    dropped_late: int = 0
+    clock_p50_ms: float = 0.0
+    clock_p99_ms: float = 0.0
+    clock_max_ms: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

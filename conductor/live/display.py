@@ -5,7 +5,7 @@ refreshes a rich `Live` from a snapshot function on rich's own refresh thread; w
 the performance logs to the console instead.
 
 Thread safety: the snapshot function runs on rich's refresh thread, so it may read only thread-safe
-things (`Engine.status()` under the engine's lock, `ProcessRunner.health()`, `Sender.lateness()`).
+things: it only renders the latest `StageInfo`, a frozen snapshot the engine thread replaces whole.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 AI_STYLES = {"listening": "cyan", "generating": "yellow", "playing": "green", "silent": "dim"}
+MAX_REJECTED_LINES = 12  # of a rejected edit's error text; the log and the take hold all of it
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +40,12 @@ class StageInfo:
     notes_out_per_s: float = 0.0
     latency_ms: float | None = None  # trigger to first note
     worker: str = "starting"
-    clock: str = ""  # sender lateness summary
+    heard: str = ""  # lateness as the listener hears it: p99, worst, notes late, notes dropped
+    heard_alarm: bool = False  # notes went out audibly late or were dropped as too late
+    clock: str = ""  # the clock thread's own lateness
     reload: str = "-"
+    reload_error: str = ""  # the whole text of a rejected edit, until the next good save
+    confirm: str = ""  # e.g. "press next again to end" while a stop waits for its confirmation
     error: str = ""
     take: str = ""
 
@@ -60,16 +65,32 @@ def render(info: StageInfo) -> Panel:
         ("notes/s", Text(f"in {info.notes_in_per_s:.1f}   out {info.notes_out_per_s:.1f}")),
         ("first note", Text(latency)),
         ("model", Text(info.worker, style="red" if "dead" in info.worker else "")),
-        ("clock", Text(info.clock)),
+        ("heard", Text(info.heard, style="red" if info.heard_alarm else "")),
+        ("clock", Text(info.clock, style="dim")),
         ("reload", Text(info.reload, style="red" if info.reload.startswith("rejected") else "")),
         ("take", Text(info.take, style="dim")),
     ]
     for name, value in rows:
         facts.add_row(name, value)
-    parts: list[Any] = [big, facts]
+    parts: list[Any] = [big]
+    if info.confirm:
+        parts.append(Text(info.confirm, style="bold black on yellow"))
+    parts.append(facts)
+    if info.reload_error:
+        parts.append(Text(clip_lines(info.reload_error, MAX_REJECTED_LINES), style="red", overflow="fold"))
     if info.error:
         parts.append(Text(f"! {info.error}", style="bold red"))
     return Panel(Group(*parts), title=info.piece, border_style="blue")
+
+
+def clip_lines(text: str, limit: int) -> str:
+    """`text` cut to `limit` lines, saying how many more there are."""
+    lines = text.strip().splitlines()
+    if len(lines) <= limit:
+        return "\n".join(lines)
+    return "\n".join(
+        [*lines[: limit - 1], f"… and {len(lines) - limit + 1} more lines (in the log and the take)"]
+    )
 
 
 def render_text(info: StageInfo, width: int = 80) -> str:

@@ -4,6 +4,10 @@ It blocks on the inbox for at most `MAX_WAIT_S` (or until the engine's next wake
 press, a footswitch or a reload result is handled as soon as it arrives and the worker is polled
 often. Everything the engine does happens here; nothing here runs on the clock thread. An exception
 from the engine is logged and shown, never fatal: the performance goes on.
+
+It also turns the clock thread's late notes (`Sender.late_notes`) into warning lines — at once for the
+first, then at most one a second — since the clock thread itself does no I/O. An engine error that
+repeats (one failing on every step) is logged and recorded at most once a second, with its count.
 """
 
 from __future__ import annotations
@@ -13,9 +17,15 @@ import queue
 import time
 from typing import TYPE_CHECKING, Any
 
-from conductor.engine.take_events import EngineFault, ReloadAccepted, ReloadRejected, WorkerRestarted
+from conductor.engine.take_events import (
+    EngineFault,
+    NotesLate,
+    ReloadAccepted,
+    ReloadRejected,
+    WorkerRestarted,
+)
 from conductor.live.reload import Rejected, Reloaded
-from conductor.live.stage import snapshot
+from conductor.live.stage import reload_line, snapshot
 
 if TYPE_CHECKING:
     from conductor.live.perform import Performance
@@ -24,7 +34,7 @@ log = logging.getLogger(__name__)
 MAX_WAIT_S = 0.005
 HEALTH_EVERY_S = 0.5
 SNAPSHOT_EVERY_S = 0.25
-EXIT_PORT_LOST = 3
+EXIT_PORT_LOST = 3  # perform.EXIT_PORT_LOST
 
 
 class EngineLoop:
@@ -43,6 +53,7 @@ class EngineLoop:
         self._last_worker_error: str | None = None
         self._restarts = 0
         self._missing_once = False
+        self._repeats = Repeats()
 
     def run(self) -> int:
         """The loop; returns the exit status."""
@@ -91,16 +102,14 @@ class EngineLoop:
             self._running = False
 
     def _reload(self, result: Any) -> None:
-        from conductor.live.perform import reload_line
-
         now = self.perf.clock.now()
         self.perf.reload_text = reload_line(result)
         if isinstance(result, Rejected):
-            self.perf.error = "piece edit rejected — still playing the last good version"
+            self.perf.reload_error = result.error  # shown whole until the next good save
             if self.recorder is not None:
                 self.recorder.record(ReloadRejected(result.error), now)
         elif isinstance(result, Reloaded):
-            self.perf.error = ""
+            self.perf.reload_error = ""
             delay_ms = (time.monotonic() - result.settled_at) * 1000.0
             self._guarded(self.engine.reload, result.piece, now)
             if self.recorder is not None:
@@ -110,20 +119,40 @@ class EngineLoop:
         try:
             return func(*args)
         except Exception as exc:  # never let the engine's bug end the show
-            log.exception("engine error (the performance goes on)")
             self.perf.error = f"{type(exc).__name__}: {exc}"
-            if self.recorder is not None:
-                self.recorder.record(EngineFault(self.perf.error), self.perf.clock.now())
+            repeats = self._repeats.due(self.perf.error, time.monotonic())
+            if repeats is not None:
+                self._report_error(repeats)
             return None
 
+    def _report_error(self, repeats: int) -> None:
+        again = f" (and {repeats} more times since it was last logged)" if repeats else ""
+        log.exception("engine error (the performance goes on)%s", again)
+        if self.recorder is not None:
+            self.recorder.record(EngineFault(self.perf.error, repeats), self.perf.clock.now())
+
     def _housekeeping(self) -> None:
+        """Late-note warnings, port health, the display's snapshot: a failure in any of them is
+        logged like an engine error and the show goes on."""
         mono = time.monotonic()
+        self._guarded(self._warn_late, mono)
         if mono >= self._next_health:
             self._next_health = mono + HEALTH_EVERY_S
-            self._check_ports()
+            self._guarded(self._check_ports)
         if mono >= self._next_snapshot:
             self._next_snapshot = mono + SNAPSHOT_EVERY_S
-            self._snapshot()
+            self._guarded(self._snapshot)
+
+    def _warn_late(self, mono: float) -> None:
+        """One warning line (and take event) for the notes the clock thread sent audibly late."""
+        late = self.sender.late_notes
+        report = late.report(mono)
+        if report is None:
+            return
+        log.warning("%s", report.line(late.every_s))
+        if self.recorder is not None:
+            event = NotesLate(report.count, report.worst_ms, report.example)
+            self.recorder.record(event, self.perf.clock.now())
 
     def _check_ports(self) -> None:
         """A port counts as lost when two checks in a row miss it (one odd listing is not a loss)."""
@@ -154,9 +183,10 @@ class EngineLoop:
             self._last_section = status.section
             log.info("section: %s (%s)", status.section, status.mode)
         take = str(self.recorder.log_path) if self.recorder is not None else "(not recording)"
+        confirm = self.engine.controls.confirm_left(status.time)
         self.perf.info = snapshot(
-            self.perf.piece.title, status, health, self.sender.lateness(),
-            reload=self.perf.reload_text, error=self.perf.error, take=take,
+            self.perf.piece.title, status, health, self.sender, confirm, reload=self.perf.reload_text,
+            reload_error=self.perf.reload_error, error=self.perf.error, take=take,
         )  # fmt: skip
 
     def _record_restarts(self, health: Any, t: float) -> None:
@@ -164,3 +194,24 @@ class EngineLoop:
         if health.restarts > self._restarts and self.recorder is not None:
             self.recorder.record(WorkerRestarted(health.restarts, health.last_error or ""), t)
         self._restarts = health.restarts
+
+
+class Repeats:
+    """Which of a stream of repeating messages to report: a new one at once, the same one at most
+    once per `every_s`, with how many were held back. Engine thread only."""
+
+    def __init__(self, every_s: float = 1.0, keep: int = 64) -> None:
+        self.every_s = every_s
+        self._keep = keep
+        self._seen: dict[str, tuple[float, int]] = {}  # text -> (last reported, held back since)
+
+    def due(self, text: str, now: float) -> int | None:
+        """None to hold `text` back; else how many times it was held back since it was last reported."""
+        last, held = self._seen.get(text, (None, 0))
+        if last is not None and now - last < self.every_s:
+            self._seen[text] = (last, held + 1)
+            return None
+        if len(self._seen) >= self._keep:
+            self._seen.clear()
+        self._seen[text] = (now, 0)
+        return held

@@ -5,43 +5,51 @@ Threads and who owns what:
   calls `Engine.on_message/step/reload/stop`, polls the worker through `ProcessRunner`, checks the
   ports, and builds the display snapshot. It is the only caller of the engine's non-thread-safe API.
 - `conductor-clock` (`Sender`): sleeps to the next deadline, `Engine.drain(t)` → output port.
-- rtmidi's callback threads: timestamp + enqueue only (`ports.enqueue_callback`).
+- the input reader threads: timestamp + enqueue only (`ports.enqueue_callback`); input that arrives
+  before the engine starts (while the model loads) is dropped, never stamped on the old clock.
 - `conductor-reload` (`PieceWatcher`): debounce, parse, validate; enqueues the result.
 - `conductor-take` (`TakeRecorder`): all take I/O. rich's refresh thread: draws `self._info`.
 - the model worker PROCESS (`worker.py`).
 
-Shutdown (Ctrl-C, SIGTERM, `--duration`, a vanished port, the piece's end) always goes through
-`_finish`: the engine closes every sounding AI note, the clock thread is stopped and everything
-still queued is sent from here, then All Notes Off (CC 123) on the AI channel, then the take is
-closed (log flushed, MIDI file written).
+Every way out goes through `conductor.live.finish.finish`: Ctrl-C, SIGTERM, SIGHUP (a closed terminal
+or ssh session), SIGQUIT, `--duration`, a vanished port, the piece's end, a port error while opening,
+a model that cannot load, an internal error, a stop during start-up, a forced stop when the engine
+thread does not stop when asked (`conductor.live.stopping`). `finish` closes every note, sends it,
+sends All Notes Off, stops the worker, saves the take and closes the ports, each step guarded so
+that one failing never skips the rest.
+
+Exit status: 0 a normal end (also a stop during start-up), 1 the model could not load, 2 a port error
+(a piece error is 2 as well, from `conductor perform`), 3 a port vanished mid-performance, 4 an
+internal error or a forced stop (the take is saved all the same).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
-import signal
+import sys
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import mido
 
 from conductor.engine.clock import RealClock
-from conductor.engine.take_events import LatenessReport
 from conductor.live import ports as midi_ports
 from conductor.live.display import StageDisplay, StageInfo
 from conductor.live.feedback import FeedbackFilter
+from conductor.live.finish import finish, summary_log
 from conductor.live.process_runner import ProcessRunner
 from conductor.live.recorder import TakeRecorder
-from conductor.live.reload import PieceWatcher, Rejected, ReloadResult
+from conductor.live.reload import PieceWatcher
 from conductor.live.sender import Sender
+from conductor.live.stopping import EmergencyStop, StopSignals
 from conductor.piece.compiled import Piece
 
 log = logging.getLogger(__name__)
+EXIT_OK, EXIT_MODEL, EXIT_SETUP, EXIT_PORT_LOST, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +91,15 @@ class Performance:
         self.clock = RealClock()
         self.inbox: queue.SimpleQueue[tuple[float, str, Any]] = queue.SimpleQueue()
         self.stopping = threading.Event()
+        self.started = threading.Event()  # set once the engine runs: input before it is dropped
+        self.phase = "starting"  # starting | playing | finishing (main thread writes; signal handler reads)
         ai = piece.routing.ai_channel
         self.feedback = FeedbackFilter(ignore_channel=ai if ai != 0 else None)
         self.info = StageInfo(piece=piece.title)  # replaced whole by the engine thread; read by rich
         self.reload_text = "-"
+        self.reload_error = ""  # the whole text of the last rejected edit, until a good one
         self.error = ""
+        self._early = itertools.count()  # input messages dropped before the start (reader threads)
         self._ports: dict[str, Any] = {}
         self._watched: tuple[str, ...] = ()
         self._parts: dict[str, Any] = {}
@@ -95,17 +107,29 @@ class Performance:
     # ---------------------------------------------------------------- set-up
 
     def open_ports(self) -> None:
-        """Open output, input and footswitch ports (raises `ports.PortError` with the alternatives)."""
+        """Open output, input and footswitch ports (raises `ports.PortError` with the alternatives).
+        Each port is kept as soon as it is open, so `finish` closes it whatever fails next."""
         be = midi_ports.backend(self.opts.midi_api)
         routing, v = self.piece.routing, self.opts.virtual
         self._ports["output"] = midi_ports.open_output(be, self.opts.output or routing.output, v)
-        cb = midi_ports.enqueue_callback(self.inbox, self.clock.now, "input")
         self._ports["input"] = midi_ports.open_input(
-            self.opts.midi_api, self.opts.input or routing.input, cb, v
+            self.opts.midi_api, self.opts.input or routing.input, self._input("input"), v
         )
         self._open_footswitch()
         self._parts["lister"] = midi_ports.PortLister(self.opts.midi_api)
         self._watched = self._watch_names()
+
+    def _input(self, role: str) -> Any:
+        """The reader threads' callback: stamp and enqueue once the engine runs, drop before."""
+        enqueue = midi_ports.enqueue_callback(self.inbox, self.clock.now, role)
+
+        def callback(msg: mido.Message) -> None:
+            if self.started.is_set():
+                enqueue(msg)
+            else:
+                next(self._early)
+
+        return callback
 
     def _open_footswitch(self) -> None:
         """Open the separate footswitch port, if any.
@@ -117,9 +141,10 @@ class Performance:
         pedal = self.opts.footswitch or self.piece.routing.footswitch
         if pedal is None:
             return
-        fcb = midi_ports.enqueue_callback(self.inbox, self.clock.now, "footswitch")
         try:
-            self._ports["footswitch"] = midi_ports.open_input(self.opts.midi_api, pedal, fcb, False)
+            self._ports["footswitch"] = midi_ports.open_input(
+                self.opts.midi_api, pedal, self._input("footswitch"), False
+            )
         except midi_ports.PortNotFound as exc:
             if self.opts.footswitch:
                 raise
@@ -130,13 +155,13 @@ class Performance:
             return (midi_ports.VIRTUAL_IN, midi_ports.VIRTUAL_OUT)  # matched as substrings
         return tuple(p.name for role, p in self._ports.items() if role != "footswitch")
 
-    def start_model(self) -> ProcessRunner:
-        """Start the worker process and wait for its model (start-up only)."""
+    def start_model(self) -> ProcessRunner | None:
+        """Start the worker process and wait for its model (start-up only); None if a stop was
+        asked for meanwhile. Raises RuntimeError if the model cannot load."""
         base = self.piece.path.parent if self.piece.path else None
         runner = ProcessRunner(self.piece.model, base, self.clock, threads=self.opts.threads)
         self._parts["runner"] = runner
-        runner.wait_ready(timeout=300)
-        return runner
+        return runner if runner.wait_ready(timeout=300, cancelled=self.stopping.is_set) else None
 
     def _recorder(self) -> TakeRecorder | None:
         folder = self.opts.takes
@@ -156,6 +181,7 @@ class Performance:
         recorder = self._recorder()
         self._parts["recorder"] = recorder
         self.clock.restart()
+        self.started.set()  # after the restart: no input is ever stamped on the old clock
         engine = Engine(self.piece, self.clock, runner, seed=self.opts.seed, recorder=recorder)
         self._parts["engine"] = engine
         sender = Sender(
@@ -171,34 +197,58 @@ class Performance:
             watcher = PieceWatcher(self.piece.path, _load, lambda r: self.inbox.put((0.0, "reload", r)))
             watcher.start()
             self._parts["watcher"] = watcher
+        early = next(self._early)
+        if early:
+            log.info("ignored %d MIDI messages that came in before the performance started", early)
         return engine
 
     # ---------------------------------------------------------------- running
 
     def run(self) -> int:
-        """Open, play until stopped, close. Returns the exit status (0: a normal end)."""
+        """Open, play until stopped, close. Returns the exit status (see the module docstring)."""
+        signals = StopSignals(self.request_stop, lambda: self.phase == "finishing")
+        signals.install()  # first: a signal during start-up must end cleanly too
+        try:
+            return self._perform()
+        except EmergencyStop as exc:
+            self.phase = "finishing"
+            log.error("the engine did not stop when asked (%s): stopped by force", exc)
+            return EXIT_INTERNAL
+        except Exception:
+            self.phase = "finishing"
+            log.exception("the performance ended on an internal error; closing every note, saving the take")
+            return EXIT_INTERNAL
+        finally:
+            self.phase = "finishing"
+            finish(self)
+            signals.restore()
+
+    def _perform(self) -> int:
         try:
             self.open_ports()
         except midi_ports.PortError as exc:
-            print(f"error: {exc}")
-            return 2
-        old = self._install_signals()
+            _say(f"error: {exc}")
+            return EXIT_SETUP
         try:
-            engine = self.start_engine(self.start_model())
-            display = StageDisplay(lambda: self.info) if self.opts.display else None
-            if display is not None:
-                display.start()
-            try:
-                return self._loop(engine)
-            finally:
-                if display is not None:
-                    display.stop()
+            runner = self.start_model() if not self.stopping.is_set() else None
         except RuntimeError as exc:
             log.error("%s", exc)
-            return 1
+            return EXIT_MODEL
+        if runner is None:
+            log.info("stopped before the performance began")
+            return EXIT_OK
+        engine = self.start_engine(runner)
+        self.phase = "playing"
+        summary_log.info("performance started: %s (Ctrl-C ends it: every note is closed, the take saved)",
+                         self.piece.title)  # fmt: skip
+        display = StageDisplay(lambda: self.info) if self.opts.display else None
+        if display is not None:
+            display.start()
+        try:
+            return self._loop(engine)
         finally:
-            self._finish()
-            _restore_signals(old)
+            if display is not None:
+                _quietly(display.stop)
 
     def _loop(self, engine: Any) -> int:
         from conductor.live.loop import EngineLoop
@@ -211,43 +261,11 @@ class Performance:
             self.inbox.put((0.0, "stop", why))
         self.stopping.set()
 
-    def _install_signals(self) -> dict[int, Any]:
-        def handler(signum: int, frame: FrameType | None) -> None:
-            self.request_stop(signal.Signals(signum).name)
-
-        return {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-
-    # ---------------------------------------------------------------- the end
-
-    def _finish(self) -> None:
-        """Close every note, send it, All Notes Off, stop the worker, save the take, close ports."""
-        engine, sender = self._parts.get("engine"), self._parts.get("sender")
-        now = self.clock.now()
-        if engine is not None:
-            engine.stop(now)
-        if sender is not None:
-            sender.stop()
-            sender.send_due(now + 3600.0)  # every closing note-off still queued, from this thread
-            self._all_notes_off(now)
-            log.info("clock: %s", _lateness_line(sender))
-            log.info("feedback: ignored %d of the AI's own messages coming back", self.feedback.dropped)
-        for name in ("watcher", "runner"):
-            part = self._parts.get(name)
-            if part is not None:
-                _quietly(part.stop if name == "watcher" else part.close)
-        recorder = self._parts.get("recorder")
-        if recorder is not None:
-            if sender is not None:
-                _quietly(lambda: recorder.record(_lateness_event(sender), now))
-            recorder.close()
-            log.info("take saved: %s and %s", recorder.log_path, recorder.midi_path)
-        for port in self._ports.values():
-            _quietly(port.close)
-
-    def _all_notes_off(self, now: float) -> None:
+    def all_notes_off(self, now: float) -> None:
+        """All Notes Off (CC 123) on the AI channel, sent and recorded (the end of the show)."""
         ch = self.piece.routing.ai_channel
         msg = mido.Message("control_change", channel=ch, control=123, value=0)
-        _quietly(lambda: self._ports["output"].send(msg))
+        self._ports["output"].send(msg)
         recorder = self._parts.get("recorder")
         if recorder is not None:
             recorder.ai(msg, now)
@@ -261,14 +279,12 @@ def _load(path: Path) -> Piece:
     return shared_parser().load(path)
 
 
-def _lateness_line(sender: Sender) -> str:
-    s = sender.lateness()
-    return f"{s.count} sends, lateness p50 {s.p50_ms:.3f} ms, p99 {s.p99_ms:.3f} ms, max {s.max_ms:.3f} ms"
-
-
-def _lateness_event(sender: Sender) -> LatenessReport:
-    s = sender.lateness()
-    return LatenessReport(s.count, s.p50_ms, s.p99_ms, s.max_ms, sender.scheduled_late)
+def _say(text: str) -> None:
+    """Print for the performer; a terminal that has gone (SIGHUP) is not an error."""
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        log.error("%s", text)
 
 
 def _quietly(func: Any) -> None:
@@ -276,17 +292,3 @@ def _quietly(func: Any) -> None:
         func()
     except Exception as exc:
         log.warning("while stopping: %s", exc)
-
-
-def _restore_signals(old: dict[int, Any]) -> None:
-    for signum, handler in old.items():
-        signal.signal(signum, handler)
-
-
-def reload_line(result: ReloadResult) -> str:
-    """What the display's `reload` row says about a result."""
-    stamp = time.strftime("%H:%M:%S")
-    if isinstance(result, Rejected):
-        first = result.error.strip().splitlines()[0] if result.error.strip() else "invalid"
-        return f"rejected {stamp}: {first}"
-    return f"applied {stamp}"

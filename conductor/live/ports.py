@@ -9,6 +9,10 @@ cycle overruns and messages arrive late, twice, or not at all (seen here). Inste
 input in C++ (no interpreter involved) and a `PolledInput` reader thread takes it every millisecond:
 it only reads the clock and puts `(t, role, msg)` on a `queue.SimpleQueue`.
 
+When the MIDI system itself cannot start, the error keeps rtmidi's own reason and adds what to do:
+on a machine without ALSA's sequencer (no `/dev/snd/seq`: a container, a server) use
+`--midi-api jack`; when JACK is chosen but not running, start `jackd`.
+
 Thread safety: `open_*` and `port_names` are called from the main thread only; the reader thread
 touches only its rtmidi object and the queue.
 """
@@ -32,6 +36,7 @@ log = logging.getLogger(__name__)
 ENV_API = "CONDUCTOR_MIDI_API"
 VIRTUAL_IN = "conductor in"
 VIRTUAL_OUT = "conductor out"
+ALSA_SEQ = "/dev/snd/seq"
 
 # short names a musician types → python-rtmidi API names
 APIS = {
@@ -72,7 +77,21 @@ def backend(api: str | None = None) -> Any:
     try:
         return mido.Backend(name, load=True)
     except Exception as exc:  # rtmidi raises its own SystemError subclasses
-        raise PortError(f"cannot load MIDI backend {name}: {exc}") from exc
+        raise PortError(explain(f"cannot load MIDI backend {name}", exc)) from exc
+
+
+def explain(what: str, exc: BaseException) -> str:
+    """`what: rtmidi's reason`, plus what to do when the MIDI system itself is missing."""
+    reason = str(exc).strip() or type(exc).__name__
+    hint = ""
+    if "ALSA" in reason and not os.path.exists(ALSA_SEQ):
+        hint = (
+            f" — this machine has no ALSA MIDI ({ALSA_SEQ} is missing): use --midi-api jack "
+            f"(or {ENV_API}=jack) with a running JACK server"
+        )
+    elif "JACK server not running" in reason or "JackServer" in reason:
+        hint = " — start a JACK server first (e.g. `jackd -d dummy &`, or jackd with your sound card)"
+    return f"{what}: {reason}{hint}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +107,7 @@ def port_names(be: Any) -> PortNames:
     try:
         return PortNames(tuple(be.get_input_names()), tuple(be.get_output_names()))
     except Exception as exc:
-        raise PortError(f"cannot list MIDI ports: {exc}") from exc
+        raise PortError(explain("cannot list MIDI ports", exc)) from exc
 
 
 def match_port(wanted: str, available: tuple[str, ...], kind: str) -> str:
@@ -167,7 +186,7 @@ def open_input(
         rt = rtmidi.MidiIn(_rt_api(api))
         rt.ignore_types(sysex=True, timing=True, active_sense=True)
     except Exception as exc:
-        raise PortError(f"cannot start MIDI input: {exc}") from exc
+        raise PortError(explain("cannot start MIDI input", exc)) from exc
     if virtual:
         _opened(lambda: rt.open_virtual_port(VIRTUAL_IN), VIRTUAL_IN)
         return PolledInput(rt, VIRTUAL_IN, callback, poll_s)
@@ -195,7 +214,7 @@ def _opened(opener: Callable[[], Any], name: str) -> Any:
     except PortError:
         raise
     except Exception as exc:
-        raise PortError(f"cannot open MIDI port {name!r}: {exc}") from exc
+        raise PortError(explain(f"cannot open MIDI port {name!r}", exc)) from exc
 
 
 class PortLister:
@@ -210,14 +229,14 @@ class PortLister:
             self._in = rtmidi.MidiIn(_rt_api(api), name="conductor watch")
             self._out = rtmidi.MidiOut(_rt_api(api), name="conductor watch")
         except Exception as exc:
-            raise PortError(f"cannot start the MIDI port watcher: {exc}") from exc
+            raise PortError(explain("cannot start the MIDI port watcher", exc)) from exc
 
     def names(self) -> PortNames:
         """Every port the server lists now (empty when the server is gone)."""
         try:
             return PortNames(tuple(self._in.get_ports()), tuple(self._out.get_ports()))
         except Exception as exc:
-            raise PortError(f"cannot list MIDI ports: {exc}") from exc
+            raise PortError(explain("cannot list MIDI ports", exc)) from exc
 
     def missing(self, names: tuple[str, ...], *, substring: bool = False) -> list[str]:
         """Which of `names` have disappeared (e.g. jackd died: `send_message` keeps silently

@@ -17,6 +17,7 @@ import logging
 import multiprocessing as mp
 import queue
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -71,10 +72,13 @@ class ProcessRunner:
         self._proc.start()
         self._health = replace(self._health, state="starting", pid=self._proc.pid)
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        """Block until the worker has loaded its model (start-up only). Raises RuntimeError if it fails."""
+    def wait_ready(self, timeout: float = 60.0, cancelled: Callable[[], bool] | None = None) -> bool:
+        """Block until the worker has loaded its model (start-up only): True when ready, False if
+        `cancelled()` turned true first (checked every 0.2 s). Raises RuntimeError if loading fails."""
         deadline = time.monotonic() + timeout
         while self._health.state == "starting":
+            if cancelled is not None and cancelled():
+                return False
             try:
                 self._handle(self._replies.get(timeout=0.2), [])
             except queue.Empty:
@@ -87,6 +91,7 @@ class ProcessRunner:
                     ) from None
         if self._health.state != "ready":
             raise RuntimeError(f"the model worker could not load the model: {self._health.last_error}")
+        return True
 
     def health(self) -> WorkerHealth:
         """The latest health snapshot. Thread-safe."""

@@ -3,13 +3,17 @@
 It only moves messages from the engine's `Scheduler` (a thread-safe deadline heap) to the output
 port; everything musical happens in the engine thread. It sleeps on an Event until ~1 ms before the
 next deadline (woken early by `wake()` when the engine adds an earlier note), spins the last
-millisecond, sends every due message and records its lateness (send time − deadline).
+millisecond, sends every due message and records its lateness (`conductor.live.lateness`): as heard
+(send time − the message's intended time, whatever delayed it) and the clock thread's own (send time
+− max(deadline, when this thread first saw it)); notes sent audibly late are handed to `late_notes`
+for the engine thread to warn about (this thread does no I/O).
 
 Optionally (`realtime=True`) it raises itself to SCHED_FIFO inside its own thread, which needs root
 or CAP_SYS_NICE; start it only after the model worker has started, because threads and processes
 inherit the policy (a FIFO worker would starve the clock).
 
-Thread safety: `wake`, `stop`, `lateness` and `sent_count` may be called from any thread. `run` is
+Thread safety: `wake`, `stop`, `heard_lateness`, `clock_lateness` and `sent_count` may be called from
+any thread; `late_notes.report` from one other thread (the engine's). `run` is
 the only code on the clock thread; it calls `Scheduler.due/next_deadline` (thread-safe), `port.send`
 and the `on_sent` callback, which must be realtime-safe (a lock held for microseconds or a
 `SimpleQueue.put`, no I/O).
@@ -20,40 +24,18 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import mido
 
 from conductor.engine.clock import Clock
+from conductor.live.lateness import Lateness, LatenessHistogram, LateNotes, lateness_of
 
+__all__ = ["Lateness", "Sender", "lateness_of", "set_fifo"]
 log = logging.getLogger(__name__)
 
 OnSent = Callable[[mido.Message, float, float], None]  # (message, deadline, sent_at)
-
-
-@dataclass(frozen=True, slots=True)
-class Lateness:
-    """Send lateness in milliseconds over the recent past."""
-
-    count: int
-    p50_ms: float
-    p99_ms: float
-    max_ms: float
-
-
-def lateness_of(samples: list[float]) -> Lateness:
-    """p50/p99/max of `samples` (seconds) in milliseconds."""
-    if not samples:
-        return Lateness(0, 0.0, 0.0, 0.0)
-    s = sorted(samples)
-
-    def pick(q: float) -> float:
-        return s[min(len(s) - 1, int(q * len(s)))] * 1000.0
-
-    return Lateness(len(s), pick(0.5), pick(0.99), s[-1] * 1000.0)
 
 
 def set_fifo(priority: int = 50) -> str:
@@ -93,7 +75,9 @@ class Sender(threading.Thread):
         self._max_sleep_s = max_sleep_s
         self._wake = threading.Event()
         self._stopping = threading.Event()
-        self._late: deque[float] = deque(maxlen=20000)  # appended by the clock thread only
+        self._heard = LatenessHistogram()  # recorded by the clock thread only
+        self._clock_late = LatenessHistogram()  # recorded by the clock thread only
+        self.late_notes = LateNotes()  # clock thread → engine thread
         self._send_errors = 0
         self.sent_count = 0  # written by the clock thread only
         self.scheduled_late = 0  # messages whose deadline had passed when this thread first saw them
@@ -110,13 +94,17 @@ class Sender(threading.Thread):
         if self.is_alive():
             self.join(timeout)
 
-    def lateness(self) -> Lateness:
-        """Lateness statistics of the recent sends. Thread-safe (copies the samples)."""
-        return lateness_of(list(self._late))
+    def heard_lateness(self) -> Lateness:
+        """Send time − intended time over the whole performance, as the listener hears it. Thread-safe."""
+        return self._heard.summary()
+
+    def clock_lateness(self) -> Lateness:
+        """The clock thread's own lateness (from when it could first send). Thread-safe."""
+        return self._clock_late.summary()
 
     def reset_lateness(self) -> None:
-        """Forget the samples so far (benchmarks measure phases separately). Thread-safe."""
-        self._late.clear()
+        """Forget the samples so far (benchmarks measure phases separately). Not while sending."""
+        self._heard, self._clock_late = LatenessHistogram(), LatenessHistogram()
 
     def run(self) -> None:
         if self._realtime:
@@ -141,23 +129,31 @@ class Sender(threading.Thread):
         """Send every message due at `t`; returns how many. The clock thread (or the main thread after
         `stop`) calls it.
 
-        Lateness is measured from `max(deadline, seen)`, where `seen` is when this thread first saw
-        the deadline: a message the engine scheduled in the past (a late model) is not the clock's
-        lateness; those are counted in `scheduled_late` instead.
+        With `seen` (when this thread first saw the deadline; the clock thread passes it) each send is
+        measured twice: heard = sent − deadline, clock = sent − max(deadline, seen). A message whose
+        deadline had already passed when the clock thread first saw it (the engine scheduled it
+        late) also counts in `scheduled_late`. The final flush after `stop` passes no `seen`: it is
+        not a performance send and is not measured.
         """
         count = 0
         for deadline, msg in self._scheduler.due(t):
             self._send(msg)
             sent_at = self._clock.now()
             if seen is not None:
-                if deadline < seen - 0.0005:
-                    self.scheduled_late += 1
-                self._late.append(max(0.0, sent_at - max(deadline, seen)))
+                self._measure(msg, deadline, seen, sent_at)
             if self._on_sent is not None:
                 self._on_sent(msg, deadline, sent_at)
             count += 1
         self.sent_count += count
         return count
+
+    def _measure(self, msg: mido.Message, deadline: float, seen: float, sent_at: float) -> None:
+        heard = max(0.0, sent_at - deadline)
+        self._heard.record(heard)
+        self._clock_late.record(max(0.0, sent_at - max(deadline, seen)))
+        if deadline < seen - 0.0005:
+            self.scheduled_late += 1
+        self.late_notes.sent_late(heard, msg)
 
     def _send(self, msg: mido.Message) -> None:
         try:

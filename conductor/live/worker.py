@@ -16,8 +16,9 @@ of a queued one unqueues it; `observe` calls that arrive during a generation are
 `spec` (a section's `ModelSpec`, or None for the piece's) picks the model; one model is built per
 distinct spec (sampling aside: it travels in the request), the piece's model at start-up.
 
-The worker ignores SIGINT (Ctrl-C in a terminal reaches the whole process group; the parent
-decides when the worker stops) and exits when the parent process is gone.
+The worker ignores SIGINT, SIGHUP and SIGQUIT (Ctrl-C, a closed terminal or Ctrl-\\ reach the whole
+process group; the parent decides when the worker stops, after closing every note) and exits when
+the parent process is gone.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ from conductor.piece.compiled import ModelSpec, SamplingSpec
 log = logging.getLogger(__name__)
 
 Request = tuple[Any, ...]
+PARENT_DECIDES = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGHUP", "SIGQUIT") if hasattr(signal, name)
+)  # signals a terminal sends the whole process group: the parent stops the worker when it is ready
 
 
 def model_threads(cores: int | None = None) -> int:
@@ -49,7 +53,8 @@ def model_threads(cores: int | None = None) -> int:
 
 def worker_main(spec: ModelSpec, base_dir: Path | None, threads: int, requests: Any, replies: Any) -> None:
     """Entry point of the worker process (a spawn target: module-level and picklable)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for signum in PARENT_DECIDES:
+        signal.signal(signum, signal.SIG_IGN)
     os.environ["OMP_NUM_THREADS"] = str(threads)
     models = _Models(base_dir, threads)
     try:

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from conductor.core.timebase import Timebase
+from conductor.core.timebase import Span, Timebase, Unit
 from conductor.piece import compiled as c
 from conductor.piece.context import Context
+from conductor.piece.durations import SpanKind, parse_span, span_text
 from conductor.piece.merge import Layer, layer_from_raw
 from conductor.piece.schema import ControlRaw, ModelRaw, PieceFile
 from conductor.piece.sections import compile_section
@@ -47,7 +48,7 @@ def compile_piece(
         timebase=ctx.timebase,
         model=build_model(ctx, piece_model, ("model",)),
         routing=_routing(raw),
-        actions=tuple(_action(control) for control in raw.controls or []),
+        actions=tuple(_action(ctx, control, i, ctx.timebase) for i, control in enumerate(raw.controls or [])),
         params=tuple(_params(ctx, raw)),
         recording=_recording(raw),
         sections=_link(raw, sections),
@@ -112,7 +113,10 @@ def _routing(raw: PieceFile) -> c.RoutingSpec:
     )
 
 
-def _action(control: ControlRaw) -> c.ActionMapping:
+CONTROL_TIMES = {"debounce": (0.001, 2.0), "confirm_stop": (0.5, 30.0)}  # seconds, when not off
+
+
+def _action(ctx: Context, control: ControlRaw, i: int, tb: Timebase) -> c.ActionMapping:
     kind = next(k for k in ("cc", "note", "program") if getattr(control, k) is not None)
     trigger = c.Trigger(
         kind=kind,
@@ -120,9 +124,30 @@ def _action(control: ControlRaw) -> c.ActionMapping:
         channel=None if control.channel is None else control.channel - 1,
         threshold=control.threshold or 64,
     )
+    debounce = _control_time(ctx, control, i, "debounce", tb, c.DEBOUNCE_S)
+    confirm = _control_time(ctx, control, i, "confirm_stop", tb, c.CONFIRM_STOP_S)
     if isinstance(control.action, str):
-        return c.ActionMapping(trigger, c.Action(control.action))
-    return c.ActionMapping(trigger, c.Action.GOTO, control.action.goto)
+        return c.ActionMapping(trigger, c.Action(control.action), None, debounce, confirm)
+    return c.ActionMapping(trigger, c.Action.GOTO, control.action.goto, debounce, confirm)
+
+
+def _control_time(
+    ctx: Context, control: ControlRaw, i: int, name: str, tb: Timebase, default: float
+) -> float:
+    """A control's debounce or confirm_stop in seconds (0.0: off), checked against CONTROL_TIMES."""
+    value = getattr(control, name)
+    if value is None:
+        return default
+    if value is False:
+        return 0.0
+    span = parse_span(value, SpanKind.TIME)
+    seconds = span.seconds(tb) if span is not None else default
+    low, high = CONTROL_TIMES[name]
+    if not low <= seconds <= high:
+        bounds = f"a time from {span_text(Span(low, Unit.SECONDS))} to {span_text(Span(high, Unit.SECONDS))}"
+        ctx.error(("controls", i, name), f"{name} '{value}' is too {'short' if seconds < low else 'long'}",
+                  f"{bounds}, or off")  # fmt: skip
+    return seconds
 
 
 def _params(ctx: Context, raw: PieceFile) -> list[c.ParamMapping]:

@@ -262,11 +262,19 @@ class Trigger:
     threshold: int = 64  # for cc: fires when value crosses up through this
 
 
+DEBOUNCE_S = 0.15  # default: a second firing of a mapping within this is a bounce, ignored
+CONFIRM_STOP_S = 3.0  # default: a `next` that would end the piece needs a second press within this
+
+
 @dataclass(frozen=True, slots=True)
 class ActionMapping:
+    """A control that fires an action; `debounce` and `confirm_stop` in seconds (0: off)."""
+
     trigger: Trigger
     action: Action
     target: str | None = None  # section name for GOTO
+    debounce: float = DEBOUNCE_S
+    confirm_stop: float = CONFIRM_STOP_S  # only used by `next`
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from conductor.piece.fieldtypes import (
     Meter,
     MidiNumber,
     Strict,
+    TimeStr,
     custom_error,
     forms,
 )
@@ -102,6 +103,11 @@ else:
     ActionField = forms(f"one of {', '.join(ACTIONS)} or {{goto: SECTION}}", word=ActionName, map=GotoRaw)
 
 if TYPE_CHECKING:
+    ControlTime = Any
+else:
+    ControlTime = forms("a time such as '80 ms' or '2 s', or off", word=TimeStr, off=Literal[False])
+
+if TYPE_CHECKING:
     ThenField = Any
 else:
     ThenField = forms(
@@ -118,6 +124,12 @@ class ControlRaw(Strict):
     channel: Channel | None = Field(None, description="Only on this channel (1..16); omitted: any")
     threshold: int | None = Field(None, ge=1, le=127, description="cc only: fires when crossing up (64)")
     action: ActionField = Field(description="next | previous | panic | hold | mute | regenerate | {goto: X}")
+    debounce: ControlTime | None = Field(
+        None, description="A second firing within this is a bounce, ignored ('80 ms'; default 150 ms; off)"
+    )
+    confirm_stop: ControlTime | None = Field(
+        None, description="next only: ending the piece needs a second press within this (default 3 s; off)"
+    )
 
     @model_validator(mode="after")
     def _one_trigger(self) -> ControlRaw:
@@ -127,6 +139,10 @@ class ControlRaw(Strict):
             raise custom_error(f"a control needs exactly one message; {found}", "one of cc, note, program")
         if self.threshold is not None and self.cc is None:
             raise custom_error("threshold only applies to a cc control", "threshold with cc")
+        if self.confirm_stop is not None and self.action != "next":
+            raise custom_error(
+                "confirm_stop only applies to a next control", "confirm_stop with action: next"
+            )
         return self
 
 

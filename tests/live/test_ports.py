@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import queue
 
 import mido
 import pytest
 
 from conductor.live.ports import (
+    ALSA_SEQ,
     VIRTUAL_OUT,
     PortError,
     PortLister,
     PortNotFound,
     backend,
     enqueue_callback,
+    explain,
     match_port,
     open_input,
     open_output,
@@ -64,3 +67,31 @@ def test_virtual_output_reaches_an_input_opened_by_name(jack_server: str) -> Non
 def test_opening_a_missing_port_names_the_alternatives(jack_server: str) -> None:
     with pytest.raises(PortNotFound, match="no MIDI input port matches 'Keystation'"):
         open_input("jack", "Keystation", lambda msg: None, virtual=False)
+
+
+def test_without_alsa_the_error_says_to_use_jack(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("conductor.live.ports.ALSA_SEQ", "/nonexistent/snd/seq")
+    reason = SystemError("MidiInAlsa::initialize: error creating ALSA sequencer client object.")
+    assert explain("cannot list MIDI ports", reason) == (
+        "cannot list MIDI ports: MidiInAlsa::initialize: error creating ALSA sequencer client object."
+        " — this machine has no ALSA MIDI (/nonexistent/snd/seq is missing): use --midi-api jack"
+        " (or CONDUCTOR_MIDI_API=jack) with a running JACK server"
+    )
+
+
+def test_jack_without_a_server_says_to_start_one() -> None:
+    reason = SystemError("MidiInJack::initialize: JACK server not running?")
+    assert explain("cannot start MIDI input", reason).endswith(
+        "JACK server not running? — start a JACK server first"
+        " (e.g. `jackd -d dummy &`, or jackd with your sound card)"
+    )
+
+
+def test_the_ports_command_prints_the_hint_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from conductor.cli import main
+
+    if os.path.exists(ALSA_SEQ):
+        pytest.skip("this machine has ALSA MIDI")
+    assert main(["ports", "--midi-api", "alsa"]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert len(err) == 1 and "use --midi-api jack" in err[0]

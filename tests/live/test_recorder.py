@@ -38,13 +38,15 @@ EVENTS: list[ev.TakeEvent] = [
     ev.GenerationStarted(3, "verse", "every", 2.0, 4.0, 0.9, 0.95, 20, 7, "G major", 12, 16),
     ev.GenerationEnded(3, "verse", 16, 14, 2, 0.08),
     ev.ModelFailed(4, "verse", "RuntimeError: the model broke"),
-    ev.EngineFault("ValueError: a filter broke"),
+    ev.EngineFault("ValueError: a filter broke", 3),
     ev.ReloadApplied("Second version", "verse"),
     ev.ReloadAccepted("Second version", 3.5),
     ev.ReloadRejected("piece.yaml:3: tempo: expected a number"),
     ev.WorkerRestarted(1, "the worker died (exit code -9)"),
-    ev.LatenessReport(120, 0.2, 1.1, 2.5, 3),
+    ev.LatenessReport(120, 0.2, 1.1, 2.5, 3, 2, 1, 0.05, 0.1, 0.2),
     ev.Stopped(),
+    ev.PressIgnored("next", "debounce", 40.0),
+    ev.NotesLate(2, 307.0, "note_on 64 ch 3"),
 ]
 
 
@@ -326,7 +328,9 @@ def test_numbers_that_json_cannot_hold_are_written_as_text(tmp_path: Path) -> No
     rec.record(ev.LatenessReport(0, math.nan, math.inf, math.inf), 1.0)
     rec.close()
     assert lines(rec.log_path)[-1] == {"t": 1.0, "kind": "lateness", "count": 0, "p50_ms": "nan",
-                                       "p99_ms": "inf", "max_ms": "inf", "scheduled_late": 0}  # fmt: skip
+                                       "p99_ms": "inf", "max_ms": "inf", "scheduled_late": 0, "late_notes": 0,
+                                       "dropped_late": 0, "clock_p50_ms": 0.0, "clock_p99_ms": 0.0,
+                                       "clock_max_ms": 0.0}  # fmt: skip
 
 
 def test_section_names_in_any_script_reach_both_files(tmp_path: Path) -> None:
