@@ -53,11 +53,25 @@ def load_model(path: Path) -> Any:
     return load_checkpoint(path).float().train()
 
 
-def save_model(model: Any, folder: Path) -> None:
-    """Write ``config.json`` + ``model.safetensors`` (the shape the backend loads)."""
-    from conductor.backends.skytnt.checkpoint import save_pretrained_folder
+def save_model(model: Any, folder: Path, roles: bool = False, dtype: str = "float32") -> None:
+    """Write ``config.json`` + ``model.safetensors`` (the shape the backend loads).
 
-    save_pretrained_folder(model, folder)
+    ``roles``: mark config.json as trained on the role format (`conductor.backends.skytnt.roles`).
+    ``dtype`` "float16" halves the file (the backend loads it as float32 and casts as it is told).
+    """
+    import copy
+
+    import torch
+
+    from conductor.backends.skytnt.checkpoint import save_pretrained_folder
+    from conductor.backends.skytnt.roles import mark_config
+
+    if dtype not in ("float32", "float16"):
+        raise ValueError(f"save dtype {dtype!r}: expected float32 or float16")
+    to_save = model if dtype == "float32" else copy.deepcopy(model).to(torch.float16)
+    save_pretrained_folder(to_save, folder)
+    if roles:
+        mark_config(folder)
 
 
 def tokenizer_of(model: Any) -> Any:
