@@ -76,6 +76,19 @@ def collection_files(name: str) -> Files:
     return files
 
 
+def load_works(
+    source: str, cache_dir: Path, progress: Progress | None = None, workers: int = 2
+) -> tuple[list[Work], list[str]]:
+    """The works of a role source (named ``collection:file``) and the files skipped, with reasons."""
+    works: list[Work] = []
+    skipped: list[str] = []
+    for name in collections_of(source):
+        parsed = cached_parse(name, collection_files(name), cache_dir, workers, progress)
+        works += [Work(f"{name}:{w.name}", w.parts, w.bars, w.meter) for w in parsed.works]
+        skipped += parsed.skipped
+    return works, skipped
+
+
 def load_roles(
     source: str,
     tokenizer: str,
@@ -91,13 +104,8 @@ def load_roles(
     if path.exists():
         log.info("token cache hit: %s", path)
         return read_cache(path)
-    works: list[Work] = []
-    skipped: list[str] = []
-    for name in names:
-        parsed = cached_parse(name, collection_files(name), cache_dir, workers, progress)
-        works += [Work(f"{name}:{w.name}", w.parts, w.bars, w.meter) for w in parsed.works]
-        skipped += parsed.skipped
-    corpus = tokenise_works(source, tokenizer, works, block, skipped)
+    works, skipped = load_works(source, cache_dir, progress, workers)
+    corpus = tokenise_works(source, tokenizer, works, block, list(skipped))
     if not len(corpus):
         raise DataError(f"training data {source!r}: no work gave a window with both parts playing")
     write_cache(path, corpus)

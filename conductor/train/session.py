@@ -141,7 +141,19 @@ def card_info(run: Run, history: History, opts: Options, val: float | None, base
         val_loss=val,
         baselines=base,
         notes=opts.notes,
+        data=data_counts(run.corpus),
     )
+
+
+def data_counts(corpus: Corpus) -> dict[str, Any]:
+    """Role-corpus counts for the card (empty for other data)."""
+    from conductor.train.batching import GROUP_SEPARATOR
+
+    if not any(GROUP_SEPARATOR in n for n in corpus.names):
+        return {}
+    from conductor.train.roledata import describe
+
+    return describe(corpus)
 
 
 def write_card(folder: Path, info: Any) -> Path:
