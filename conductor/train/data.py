@@ -221,7 +221,13 @@ def tokenise_items(
             pieces.append(rows)
         if progress:
             progress(done, len(items))
-    width = int(tok.max_token_seq)
+    return stack(source, tokenizer, names, pieces, skipped, int(tok.max_token_seq))
+
+
+def stack(
+    source: str, tokenizer: str, names: list[str], pieces: list[np.ndarray], skipped: list[str], width: int
+) -> Corpus:
+    """One `Corpus` from the token rows of each piece."""
     rows = np.concatenate(pieces) if pieces else np.zeros((0, width), np.int16)
     offsets = np.concatenate([[0], np.cumsum([len(p) for p in pieces])]).astype(np.int64)
     return Corpus(source, tokenizer, tuple(names), rows, offsets, tuple(skipped))

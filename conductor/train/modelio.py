@@ -15,6 +15,7 @@ from conductor.backends.base import ModelError
 # name → (layers, heads, width, inner width, tokenizer)
 TRAIN_CONFIGS: dict[str, tuple[int, int, int, int, str]] = {
     "conductor-small": (4, 4, 256, 640, "v2o"),  # ~6.0 M weights, ≤ 25 MB in float32
+    "conductor-roles": (6, 4, 256, 1024, "v2o"),  # ~9.4 M weights, 18.7 MB in float16 (docs/training.md)
     "tiny": (2, 2, 64, 128, "v2o"),  # for tests and smoke runs
 }
 

@@ -15,7 +15,7 @@ import gzip
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,23 +130,20 @@ def parse_files(
     files: Sequence[tuple[str, str]], workers: int = 2, progress: Progress | None = None
 ) -> Parsed:
     """Parse (path, label) files in `workers` processes (1: in this process), in file order."""
-    works: list[Work] = []
-    skipped: list[str] = []
+    paths, labels = [p for p, _ in files], [label for _, label in files]
     if workers <= 1:
-        results = (parse_file(p, label) for p, label in files)
-        return _gather(results, files, works, skipped, progress)
+        return _gather(map(parse_file, paths, labels), files, progress)
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        results = pool.map(parse_file, [p for p, _ in files], [label for _, label in files], chunksize=4)
-        return _gather(results, files, works, skipped, progress)
+        return _gather(pool.map(parse_file, paths, labels, chunksize=4), files, progress)
 
 
 def _gather(
-    results: Any,
+    results: Iterator[tuple[list[dict[str, Any]], str | None]],
     files: Sequence[tuple[str, str]],
-    works: list[Work],
-    skipped: list[str],
     progress: Progress | None,
 ) -> Parsed:
+    works: list[Work] = []
+    skipped: list[str] = []
     for done, ((found, reason), (_, label)) in enumerate(zip(results, files, strict=True), 1):
         works += [Work.from_json(w) for w in found]
         if reason is not None:

@@ -15,12 +15,13 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from conductor.backends.skytnt import roles
 from conductor.train.batching import piece_group
-from conductor.train.data import Corpus, DataError, Progress, read_cache, write_cache
+from conductor.train.data import Corpus, DataError, Progress, read_cache, stack, write_cache
 from conductor.train.pairs import SEPARATOR, pairs_of, window_score, windows
 from conductor.train.parts import Work, cached_parse
 
@@ -89,6 +90,13 @@ def load_works(
     return works, skipped
 
 
+def cache_path(source: str, tokenizer: str, cache_dir: Path, block: int) -> Path:
+    """The token cache file of a role source (keyed by its collections, formats, tokenizer, block)."""
+    names = collections_of(source)
+    key = hashlib.sha1(f"{ROLEDATA_FORMAT}|{roles.FORMAT_VERSION}|{tokenizer}|{block}|{names}".encode())
+    return cache_dir / f"roles-{'_'.join(names)[:40]}-{tokenizer}-{block}-{key.hexdigest()[:12]}.npz"
+
+
 def load_roles(
     source: str,
     tokenizer: str,
@@ -98,9 +106,7 @@ def load_roles(
     workers: int = 2,
 ) -> Corpus:
     """The role corpus for ``source``, windows of at most ``block + 1`` rows (cached)."""
-    names = collections_of(source)
-    key = hashlib.sha1(f"{ROLEDATA_FORMAT}|{roles.FORMAT_VERSION}|{tokenizer}|{block}|{names}".encode())
-    path = cache_dir / f"roles-{'_'.join(names)[:40]}-{tokenizer}-{block}-{key.hexdigest()[:12]}.npz"
+    path = cache_path(source, tokenizer, cache_dir, block)
     if path.exists():
         log.info("token cache hit: %s", path)
         return read_cache(path)
@@ -122,20 +128,22 @@ def tokenise_works(
     names: list[str] = []
     pieces: list[np.ndarray] = []
     for work in works:
-        found = 0
-        for pair in pairs_of(work):
-            for a, b in windows(pair, block + 1 - HEADER_ROWS):
-                rs = window_score(pair, a, b)
-                rows = roles.role_rows(tok, rs, eos=b == len(pair.bars) - 1)[: block + 1]
-                names.append(f"{pair.name}{SEPARATOR}{a}-{b}")
-                pieces.append(np.asarray(rows, dtype=np.int16))
-                found += 1
+        found = work_windows(work, tok, block)
         if not found:
             skipped.append(f"{work.name}: no window with both parts playing")
-    width = int(tok.max_token_seq)
-    rows = np.concatenate(pieces) if pieces else np.zeros((0, width), np.int16)
-    offsets = np.concatenate([[0], np.cumsum([len(p) for p in pieces])]).astype(np.int64)
-    return Corpus(source, tokenizer, tuple(names), rows, offsets, tuple(skipped))
+        names += [name for name, _ in found]
+        pieces += [rows for _, rows in found]
+    return stack(source, tokenizer, names, pieces, skipped, int(tok.max_token_seq))
+
+
+def work_windows(work: Work, tok: Any, block: int) -> list[tuple[str, np.ndarray]]:
+    """(name, rows) of every window of every role pair of one work."""
+    out = []
+    for pair in pairs_of(work):
+        for a, b in windows(pair, block + 1 - HEADER_ROWS):
+            rows = roles.role_rows(tok, window_score(pair, a, b), eos=b == len(pair.bars) - 1)
+            out.append((f"{pair.name}{SEPARATOR}{a}-{b}", np.asarray(rows[: block + 1], dtype=np.int16)))
+    return out
 
 
 def describe(corpus: Corpus) -> dict[str, object]:
