@@ -208,7 +208,9 @@ def train(run: Run, report: Callable[[Progress], None] | None = None) -> History
     model.to(run.device).train()
     opt = make_optimizer(model, s)
     step, position, history = _restore(run, opt)
-    val = eval_batches(run.corpus, run.val_pieces, run.layout, s.block, s.batch, s.augment)[: s.eval_batches]
+    val = eval_batches(
+        run.corpus, spread(run.val_pieces, s.eval_batches * s.batch), run.layout, s.block, s.batch, s.augment
+    )[: s.eval_batches]
     stream = batch_stream(run.corpus, run.train_pieces, run.layout, s, position)
     while step < s.steps:
         t0 = time.perf_counter()
@@ -225,6 +227,11 @@ def train(run: Run, report: Callable[[Progress], None] | None = None) -> History
         if step % s.save_every == 0 or step == s.steps:
             save_checkpoint(run, opt, step, (epoch, index + 1), history)
     return history
+
+
+def spread(pieces: Sequence[int], count: int) -> list[int]:
+    """About ``count`` of ``pieces``, evenly spaced (a large held-out set's every collection)."""
+    return list(pieces[:: max(1, len(pieces) // max(1, count))])
 
 
 def _step(
