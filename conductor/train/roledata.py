@@ -69,12 +69,22 @@ def collection_files(name: str) -> Files:
     if name == "bach":
         paths = dict.fromkeys(str(p) for p in corpus.chorales.Iterator(returnType="filename"))
         return [(p, p) for p in paths]  # the iterator names some chorales twice
-    files: Files = []
+    chosen: dict[str, Path] = {}  # one file per (folder, stem): the same movement as .krn and .mxl
     for folder in FOLDERS[name]:
-        for path in sorted(corpus.getComposer(folder)):
-            if Path(path).suffix.lower() in SCORE_SUFFIXES:
-                files.append((str(path), f"{folder}/{Path(path).name}"))
-    return files
+        for path in sorted(Path(p) for p in corpus.getComposer(folder)):
+            rank = SCORE_SUFFIXES.index(path.suffix.lower()) if path.suffix.lower() in SCORE_SUFFIXES else -1
+            key = str(path.with_suffix(""))
+            if rank >= 0 and (key not in chosen or rank < SCORE_SUFFIXES.index(chosen[key].suffix.lower())):
+                chosen[key] = path
+    return [(str(p), _corpus_label(p)) for p in sorted(chosen.values())]
+
+
+def _corpus_label(path: Path) -> str:
+    """A file's path inside music21's corpus (unique: movement1.mxl exists in many opus folders)."""
+    if "corpus" not in path.parts:
+        return path.name
+    root = len(path.parts) - 1 - path.parts[::-1].index("corpus")  # the last "corpus" folder
+    return "/".join(path.parts[root + 1 :])
 
 
 def load_works(
