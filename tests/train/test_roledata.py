@@ -19,16 +19,15 @@ BAR = 1920
 
 
 def quartet(name: str, bars: int) -> Work:
-    parts = tuple(
-        tuple(PartNote(i * 480, 480, base + (i % 4), 80) for i in range(bars * 4)) for base in (72, 64, 55, 43)
-    )
+    notes = range(bars * 4)
+    parts = tuple(tuple(PartNote(i * 480, 480, base + i % 4, 80) for i in notes) for base in (72, 64, 55, 43))
     return Work(name, parts, tuple(b * BAR for b in range(bars)), Meter())
 
 
 def test_collections_and_unknown_names() -> None:
     assert collections_of("roles:bach, essen") == ["bach", "essen"]
     assert "palestrina" in collections_of("corpus:roles") and collections_of("roles:all")[0] == "bach"
-    with pytest.raises(DataError, match="unknown collection 'jazz'.*bach"):
+    with pytest.raises(DataError, match=r"unknown collection 'jazz'.*bach"):
         collections_of("roles:bach,jazz")
 
 
@@ -92,3 +91,48 @@ def test_load_corpus_reads_a_role_source_from_its_token_cache(tmp_path: Path) ->
     write_cache(cache_path("roles:bach", "v2o", tmp_path, 128), corpus)
     again = load_corpus("roles:bach", "v2o", tmp_path, block=128)
     assert again.names == corpus.names and np.array_equal(again.rows, corpus.rows)
+
+
+def test_role_training_with_tempo_and_packing_resumes_exactly_and_marks_the_model(tmp_path: Path) -> None:
+    from dataclasses import replace
+    from functools import partial
+
+    import torch
+
+    from conductor.backends.skytnt.checkpoint import load_checkpoint
+    from conductor.backends.skytnt.roles import read_format
+    from conductor.train import modelio
+    from conductor.train.augment import Augment, TokenLayout
+    from conductor.train.batching import split_by_piece
+    from conductor.train.loop import Progress, Run, Settings, train
+
+    works = [quartet(f"bach:q{i}", 4 + i) for i in range(6)]
+    corpus = tokenise_works("roles:test", "v2o", works, 64, [])
+    s = Settings(steps=4, batch=2, block=64, lr=3e-3, warmup=1, seed=2, augment=Augment.ALL)
+    s = replace(s, val_fraction=0.2, eval_every=2, eval_batches=1, save_every=2, tempo=True, pack=True)
+    save = partial(modelio.save_model, roles=True, dtype="float16")
+
+    def run(out: Path) -> Run:
+        model = modelio.new_model("tiny", seed=s.seed)
+        train_idx, val_idx = split_by_piece(corpus.names, s.val_fraction, s.seed)
+        layout = TokenLayout.from_tokenizer(modelio.tokenizer_of(model))
+        return Run(model, corpus, layout, train_idx, val_idx, out, s, "cpu", save)
+
+    whole = run(tmp_path / "whole")
+    train(whole)
+
+    def stop(p: Progress) -> None:
+        if p.step == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(run(tmp_path / "cut"), stop)
+    resumed = run(tmp_path / "cut")
+    train(resumed)
+    for key, value in whole.model.state_dict().items():
+        assert torch.equal(resumed.model.state_dict()[key], value), key
+    assert read_format(tmp_path / "whole") == 1
+    loaded = load_checkpoint(tmp_path / "whole")  # float16 on disk, float32 when loaded
+    state = whole.model.state_dict()
+    for key, value in loaded.state_dict().items():
+        assert value.dtype == torch.float32 and torch.allclose(value, state[key], atol=1e-2), key
