@@ -96,7 +96,8 @@ def test_a_silent_part_keeps_its_channel_and_its_patch(role: Role) -> None:
 
 
 def test_the_ai_entering_later_extends_the_rows_it_had() -> None:
-    """What the model heard before the AI played is a prefix of what it hears after (cache reuse)."""
+    """What the model heard before the AI played is a prefix of what it hears after (cache reuse),
+    while the detected key signature stays the same (here: none)."""
     before = role_rows(TOK, role_score(MELODY, [], Role.TRADING))
     after = role_rows(TOK, role_score(MELODY, [PartNote(960, 480, 67, 80)], Role.TRADING))
     assert after[: len(before)] == before and len(after) == len(before) + 1
