@@ -102,3 +102,33 @@ def test_player_cases_and_random_answer() -> None:
     answer = random_answer(trading[0], seed=1)
     first, last = span_16ths(trading[0])
     assert answer and all(first <= n.onset * 16 <= last and 67 <= n.pitch <= 70 for n in answer)
+
+
+def test_systems_answer_inside_the_span_on_the_ai_channel_and_rows_are_summed_up() -> None:
+    from conductor.backends.markov.backend import MarkovModel
+    from conductor.piece.compiled import ModelSpec
+    from conductor.train import modelio
+    from conductor.train.roleeval import run_cases
+    from conductor.train.rolesystems import RoleFormatModel, backend_answer, reference_answer
+
+    case = pair_case(tune_pair())
+    assert case is not None
+    tiny = RoleFormatModel(modelio.new_model("tiny", seed=1).eval(), dtype="float32")
+    start, end = case.cut / 480, case.end / 480
+    for answer in (
+        tiny.answer(case, seed=3),
+        backend_answer(MarkovModel.from_spec(ModelSpec(kind="markov")), case, seed=3),
+    ):
+        assert all(start <= n.onset < end and n.channel == 1 for n in answer)
+    named = {"written": lambda c, s: reference_answer(c), "tiny": tiny.answer, "random": random_answer}
+    rows = run_cases("held-out", [case], named, seed=0)
+    assert [(r["system"], r["role"]) for r in rows] == [
+        ("written", "trading"),
+        ("tiny", "trading"),
+        ("random", "trading"),
+        ("written", "all"),
+        ("tiny", "all"),
+        ("random", "all"),
+    ]
+    written = rows[0]
+    assert written["cases"] == 1 and written["answer_overlap"] == 0.0 and written["on_grid"] == 1.0
