@@ -36,8 +36,9 @@ def _data_args(p: argparse.ArgumentParser) -> None:
         "--data",
         action="append",
         required=True,
-        metavar="DIR|corpus:NAME",
-        help="a folder of MIDI files, a take folder, or corpus:bach|essen|oneill|ryansMammoth "
+        metavar="DIR|corpus:NAME|roles:LIST",
+        help="a folder of MIDI files, a take folder, corpus:bach|essen|oneill|ryansMammoth, or music21's "
+        "corpus as human/AI role pairs: corpus:roles (all) or roles:bach,palestrina,essen,... "
         "(repeat to combine)",
     )
     p.add_argument("--out", type=Path, required=True, help="checkpoint folder to write (HF folder shape)")
@@ -59,6 +60,16 @@ def _data_args(p: argparse.ArgumentParser) -> None:
         default="all",
         choices=("none", "common", "all"),
         help="transpose to all keys (default), to a common key (C major / A minor), or not",
+    )
+    p.add_argument(
+        "--tempo", action="store_true", help="tempo augmentation: bpm x0.7-1.4, a quarter at half speed"
+    )
+    p.add_argument("--pack", action="store_true", help="let short pieces (role windows) share a block")
+    p.add_argument(
+        "--save-dtype",
+        choices=("float32", "float16"),
+        default="float32",
+        help="model.safetensors precision (float16 halves the file; resume state stays float32)",
     )
     p.add_argument("--val-fraction", type=float, default=0.05, help="pieces held out (default 0.05)")
     p.add_argument("--cache", type=Path, default=None, help="token cache folder (default ~/.cache/conductor)")
@@ -142,6 +153,8 @@ def _options(args: argparse.Namespace) -> Any:
         token_positions=args.token_positions,
         eval_every=args.eval_every,
         save_every=args.save_every,
+        tempo=args.tempo,
+        pack=args.pack,
     )
     return session.Options(
         data=args.data,
@@ -153,6 +166,7 @@ def _options(args: argparse.Namespace) -> Any:
         resume=args.resume,
         cache=args.cache,
         notes=tuple(args.note),
+        save_dtype=args.save_dtype,
         command="conductor train " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
     )
 

@@ -18,8 +18,10 @@ import numpy as np
 
 from conductor.train.augment import Augment, TokenLayout, choose_shift, transpose
 from conductor.train.data import Corpus
+from conductor.train.tempo import TimeLayout, vary_tempo
 
 BlockIndex = tuple[int, int]  # (piece, block within the piece)
+GROUP_SEPARATOR = " | "  # role-corpus names: "work | role | bars"
 
 
 def block_count(rows: int, block: int) -> int:
@@ -66,12 +68,21 @@ def contiguous_order(counts: Sequence[int], batch_size: int) -> list[list[BlockI
 
 
 def split_by_piece(names: Sequence[str], fraction: float, seed: int = 0) -> tuple[list[int], list[int]]:
-    """(train, validation) piece indices: a stable hash of each name decides, at least one each."""
-    scores = [_unit_hash(f"{seed}:{n}") for n in names]
-    order = sorted(range(len(names)), key=lambda i: scores[i])
-    n_val = min(max(1, round(fraction * len(names))), max(0, len(names) - 1)) if fraction > 0 else 0
-    val = sorted(order[:n_val])
-    return sorted(order[n_val:]), val
+    """(train, validation) piece indices: a stable hash of each work decides, at least one each.
+
+    A name ``work | role | bars`` (a role-corpus window) belongs to its work: every window of a work
+    falls on the same side, so no held-out work is ever heard in training.
+    """
+    groups = sorted({piece_group(n) for n in names}, key=lambda g: _unit_hash(f"{seed}:{g}"))
+    n_val = min(max(1, round(fraction * len(groups))), max(0, len(groups) - 1)) if fraction > 0 else 0
+    held = set(groups[:n_val])
+    val = [i for i, n in enumerate(names) if piece_group(n) in held]
+    return [i for i, n in enumerate(names) if piece_group(n) not in held], val
+
+
+def piece_group(name: str) -> str:
+    """The work a piece name belongs to: the part before " | " (the whole name without one)."""
+    return name.split(GROUP_SEPARATOR, 1)[0]
 
 
 def _unit_hash(text: str) -> float:
@@ -103,17 +114,42 @@ def make_epoch(
     batch_size: int,
     block: int,
     augment: Augment,
+    tempo: TimeLayout | None = None,
+    pack: bool = False,
 ) -> Epoch:
-    """Shuffle the pieces (seeded by seed and epoch), transpose each, cut blocks, order the batches."""
+    """Shuffle the pieces (seeded by seed and epoch), transpose each (and vary its tempo when a
+    `TimeLayout` is given), cut blocks, order the batches.
+
+    With ``pack``, consecutive pieces shorter than a block share one (each starts with its own BOS
+    row), so short role windows do not train on padding.
+    """
     rng = np.random.default_rng([seed, epoch])
     shuffled = [pieces[i] for i in rng.permutation(len(pieces))]
-    blocks = []
+    varied = []
     for p in shuffled:
         rows = corpus.piece(p)
-        shifted = transpose(rows, layout, choose_shift(rows, layout, augment, rng))
-        blocks.append(cut_blocks(shifted, block, layout.pad_id))
+        rows = transpose(rows, layout, choose_shift(rows, layout, augment, rng))
+        varied.append(rows if tempo is None else vary_tempo(rows, tempo, rng))
+    groups = packed(varied, block + 1) if pack else varied
+    blocks = [cut_blocks(rows, block, layout.pad_id) for rows in groups]
     order = contiguous_order([len(b) for b in blocks], batch_size)
     return Epoch(blocks, order)
+
+
+def packed(pieces: Sequence[np.ndarray], size: int) -> list[np.ndarray]:
+    """Consecutive pieces joined while they fit in ``size`` rows (a longer piece stays alone)."""
+    out: list[np.ndarray] = []
+    group: list[np.ndarray] = []
+    used = 0
+    for rows in pieces:
+        if group and used + len(rows) > size:
+            out.append(np.concatenate(group))
+            group, used = [], 0
+        group.append(rows)
+        used += len(rows)
+    if group:
+        out.append(np.concatenate(group))
+    return out
 
 
 def eval_batches(

@@ -34,6 +34,8 @@ class CardInfo:
     baselines: Mapping[str, float] = field(default_factory=dict)  # name → validation loss
     metrics: Sequence[Mapping[str, Any]] = ()  # one row per system
     notes: Sequence[str] = ()
+    data: Mapping[str, Any] = field(default_factory=dict)  # role corpus counts (roledata.describe)
+    role_metrics: Sequence[Mapping[str, Any]] = ()  # role-conditioned checks, one row per system
 
 
 def render(info: CardInfo) -> str:
@@ -50,6 +52,7 @@ def render(info: CardInfo) -> str:
         f"- pieces: {info.pieces_train} for training, {info.pieces_val} held out for validation "
         f"(split by piece); {info.skipped} files skipped; {info.events} events in all",
         f"- augmentation: transposition `{info.augment}` (drums untouched)",
+        *[f"- {k}: {_counts(v)}" for k, v in info.data.items()],
         "",
         "## Training",
         f"- command: `{info.command}`",
@@ -62,6 +65,8 @@ def render(info: CardInfo) -> str:
     ]
     if info.metrics:
         lines += ["", *metrics_table(info.metrics)]
+    if info.role_metrics:
+        lines += ["", *role_table(info.role_metrics)]
     if info.notes:
         lines += ["", "## Notes", *[f"- {n}" for n in info.notes]]
     return "\n".join(lines) + "\n"
@@ -110,6 +115,36 @@ def metrics_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     return out
 
 
+ROLE_COLUMNS = (
+    ("data", "heard"),
+    ("role", "role"),
+    ("system", "system"),
+    ("cases", "cases"),
+    ("in_key", "in the human's key"),
+    ("pc_cosine", "pitch-class cosine to the human"),
+    ("answer_overlap", "answer's interval 3-grams in the phrase"),
+    ("on_grid", "on the human's grid"),
+    ("scale_consistency", "scale consistency"),
+    ("groove_consistency", "groove consistency"),
+    ("notes_per_beat", "notes / beat"),
+)
+
+
+def role_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Markdown table of role-conditioned checks (`conductor.train.roleeval`), one row per system and role."""
+    text_keys = ("data", "role", "system", "cases")
+    out = [
+        "## Role checks: the AI's part against the human's (no key mask)",
+        "",
+        "| " + " | ".join(title for _, title in ROLE_COLUMNS) + " |",
+        "|" + "---|" * len(ROLE_COLUMNS),
+    ]
+    for row in rows:
+        cells = [str(row.get(k, "")) if k in text_keys else _num(row.get(k)) for k, _ in ROLE_COLUMNS]
+        out.append("| " + " | ".join(cells) + " |")
+    return out
+
+
 def write_card(folder: Path, info: CardInfo) -> Path:
     """Write ``folder/README.md``; metrics saved by `evaluate` in ``folder/metrics.json`` are included."""
     metrics_path = folder / METRICS_FILE
@@ -129,6 +164,12 @@ def _with(info: CardInfo, **changes: Any) -> CardInfo:
 
 def _kv(d: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in d.items())
+
+
+def _counts(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k} {v}" for k, v in value.items()) or "none"
+    return str(value)
 
 
 def _num(x: Any) -> str:

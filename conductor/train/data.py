@@ -1,7 +1,8 @@
 """Training data: MIDI folders, take folders and music21's bundled corpus, tokenised once into a cache.
 
-A source is a folder (searched recursively for ``.mid``/``.midi``; a take folder is a folder of takes)
-or ``corpus:NAME`` for music21's corpus, all offline. Every piece is converted to a SkyTNT score
+A source is a folder (searched recursively for ``.mid``/``.midi``; a take folder is a folder of takes),
+``corpus:NAME`` for music21's corpus, or ``roles:...`` for music21's corpus as role pairs
+(`conductor.train.roledata`), all offline. Every piece is converted to a SkyTNT score
 (``[ticks_per_beat, track...]``), tokenised with the chosen tokenizer, and the rows of all pieces are
 stored in one ``.npz`` keyed by the source, its files and the tokenizer. A file that cannot be read,
 or that holds no notes, is skipped and counted, never fatal.
@@ -170,13 +171,26 @@ def cache_key(source: str, tokenizer: str, items: list[str]) -> str:
     return h.hexdigest()[:16]
 
 
+def is_roles_source(source: str) -> bool:
+    """True for the role corpus (``roles:...`` or ``corpus:roles``, see `conductor.train.roledata`)."""
+    return source.startswith("roles:") or source == "corpus:roles"
+
+
 def load_corpus(
     source: str,
     tokenizer: str = "v2o",
     cache_dir: Path | None = None,
     progress: Progress | None = None,
+    block: int = 256,
 ) -> Corpus:
-    """Tokenise a source (or read it from the cache); corrupt or empty files are skipped and counted."""
+    """Tokenise a source (or read it from the cache); corrupt or empty files are skipped and counted.
+
+    The role corpus is cut into windows of at most ``block + 1`` rows; other sources ignore ``block``.
+    """
+    if is_roles_source(source):
+        from conductor.train.roledata import load_roles
+
+        return load_roles(source, tokenizer, cache_dir or default_cache_dir(), block, progress)
     items = list_items(source)
     key = cache_key(source, tokenizer, [n for n, _ in items])
     slug = "".join(c if c.isalnum() else "_" for c in source)[-40:]
@@ -207,7 +221,13 @@ def tokenise_items(
             pieces.append(rows)
         if progress:
             progress(done, len(items))
-    width = int(tok.max_token_seq)
+    return stack(source, tokenizer, names, pieces, skipped, int(tok.max_token_seq))
+
+
+def stack(
+    source: str, tokenizer: str, names: list[str], pieces: list[np.ndarray], skipped: list[str], width: int
+) -> Corpus:
+    """One `Corpus` from the token rows of each piece."""
     rows = np.concatenate(pieces) if pieces else np.zeros((0, width), np.int16)
     offsets = np.concatenate([[0], np.cumsum([len(p) for p in pieces])]).astype(np.int64)
     return Corpus(source, tokenizer, tuple(names), rows, offsets, tuple(skipped))

@@ -20,9 +20,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from conductor.backends.skytnt.tokenizer import get_tokenizer
 from conductor.train.augment import Augment, TokenLayout
 from conductor.train.batching import Epoch, eval_batches, make_epoch
 from conductor.train.data import Corpus
+from conductor.train.tempo import TimeLayout
 
 STATE_FILE = "train_state.pt"
 LOG_FILE = "train_log.jsonl"
@@ -47,6 +49,8 @@ class Settings:
     eval_batches: int = 16
     save_every: int = 200
     token_positions: int = 0  # token net on at most N random events per sequence (0: all)
+    tempo: bool = False  # tempo augmentation (conductor.train.tempo)
+    pack: bool = False  # short pieces share a block (role windows)
 
 
 @dataclass
@@ -153,6 +157,7 @@ def batch_stream(
     corpus: Corpus, pieces: Sequence[int], layout: TokenLayout, s: Settings, start: tuple[int, int]
 ) -> Iterator[tuple[int, int, np.ndarray]]:
     """(epoch, index, batch) forever, from ``start`` = (epoch, index)."""
+    time_layout = TimeLayout.from_tokenizer(get_tokenizer(corpus.tokenizer)) if s.tempo else None
     epoch, index = start
     while True:
         ep: Epoch = make_epoch(
@@ -164,6 +169,8 @@ def batch_stream(
             batch_size=s.batch,
             block=s.block,
             augment=s.augment,
+            tempo=time_layout if s.tempo else None,
+            pack=s.pack,
         )
         if not len(ep):
             raise ValueError(
@@ -201,7 +208,9 @@ def train(run: Run, report: Callable[[Progress], None] | None = None) -> History
     model.to(run.device).train()
     opt = make_optimizer(model, s)
     step, position, history = _restore(run, opt)
-    val = eval_batches(run.corpus, run.val_pieces, run.layout, s.block, s.batch, s.augment)[: s.eval_batches]
+    val = eval_batches(
+        run.corpus, spread(run.val_pieces, s.eval_batches * s.batch), run.layout, s.block, s.batch, s.augment
+    )[: s.eval_batches]
     stream = batch_stream(run.corpus, run.train_pieces, run.layout, s, position)
     while step < s.steps:
         t0 = time.perf_counter()
@@ -218,6 +227,11 @@ def train(run: Run, report: Callable[[Progress], None] | None = None) -> History
         if step % s.save_every == 0 or step == s.steps:
             save_checkpoint(run, opt, step, (epoch, index + 1), history)
     return history
+
+
+def spread(pieces: Sequence[int], count: int) -> list[int]:
+    """About ``count`` of ``pieces``, evenly spaced (a large held-out set's every collection)."""
+    return list(pieces[:: max(1, len(pieces) // max(1, count))])
 
 
 def _step(

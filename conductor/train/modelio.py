@@ -15,6 +15,7 @@ from conductor.backends.base import ModelError
 # name → (layers, heads, width, inner width, tokenizer)
 TRAIN_CONFIGS: dict[str, tuple[int, int, int, int, str]] = {
     "conductor-small": (4, 4, 256, 640, "v2o"),  # ~6.0 M weights, ≤ 25 MB in float32
+    "conductor-roles": (6, 4, 256, 1024, "v2o"),  # ~9.4 M weights, 18.7 MB in float16 (docs/training.md)
     "tiny": (2, 2, 64, 128, "v2o"),  # for tests and smoke runs
 }
 
@@ -53,11 +54,25 @@ def load_model(path: Path) -> Any:
     return load_checkpoint(path).float().train()
 
 
-def save_model(model: Any, folder: Path) -> None:
-    """Write ``config.json`` + ``model.safetensors`` (the shape the backend loads)."""
-    from conductor.backends.skytnt.checkpoint import save_pretrained_folder
+def save_model(model: Any, folder: Path, roles: bool = False, dtype: str = "float32") -> None:
+    """Write ``config.json`` + ``model.safetensors`` (the shape the backend loads).
 
-    save_pretrained_folder(model, folder)
+    ``roles``: mark config.json as trained on the role format (`conductor.backends.skytnt.roles`).
+    ``dtype`` "float16" halves the file (the backend loads it as float32 and casts as it is told).
+    """
+    import copy
+
+    import torch
+
+    from conductor.backends.skytnt.checkpoint import save_pretrained_folder
+    from conductor.backends.skytnt.roles import mark_config
+
+    if dtype not in ("float32", "float16"):
+        raise ValueError(f"save dtype {dtype!r}: expected float32 or float16")
+    to_save = model if dtype == "float32" else copy.deepcopy(model).to(torch.float16)
+    save_pretrained_folder(to_save, folder)
+    if roles:
+        mark_config(folder)
 
 
 def tokenizer_of(model: Any) -> Any:

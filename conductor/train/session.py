@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import numpy as np
 from conductor.train import card, modelio
 from conductor.train.augment import Augment, TokenLayout
 from conductor.train.batching import eval_batches, split_by_piece
-from conductor.train.data import Corpus, Progress, load_corpus, merge
+from conductor.train.data import Corpus, Progress, is_roles_source, load_corpus, merge
 from conductor.train.loop import STATE_FILE, History, Run, Settings, token_losses
 from conductor.train.metrics import unigram_losses
 
@@ -36,6 +37,7 @@ class Options:
     cache: Path | None = None
     command: str = ""
     notes: tuple[str, ...] = ()  # lines for the model card
+    save_dtype: str = "float32"  # model.safetensors (train_state.pt always keeps float32)
 
 
 def prepare(opts: Options, progress: Callable[[str], Progress] | None = None) -> Run:
@@ -49,7 +51,9 @@ def prepare(opts: Options, progress: Callable[[str], Progress] | None = None) ->
         model = modelio.new_model(opts.config or "conductor-small", seed=opts.settings.seed)
     tok = modelio.tokenizer_of(model)
     corpora = [
-        load_corpus(src, model.config.tokenizer, opts.cache, progress(src) if progress else None)
+        load_corpus(
+            src, model.config.tokenizer, opts.cache, progress(src) if progress else None, opts.settings.block
+        )
         for src in opts.data
     ]
     corpus = merge(corpora)
@@ -64,7 +68,16 @@ def prepare(opts: Options, progress: Callable[[str], Progress] | None = None) ->
         opts.out,
         opts.settings,
         opts.device,
-        modelio.save_model,
+        partial(modelio.save_model, roles=role_trained(opts), dtype=opts.save_dtype),
+    )
+
+
+def role_trained(opts: Options) -> bool:
+    """True when the model learns the role format: role data, or fine-tuning a role-trained model."""
+    from conductor.backends.skytnt.roles import read_format
+
+    return any(is_roles_source(s) for s in opts.data) or (
+        opts.init is not None and read_format(opts.init) is not None
     )
 
 
@@ -128,7 +141,19 @@ def card_info(run: Run, history: History, opts: Options, val: float | None, base
         val_loss=val,
         baselines=base,
         notes=opts.notes,
+        data=data_counts(run.corpus),
     )
+
+
+def data_counts(corpus: Corpus) -> dict[str, Any]:
+    """Role-corpus counts for the card (empty for other data)."""
+    from conductor.train.batching import GROUP_SEPARATOR
+
+    if not any(GROUP_SEPARATOR in n for n in corpus.names):
+        return {}
+    from conductor.train.roledata import describe
+
+    return describe(corpus)
 
 
 def write_card(folder: Path, info: Any) -> Path:
