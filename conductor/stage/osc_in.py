@@ -1,7 +1,8 @@
 """`OscReceiver`: OSC over UDP, in a thread of its own, turned into presses and parameter changes.
 
 Each datagram is checked before any work is spent on it: from a sender the receiver accepts (when
-`allowed` names some), within `rate` datagrams a second (more is a flood: read and dropped unparsed).
+`allowed` names some), within `rate` datagrams a second from its address (more is a flood: read and
+dropped unparsed; a flooding device does not silence another).
 Then each message goes through the `OscMap`: an unknown address, arguments of the wrong type or
 count, bytes that are not OSC, more than `action_rate` presses a second on one address — each is
 logged (the first of a kind at once, then one summary a second) and ignored; the show goes on. A
@@ -31,6 +32,7 @@ log = logging.getLogger("conductor.stage.osc")
 
 DEFAULT_PORT = 8000  # TouchOSC's default port to send to
 MAX_DATAGRAM = 65536
+MAX_BUCKETS = 256
 POLL_S = 0.02  # the receiving thread wakes at least this often (to send held-back fader values)
 
 
@@ -52,7 +54,8 @@ class OscReceiver:
         self.mapping, self.commands = mapping, commands
         self.host, self.port = host, port
         self.allowed = frozenset(allowed)
-        self._flood = TokenBucket(rate, rate)
+        self._rate = rate
+        self._senders: dict[str, TokenBucket] = {}  # a bucket per sender's address: one flooding device
         self._action_rate = action_rate
         self._presses: dict[str, TokenBucket] = {}
         self._param_gap = 1.0 / param_rate
@@ -104,8 +107,8 @@ class OscReceiver:
     def _receive(self, data: bytes, who: str, ip: str, now: float) -> None:
         if self.allowed and ip not in self.allowed:
             return self._ignore("sender", f"OSC from {who}: not an allowed sender — ignored", now)
-        if not self._flood.take(now):
-            return self._ignore("flood", f"OSC flood from {who}: more than {self._flood.rate:.0f} "
+        if not self._bucket(self._senders, ip, self._rate).take(now):
+            return self._ignore("flood", f"OSC flood from {who}: more than {self._rate:.0f} "
                                          "messages a second — the excess is ignored", now)  # fmt: skip
         try:
             messages = parse_datagram(data)
@@ -134,13 +137,12 @@ class OscReceiver:
         return self._press(address, fire, who, now)
 
     def _press(self, address: str, fire: Fire, who: str, now: float) -> None:
-        bucket = self._presses.setdefault(address, TokenBucket(self._action_rate, self._action_rate))
-        if not bucket.take(now):
+        if not self._bucket(self._presses, address, self._action_rate).take(now):
             limit = f"more than {self._action_rate:.0f} presses a second"
             return self._ignore(f"presses {address}", f"OSC {address} from {who}: {limit} — ignored", now)
         assert fire.action is not None
         self.counts["presses"] += 1
-        self._call(self.commands.press, fire.action, fire.target, now=now)
+        self._call("press", fire.action, fire.target, now=now)
         return None
 
     def _param(self, address: str, fire: Fire, now: float) -> None:
@@ -158,13 +160,20 @@ class OscReceiver:
                 del self._pending[name]
                 self._sent_at[name] = now
                 self.counts["params"] += 1
-                self._call(self.commands.set_param, name, value, now=now)
+                self._call("set_param", name, value, now=now)
 
-    def _call(self, method: Any, *args: Any, now: float) -> None:
+    def _call(self, method: str, *args: Any, now: float) -> None:
         try:
-            method(*args)
+            getattr(self.commands, method)(*args)
         except Exception as exc:  # the sink's failure must not end the receiver
-            self._warnings.warn("sink", f"OSC: {method.__name__}{args} failed: {exc!r}", now)
+            self._warnings.warn("sink", f"OSC: {method}{args} failed: {exc!r}", now)
+
+    @staticmethod
+    def _bucket(buckets: dict[str, TokenBucket], key: str, rate: float) -> TokenBucket:
+        """`key`'s bucket; all are forgotten past MAX_BUCKETS keys (a flood of made-up addresses)."""
+        if key not in buckets and len(buckets) >= MAX_BUCKETS:
+            buckets.clear()
+        return buckets.setdefault(key, TokenBucket(rate, rate))
 
     def _ignore(self, kind: str, message: str, now: float) -> None:
         self.counts["ignored"] += 1

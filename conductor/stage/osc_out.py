@@ -54,12 +54,13 @@ def changes(old: Messages, new: Messages) -> list[tuple[str, tuple[Any, ...]]]:
 
 
 class OscStateSender:
-    """Sends `box`'s state changes to `host:port` from a thread of its own."""
+    """Sends `box`'s state changes to `host:port` from a thread of its own. Raises StageError when
+    the destination cannot be used (a port out of range, a host that does not resolve)."""
 
     def __init__(self, box: ViewBox, host: str, port: int, *, rate: float = 20.0) -> None:
         self.box, self.host, self.port = box, host, port
         self._period = 1.0 / rate
-        self._client: SimpleUDPClient | None = None
+        self._client = _client(host, port)
         self._sent: dict[str, tuple[Any, ...]] = {}
         self._version = -1
         self._warnings = QuietLog(log)
@@ -67,14 +68,7 @@ class OscStateSender:
         self._stop = threading.Event()
 
     def start(self) -> None:
-        """Resolve the host and start sending; StageError if the host cannot be found."""
-        try:  # resolved once here: a name given to python-osc would be looked up again on every send
-            address = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_DGRAM)[0][4][0]
-            self._client = SimpleUDPClient(str(address), self.port)
-        except (OSError, ValueError, OverflowError) as exc:
-            raise StageError(
-                f"cannot send OSC to {self.host}:{self.port}: {exc} — check the host and port"
-            ) from exc
+        """Start sending from a thread of its own."""
         self._thread = threading.Thread(target=self._run, name="conductor-osc-out", daemon=True)
         self._thread.start()
 
@@ -86,25 +80,43 @@ class OscStateSender:
 
     def _run(self) -> None:
         while not self._stop.wait(self._period):
+            self._guarded()
+        self._guarded()
+
+    def _guarded(self) -> None:
+        try:
             self.send_changes()
-        self.send_changes()
+        except Exception as exc:  # a view that cannot be sent must not end the thread
+            self._warnings.warn("view", f"OSC: could not send the state: {exc!r}", time.monotonic())
 
     def send_changes(self) -> int:
-        """Send what changed since the last call; returns how many messages went out."""
+        """Send what changed since the last call; returns how many messages went out. The sender's
+        thread calls it; call it directly only when the sender is not started."""
         version, view = self.box.latest()
-        if version == self._version or self._client is None:
+        if version == self._version:
             return 0
         self._version = version
-        new = messages(view)
         sent = 0
-        for address, args in changes(self._sent, new):
+        for address, args in changes(self._sent, messages(view)):
             try:
                 self._client.send_message(address, list(args))
-            except OSError as exc:
-                self._warnings.warn(
-                    "send", f"OSC: sending to {self.host}:{self.port} failed: {exc}", time.monotonic()
-                )
+            except (OSError, OverflowError, ValueError) as exc:
+                message = f"OSC: sending to {self.host}:{self.port} failed: {exc}"
+                self._warnings.warn("send", message, time.monotonic())
                 continue
             self._sent[address] = args
             sent += 1
         return sent
+
+
+def _client(host: str, port: int) -> SimpleUDPClient:
+    """A client for `host:port`, the host resolved once here (python-osc would look a name up again on
+    every send). Raises StageError naming the destination."""
+    where = f"{host}:{port}"
+    if not 0 < port <= 65535:
+        raise StageError(f"cannot send OSC to {where}: the port must be 1..65535")
+    try:
+        address = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0][4][0]
+        return SimpleUDPClient(str(address), port)
+    except (OSError, ValueError) as exc:
+        raise StageError(f"cannot send OSC to {where}: {exc} — check the host and port") from exc

@@ -5,6 +5,7 @@
 
 const PAST_BARS = 4; // of the piano roll left of "now"; now sits at NOW_AT of the width
 const NOW_AT = 2 / 3;
+const EXTRAPOLATE_S = 0.1; // how far "now" runs on between two frames (they come every 40 ms)
 const COLOURS = { human: "#3fa9ff", ai: "#ffb000", plan: "#e040fb" };
 const token = new URLSearchParams(location.search).get("token");
 const stage = { view: {}, connected: false, frames: 0, receivedAt: 0, draw: null, lastError: "" };
@@ -180,7 +181,7 @@ function buildSliders(params) {
     const output = document.createElement("output");
     output.textContent = fixed(value, 2);
     input.addEventListener("pointerdown", () => dragging.add(name));
-    input.addEventListener("pointerup", () => dragging.delete(name));
+    for (const done of ["pointerup", "pointercancel", "change"]) input.addEventListener(done, () => dragging.delete(name));
     input.addEventListener("input", () => { output.textContent = fixed(input.value, 2); sendParam(name, Number(input.value)); });
     row.append(span(name, ""), input, output);
     return row;
@@ -205,7 +206,7 @@ function estimatedNow() {
   const v = stage.view;
   if (v.now === undefined) return 0;
   if (v.ai_state === "stopped" || !stage.connected) return v.now;
-  return v.now + Math.min(0.5, (performance.now() - stage.receivedAt) / 1000); // smooth between frames
+  return v.now + Math.min(EXTRAPOLATE_S, (performance.now() - stage.receivedAt) / 1000); // smooth between frames
 }
 
 function pitchRange(groups) {
