@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 
 MAX_KINDS = 256  # kinds of warning remembered at once; the oldest is forgotten past that
+EPS = 1e-9  # a token refilled by float arithmetic may fall short of 1 by rounding
 
 
 @dataclass
@@ -25,12 +26,19 @@ class TokenBucket:
     def __post_init__(self) -> None:
         self._tokens = self.burst
 
+    def wait(self, now: float) -> float:
+        """Seconds from `now` until one event may pass (0 if one may now)."""
+        tokens = (
+            self._tokens if self._at is None else min(self.burst, self._tokens + (now - self._at) * self.rate)
+        )
+        return 0.0 if tokens >= 1.0 - EPS else (1.0 - tokens) / self.rate
+
     def take(self, now: float) -> bool:
         """Whether one more event may pass at `now` (it uses a token if so)."""
         if self._at is not None:
             self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
         self._at = now
-        if self._tokens >= 1.0:
+        if self._tokens >= 1.0 - EPS:
             self._tokens -= 1.0
             return True
         return False

@@ -2,7 +2,10 @@
 
 Each datagram is checked before any work is spent on it: from a sender the receiver accepts (when
 `allowed` names some), within `rate` datagrams a second from its address (more is a flood: read and
-dropped unparsed; a flooding device does not silence another).
+dropped unparsed; a flooding device does not silence another). Whatever comes, the thread reads at
+most READ_RATE datagrams a second and sleeps when that budget is spent, letting the kernel drop the
+excess: a thread reading a flood back to back would hold the interpreter lock the clock thread
+waits for (a 20,000/s flood read that way made 5 ms wake-ups late by p99 5 ms; bench/bench_stage.py).
 Then each message goes through the `OscMap`: an unknown address, arguments of the wrong type or
 count, bytes that are not OSC, more than `action_rate` presses a second on one address — each is
 logged (the first of a kind at once, then one summary a second) and ignored; the show goes on. A
@@ -33,6 +36,7 @@ log = logging.getLogger("conductor.stage.osc")
 DEFAULT_PORT = 8000  # TouchOSC's default port to send to
 MAX_DATAGRAM = 65536
 MAX_BUCKETS = 256
+READ_RATE, READ_BURST = 2000.0, 100.0  # datagrams read a second at most, whatever comes (see below)
 POLL_S = 0.02  # the receiving thread wakes at least this often (to send held-back fader values)
 
 
@@ -55,6 +59,7 @@ class OscReceiver:
         self.host, self.port = host, port
         self.allowed = frozenset(allowed)
         self._rate = rate
+        self._reads = TokenBucket(READ_RATE, READ_BURST)  # all senders together
         self._senders: dict[str, TokenBucket] = {}  # a bucket per sender's address: one flooding device
         self._action_rate = action_rate
         self._presses: dict[str, TokenBucket] = {}
@@ -88,6 +93,11 @@ class OscReceiver:
     def _run(self) -> None:
         assert self._sock is not None
         while not self._stop.is_set():
+            wait = self._reads.wait(time.monotonic())
+            if wait > 0:  # the read budget is spent: let the kernel drop the excess meanwhile
+                self._stop.wait(wait)
+                continue
+            self._reads.take(time.monotonic())
             try:
                 data, sender = self._sock.recvfrom(MAX_DATAGRAM)
             except TimeoutError:

@@ -152,6 +152,8 @@ def test_token_bucket_lets_the_rate_through_after_a_burst() -> None:
     assert bucket.take(0.05) is False  # half a token
     assert bucket.take(0.1) is True
     assert sum(bucket.take(10.0) for _ in range(10)) == 3  # refilled to the burst, no more
+    assert bucket.wait(10.0) == pytest.approx(0.1) and bucket.wait(10.05) == pytest.approx(0.05)
+    assert bucket.wait(10.1) == 0.0 and bucket.take(10.1)
 
 
 def test_quiet_log_says_the_first_then_sums_up(caplog: pytest.LogCaptureFixture) -> None:
