@@ -109,9 +109,12 @@ class OscReceiver:
                 self._stop.wait(POLL_S)
                 continue
             now = time.monotonic()
-            if data:
-                self._receive(data, f"{sender[0]}:{sender[1]}", sender[0], now)
-            self._flush(now)
+            try:
+                if data:
+                    self._receive(data, f"{sender[0]}:{sender[1]}", sender[0], now)
+                self._flush(now)
+            except Exception as exc:  # whatever a message did, the receiver goes on
+                self._warnings.warn("bug", f"OSC: a message could not be handled: {exc!r}", now)
             self._warnings.flush(now)
 
     def _receive(self, data: bytes, who: str, ip: str, now: float) -> None:

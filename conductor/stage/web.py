@@ -81,7 +81,10 @@ class StageApp:
 
     def _refresh(self) -> None:
         version, view = self.box.latest()
-        self._frame = self._encoder.fragments(version, view)
+        try:
+            self._frame = self._encoder.fragments(version, view)
+        except Exception as exc:  # a view that cannot be encoded: the pages keep the last one
+            self._warnings.warn("encode", f"stage page: view {version} not shown: {exc!r}", time.monotonic())
 
     @web.middleware
     async def _guard(self, request: web.Request, handler: Any) -> web.StreamResponse:
@@ -155,6 +158,8 @@ class StageApp:
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT:
                     await self._on_text(ws, msg.data, bucket, request.remote)
+        except ConnectionError:  # the page went away while it was answered
+            pass
         finally:
             pusher.cancel()
             self.clients.discard(ws)
@@ -189,6 +194,9 @@ class StageApp:
                 await self._tick.wait()
         except (TimeoutError, ConnectionError) as exc:
             log.warning("stage page: dropped a client that stopped reading (%s)", type(exc).__name__)
+            await ws.close()
+        except Exception:  # this client's frames end; the page and the other clients go on
+            log.exception("stage page: sending to a client failed")
             await ws.close()
 
 

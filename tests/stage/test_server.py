@@ -280,3 +280,22 @@ def _read_until(sock: socket.socket, marker: bytes) -> bytes:
         assert chunk, "the server closed the stuck client's connection"
         data += chunk
     return bytes(data)
+
+
+def test_a_view_that_cannot_be_encoded_keeps_the_last_one_shown(
+    stage: Stage, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def go() -> dict[str, Any]:
+        async with aiohttp.ClientSession() as http, http.ws_connect(stage.base + "/ws") as ws:
+            seen: dict[str, Any] = {}
+            await until(ws, seen, lambda s: s.get("section") == "fours")
+            stage.box.set(replace(view_at(40.0), take=object()))  # type: ignore[arg-type]
+            while "not shown" not in caplog.text:
+                await asyncio.sleep(0.01)
+            stage.box.set(view_at(40.0, section=5))
+            await until(ws, seen, lambda s: s.get("section") == "coda")
+            return seen
+
+    with caplog.at_level("WARNING", "conductor.stage"):
+        assert run(go())["section"] == "coda"
+    assert "stage page: view 1 not shown: TypeError(" in caplog.text
