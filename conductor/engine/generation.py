@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 
 import mido
 
+from conductor.core.keys import Key
 from conductor.engine.cadence import Trigger
 from conductor.engine.filters import FilterChain
-from conductor.engine.filters.keys import KeyEstimate
 from conductor.engine.sink import TakeSink
 from conductor.engine.take_events import PressIgnored
 from conductor.piece.compiled import Action as PieceAction
@@ -39,7 +39,7 @@ class Generation:
     section: str
     trigger: Trigger
     chain: FilterChain
-    key: KeyEstimate | None
+    key: Key | None
     arrived: int = 0
     scheduled: int = 0
     dropped_late: int = 0

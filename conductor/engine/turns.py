@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 
 from conductor.backends.base import GenerationRequest
 from conductor.core.events import Note, Source
+from conductor.core.keys import Key
 from conductor.engine.cadence import Cadence, Trigger
 from conductor.engine.context import build_request, constraints_for, turn_events
 from conductor.engine.filters import FilterChain, FilterContext
-from conductor.engine.filters.keys import KeyEstimate
 from conductor.engine.generation import Generation
 from conductor.engine.keytrack import KeyTracker
 from conductor.engine.runner import GenerationDone, GenerationFailed, NoteArrived, RunnerEvent
@@ -52,7 +52,7 @@ class Turns:
         self.section: Section | None = None
         self.cadence: Cadence | None = None
         self.manual: Trigger | None = None
-        self.last_key: KeyEstimate | None = None
+        self.last_key: Key | None = None
         self.keys = KeyTracker()
         self.last_latency: float | None = None
 
@@ -139,7 +139,7 @@ class Turns:
 
     def _request(
         self, section: Section, trigger: Trigger, t: float, gid: int
-    ) -> tuple[GenerationRequest, KeyEstimate | None]:
+    ) -> tuple[GenerationRequest, Key | None]:
         engine = self.engine
         held = engine.tracker.held(t)
         request = build_request(engine.piece, section, engine.memory, t, gid, held=held, until=trigger.until)

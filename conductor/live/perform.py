@@ -36,6 +36,7 @@ from typing import Any
 
 import mido
 
+from conductor.backends.base import ModelError
 from conductor.engine.clock import RealClock
 from conductor.live import ports as midi_ports
 from conductor.live.display import StageDisplay, StageInfo
@@ -157,7 +158,7 @@ class Performance:
 
     def start_model(self) -> ProcessRunner | None:
         """Start the worker process and wait for its model (start-up only); None if a stop was
-        asked for meanwhile. Raises RuntimeError if the model cannot load."""
+        asked for meanwhile. Raises ModelError if the model cannot load."""
         base = self.piece.path.parent if self.piece.path else None
         runner = ProcessRunner(self.piece.model, base, self.clock, threads=self.opts.threads)
         self._parts["runner"] = runner
@@ -231,7 +232,7 @@ class Performance:
             return EXIT_SETUP
         try:
             runner = self.start_model() if not self.stopping.is_set() else None
-        except RuntimeError as exc:
+        except ModelError as exc:
             log.error("%s", exc)
             return EXIT_MODEL
         if runner is None:

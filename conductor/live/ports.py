@@ -31,6 +31,8 @@ from typing import Any
 import mido
 import rtmidi
 
+from conductor.core.errors import ConductorError
+
 log = logging.getLogger(__name__)
 
 ENV_API = "CONDUCTOR_MIDI_API"
@@ -49,12 +51,12 @@ APIS = {
 }
 
 
-class PortError(RuntimeError):
+class PortError(ConductorError, RuntimeError):
     """Raised by this module when a port cannot be found or opened; the message lists what exists."""
 
 
 class PortNotFound(PortError, LookupError):
-    """No port name contains the asked-for substring."""
+    """Raised by this module when no port name contains the asked-for substring."""
 
 
 def resolve_api(api: str | None) -> str | None:

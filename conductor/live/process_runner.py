@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from conductor.backends.base import GenerationRequest
+from conductor.backends.base import GenerationRequest, ModelError
 from conductor.core.events import Note
 from conductor.engine.clock import Clock
 from conductor.engine.runner import GenerationDone, GenerationFailed, NoteArrived, RunnerEvent
@@ -74,7 +74,7 @@ class ProcessRunner:
 
     def wait_ready(self, timeout: float = 60.0, cancelled: Callable[[], bool] | None = None) -> bool:
         """Block until the worker has loaded its model (start-up only): True when ready, False if
-        `cancelled()` turned true first (checked every 0.2 s). Raises RuntimeError if loading fails."""
+        `cancelled()` turned true first (checked every 0.2 s). Raises ModelError if loading fails."""
         deadline = time.monotonic() + timeout
         while self._health.state == "starting":
             if cancelled is not None and cancelled():
@@ -84,13 +84,13 @@ class ProcessRunner:
             except queue.Empty:
                 if not self._proc.is_alive():
                     why = f"the model worker exited (code {self._proc.exitcode}) while loading the model"
-                    raise RuntimeError(why) from None
+                    raise ModelError(why) from None
                 if time.monotonic() > deadline:
-                    raise RuntimeError(
+                    raise ModelError(
                         f"the model worker did not load its model within {timeout:.0f} s"
                     ) from None
         if self._health.state != "ready":
-            raise RuntimeError(f"the model worker could not load the model: {self._health.last_error}")
+            raise ModelError(f"the model worker could not load the model: {self._health.last_error}")
         return True
 
     def health(self) -> WorkerHealth:

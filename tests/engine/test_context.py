@@ -1,4 +1,4 @@
-"""Context: requests built from the memory, and the SkyTNT score round trip."""
+"""Context: requests built from the memory."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import pytest
 
 from conductor.backends.base import Constraints, GenerationRequest
 from conductor.core.events import Note, Source
+from conductor.core.keys import make_key
 from conductor.core.timebase import Span, Timebase, Unit
-from conductor.engine.context import bar_origin, build_request, score_note_to_note, to_score
-from conductor.engine.filters.keys import make_key
+from conductor.engine.context import build_request
 from conductor.engine.memory import Memory
 from conductor.piece.compiled import (
     CadenceSpec,
@@ -140,70 +140,3 @@ def test_constraints_from_range_and_key_filters() -> None:
     assert build_request(piece(sec), sec, memory(), 4.0, 0).constraints.pitch_classes is None
     sec = section()  # a detected key without a key filter constrains nothing
     assert build_request(piece(sec), sec, memory(), 4.0, 0, key=detected).constraints.pitch_classes is None
-
-
-def test_bar_origin() -> None:
-    assert [bar_origin(t, TB) for t in (0.0, 1.99, 2.0, 5.0, -1.0)] == [0.0, 0.0, 2.0, 4.0, 0.0]
-    assert bar_origin(2.0 - 1e-12, TB) == 2.0  # float noise just below a bar line
-
-
-def test_to_score_one_timebase_for_human_and_ai() -> None:
-    notes = [
-        Note(3.0, 0.25, 67, 70, 2, A),
-        Note(2.5, 0.5, 62, 80),
-        Note(2.5, 0.5, 55, 81),
-        Note(1.0, 0.5, 60, 90),  # before the origin: left out
-    ]
-    assert to_score(notes, 2.0, TB) == [
-        480,
-        [
-            ["set_tempo", 0, 500000],
-            ["note", 480, 480, 0, 55, 81],
-            ["note", 480, 480, 0, 62, 80],
-            ["note", 960, 240, 2, 67, 70],
-        ],
-    ]
-
-
-def test_to_score_moves_channels_apart() -> None:
-    notes = [Note(0.0, 0.5, 60, 90, 2, H), Note(0.5, 0.5, 64, 90, 0, A), Note(0.5, 0.5, 50, 90, 5, H)]
-    assert to_score(notes, 0.0, Timebase(bpm=60), 96, ai_channel=2) == [
-        96,
-        [
-            ["set_tempo", 0, 1000000],
-            ["note", 0, 48, 0, 60, 90],
-            ["note", 48, 48, 2, 64, 90],
-            ["note", 48, 48, 5, 50, 90],
-        ],
-    ]
-    assert to_score([Note(0.0, 0.5, 60, 90, 0, H)], 0.0, TB, ai_channel=0)[1][1] == [
-        "note",
-        0,
-        480,
-        1,
-        60,
-        90,
-    ]
-
-
-def test_score_round_trip() -> None:
-    notes = [
-        Note(2.25, 0.125, 72, 64, 0, H),
-        Note(2.5, 1.5, 48, 1, 2, A),
-        Note(4.0, 0.0, 127, 127, 2, A),
-    ]
-    score = to_score(notes, 2.0, TB)
-    sources = {0: H, 2: A}
-    back = [score_note_to_note(e, 2.0, TB, score[0], sources[e[3]]) for e in score[1][1:]]
-    assert back == notes
-
-
-def test_score_note_to_note_clamps_velocity_and_rejects_junk() -> None:
-    assert score_note_to_note(["note", 96, 48, 2, 60, 0], 10.0, Timebase(bpm=60), 96) == Note(
-        11.0, 0.5, 60, 1, 2, A
-    )
-    assert score_note_to_note(["note", 0, -5, 0, 60, 200], 0.0, TB, 96, H) == Note(0.0, 0.0, 60, 127)
-    with pytest.raises(ValueError, match="not a score note event"):
-        score_note_to_note(["set_tempo", 0, 500000], 0.0, TB, 96)
-    with pytest.raises(ValueError, match="pitch must be in range"):
-        score_note_to_note(["note", 0, 1, 0, 128, 64], 0.0, TB, 96)

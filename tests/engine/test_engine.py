@@ -9,9 +9,9 @@ import mido
 from conductor.backends.base import GenerationRequest
 from conductor.backends.scripted import ScriptedModel
 from conductor.core.events import Note, Source
+from conductor.core.keys import detect_key
 from conductor.engine.clock import VirtualClock
 from conductor.engine.engine import Engine
-from conductor.engine.filters import detect_key
 from conductor.engine.runner import InlineRunner, Latency
 from conductor.engine.take_events import ModelFailed, ReloadApplied
 from conductor.piece.compiled import (

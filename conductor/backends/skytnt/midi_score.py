@@ -28,6 +28,7 @@ from typing import Any
 import mido
 
 from conductor.backends.skytnt.midi_score_write import score_to_midi, write_score
+from conductor.core.errors import ConductorError
 
 __all__ = ["MidiFileError", "midi_to_score", "read_score", "score_to_midi", "track_to_score", "write_score"]
 
@@ -56,8 +57,9 @@ TEXT_EVENTS = {
 }
 
 
-class MidiFileError(ValueError):
-    """A MIDI file is missing or cannot be read; the message is one sentence naming the file."""
+class MidiFileError(ConductorError, ValueError):
+    """Raised by `read_score` when a MIDI file is missing or cannot be read; the message is one sentence
+    naming the file."""
 
 
 def read_score(path: str | Path) -> list[Any]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections import deque
 
 from conductor.core.events import Note
+from conductor.core.keys import Key, detect_key, parse_key, snap_pitch
 from conductor.engine.filters.base import EPS, FilterContext, MapStage, unit_random
-from conductor.engine.filters.keys import KeyEstimate, detect_key, parse_key, snap_pitch
 from conductor.piece.compiled import (
     DensityFilter,
     HorizonFilter,
@@ -85,7 +85,7 @@ class VelocityStage(MapStage):
         return note if velocity == note.velocity else note.with_(velocity=velocity)
 
 
-def resolve_key(spec: KeyFilter, ctx: FilterContext) -> KeyEstimate | None:
+def resolve_key(spec: KeyFilter, ctx: FilterContext) -> Key | None:
     """The fixed key, else the context's key, else the key detected in the listening window."""
     if spec.key is not None:
         return parse_key(spec.key)

@@ -45,7 +45,10 @@ def test_an_unknown_config_name_gets_a_guess(tmp_path: Path, capsys: pytest.Capt
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown --config 'small'" in err
-    assert "did you mean tv2o-small or conductor-small?" in err and "conductor-small, conductor-roles, tiny," in err
+    assert (
+        "did you mean tv2o-small or conductor-small?" in err
+        and "conductor-small, conductor-roles, tiny," in err
+    )
 
 
 def test_model_bench_refuses_sizes_the_model_cannot_hold(capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from conductor.backends.base import GenerationRequest
 from conductor.core.events import Note, Source
+from conductor.core.keys import make_key
 from conductor.core.timebase import Span, Timebase, Unit
-from conductor.engine.filters import FilterChain, FilterContext, apply_filters, make_key
+from conductor.engine.filters import FilterChain, FilterContext, apply_filters
 from conductor.piece.compiled import (
     ChordsFilter,
     DensityFilter,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from conductor.core.events import Note, Source
+from conductor.core.keys import make_key
 from conductor.core.timebase import Span, Timebase, Unit
-from conductor.engine.filters import FilterChain, FilterContext, apply_filters, make_key
+from conductor.engine.filters import FilterChain, FilterContext, apply_filters
 from conductor.engine.filters.simple import complement_factor
 from conductor.piece.compiled import (
     ChordsFilter,
