@@ -15,20 +15,18 @@ from collections.abc import Iterable, Sequence
 
 from conductor.backends.base import Constraints, GenerationRequest
 from conductor.core.events import Note, Source
-from conductor.core.keys import Key, parse_key
+from conductor.core.keys import Key
 from conductor.core.timebase import Span, Timebase, Unit, bar_origin
 from conductor.engine.memory import Memory
-from conductor.piece.compiled import KeyFilter, Piece, RangeFilter, Section
+from conductor.piece.compiled import FixedKey, KeyFilter, Piece, RangeFilter, Section
 
-DEFAULT_HORIZON = Span(2, Unit.BARS)
 TURN_EVENTS_PER_BEAT = 4  # a trading answer may use four voices on every beat of its turn
 _EPS = 1e-9
 
 
 def output_seconds(section: Section, tb: Timebase) -> float:
-    """How far ahead one generation may place notes: output.horizon, else output.span, else 2 bars."""
-    span = section.output.horizon or section.output.span or DEFAULT_HORIZON
-    return span.seconds(tb)
+    """How far ahead one generation may place notes: the section's horizon."""
+    return section.output.horizon.seconds(tb)
 
 
 def turn_events(events: int, start: float, until: float, tb: Timebase) -> int:
@@ -87,7 +85,7 @@ def constraints_for(piece: Piece, section: Section, key: Key | None = None) -> C
         if isinstance(spec, RangeFilter):
             low, high = max(low, spec.low), min(high, spec.high)
         elif isinstance(spec, KeyFilter):
-            fixed = parse_key(spec.key) if spec.key is not None else key
+            fixed = spec.key.key if isinstance(spec.key, FixedKey) else key
             if fixed is not None:
                 pitch_classes = fixed.pitch_classes
     return Constraints(

@@ -26,7 +26,8 @@ from conductor.engine.sink import NullSink, TakeSink
 from conductor.engine.take_events import ParamSet, Pressed, ReloadApplied, SectionStarted, Stopped
 from conductor.engine.tracker import NoteTracker
 from conductor.engine.turns import Turns
-from conductor.piece.compiled import Action, Piece, Section
+from conductor.piece.compiled import Piece, Section
+from conductor.piece.names import Action
 
 log = logging.getLogger(__name__)
 HUMAN_HEARD = frozenset({"note_on", "note_off", "control_change"})  # the tracker and the model's ears

@@ -21,9 +21,8 @@ from conductor.engine.cadence import Trigger
 from conductor.engine.filters import FilterChain
 from conductor.engine.sink import TakeSink
 from conductor.engine.take_events import PressIgnored
-from conductor.piece.compiled import Action as PieceAction
-from conductor.piece.compiled import ActionMapping, ParamMapping
-from conductor.piece.compiled import Trigger as MidiTrigger
+from conductor.piece.compiled import ActionMapping, MidiTrigger, ParamMapping
+from conductor.piece.names import Action as PieceAction
 
 if TYPE_CHECKING:
     from conductor.engine.navigator import Navigator

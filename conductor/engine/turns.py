@@ -24,7 +24,8 @@ from conductor.engine.generation import Generation
 from conductor.engine.keytrack import KeyTracker
 from conductor.engine.runner import GenerationDone, GenerationFailed, NoteArrived, RunnerEvent
 from conductor.engine.take_events import GenerationEnded, GenerationStarted, ModelFailed
-from conductor.piece.compiled import ExitPolicy, KeyFilter, Overlap, SamplingSpec, Section
+from conductor.piece.compiled import DetectKey, KeyFilter, SamplingSpec, Section
+from conductor.piece.names import ExitPolicy, Overlap
 
 if TYPE_CHECKING:
     from conductor.engine.engine import Engine
@@ -144,7 +145,7 @@ class Turns:
         held = engine.tracker.held(t)
         request = build_request(engine.piece, section, engine.memory, t, gid, held=held, until=trigger.until)
         key = None
-        if any(isinstance(f, KeyFilter) and f.key is None for f in section.filters):
+        if any(isinstance(f, KeyFilter) and isinstance(f.key, DetectKey) for f in section.filters):
             # once per generation, from the human over a longer window, with hysteresis
             key = self.keys.update(engine.memory, t, section.listen.window, engine.piece.timebase, held)
         constraints = constraints_for(engine.piece, section, key) if key else request.constraints

@@ -113,7 +113,7 @@ def _form_of(value: Any) -> str | None:
         return "~word"
     if isinstance(value, int | float):
         return "~number"
-    if isinstance(value, dict):
+    if isinstance(value, dict | BaseModel):  # a mapping as written, or built in code (mode presets)
         return "~map"
     return None
 

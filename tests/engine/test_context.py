@@ -6,13 +6,14 @@ import pytest
 
 from conductor.backends.base import Constraints, GenerationRequest
 from conductor.core.events import Note, Source
-from conductor.core.keys import make_key
+from conductor.core.keys import make_key, parse_key
 from conductor.core.timebase import Span, Timebase, Unit
 from conductor.engine.context import build_request
 from conductor.engine.memory import Memory
 from conductor.piece.compiled import (
-    CadenceSpec,
+    Every,
     Filter,
+    FixedKey,
     KeyFilter,
     ListenSpec,
     MarkovSpec,
@@ -45,9 +46,8 @@ def section(
         length=None,
         then=Then(),
         listen=listen or ListenSpec(sources=frozenset({H, A}), window=Span(1, Unit.BARS), max_events=8),
-        cadence=CadenceSpec(),
+        cadence=Every(),
         output=output or OutputSpec(events=12),
-        turns=None,
         filters=filters,
         model=ModelSpec(sampling=SamplingSpec(temperature=0.9, seed=3), markov=MarkovSpec(order=2)),
         silent=False,
@@ -106,9 +106,9 @@ def test_request_from_window_with_held_notes() -> None:
 
 
 def test_until_from_horizon_span_or_argument() -> None:
-    sec = section(output=OutputSpec(events=4, span=Span(3, Unit.BEATS)))
+    sec = section(output=OutputSpec(events=4, horizon=Span(3, Unit.BEATS)))
     assert build_request(piece(sec), sec, memory(), 4.0, 0).until == 5.5
-    sec = section(output=OutputSpec(events=4, span=Span(3, Unit.BEATS), horizon=Span(1, Unit.SECONDS)))
+    sec = section(output=OutputSpec(events=4, horizon=Span(1, Unit.SECONDS)))
     assert build_request(piece(sec), sec, memory(), 4.0, 0).until == 5.0
     assert build_request(piece(sec), sec, memory(), 4.0, 0, until=6.0).until == 6.0
 
@@ -128,7 +128,11 @@ def test_notes_window_and_its_density() -> None:
 
 
 def test_constraints_from_range_and_key_filters() -> None:
-    filters: tuple[Filter, ...] = (RangeFilter(48, 84), KeyFilter(key="D minor"), RangeFilter(50, 90))
+    filters: tuple[Filter, ...] = (
+        RangeFilter(48, 84),
+        KeyFilter(FixedKey(parse_key("D minor"))),
+        RangeFilter(50, 90),
+    )
     sec = section(filters=filters)
     assert build_request(piece(sec), sec, memory(), 4.0, 0).constraints == Constraints(
         channels=frozenset({2}), program=5, low=50, high=84, pitch_classes=frozenset({2, 4, 5, 7, 9, 10, 0})

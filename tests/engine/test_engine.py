@@ -18,10 +18,11 @@ from conductor.piece.compiled import (
     Action,
     ActionMapping,
     KeyFilter,
+    MidiTrigger,
     Mode,
     ParamMapping,
     Piece,
-    Trigger,
+    TriggerKind,
 )
 from conductor.rehearse.take import Take
 from tests.engine.pieces import bars, piece, section
@@ -104,7 +105,7 @@ def test_a_model_error_closes_its_notes_and_the_music_goes_on() -> None:
 
 
 def test_footswitch_cc_and_param_mappings() -> None:
-    actions = (ActionMapping(Trigger("cc", 80), Action.NEXT),)
+    actions = (ActionMapping(MidiTrigger(TriggerKind.CC, 80), Action.NEXT),)
     params = (ParamMapping(1, "temperature", 0.5, 1.5),)
     p = piece(section("a", length=None), section("b", length=None), actions=actions, params=params)
     clock, engine, take = make(p)
