@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
 def advice(piece: Any, human: Any, path: Path) -> list[str]:
     """Warnings before a rehearsal: what the reader skipped, a human part with no notes, and sections
     that wait for the footswitch when nothing will press it."""
-    from conductor.engine.generation import matching_action
+    from conductor.engine.controls import matching_action
 
     lines = list(human.warnings)
     if not any(m.type == "note_on" and m.velocity > 0 for _, m in human.messages):

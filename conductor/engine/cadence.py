@@ -7,7 +7,8 @@
   `until` = turn end, durations clipped at the turn end; nothing in the human's turns.
 
 Each `Trigger` asks the model `lead` seconds before its first note may sound (`at = start - lead`),
-so a model with that much first-note latency still lands on the grid.
+so a model with that much first-note latency still lands on the grid. A `regenerate` press adds one
+trigger on the next grid point of the piece's `changes_on` (`regenerate`), whatever the kind.
 
 Overlap policies: `wait` — no generation while one runs or its output still sounds; `overlap` — not
 while one runs; `replace` — always, and the engine cancels the previous generation and its output.
@@ -60,6 +61,7 @@ class Cadence:
         self._k = 0  # last grid point / turn index handled
         self._phrase_armed = False
         self._last_off: float | None = None
+        self._manual: Trigger | None = None  # a regenerate press, waiting for its grid point
         if isinstance(section.cadence, AtTurns):
             self._k = -1
 
@@ -81,8 +83,16 @@ class Cadence:
 
     # ------------------------------------------------------------ decisions
 
+    def regenerate(self, t: float, grid: str) -> None:
+        """Answer once more: a `regenerate` pressed at `t` lands on the next `grid` point."""
+        self._manual = self.manual(t, grid)
+
     def next_time(self) -> float | None:
         """When `poll` could next return a trigger (None: only after new input)."""
+        times = (self._next_own(), self._manual.at if self._manual else None)
+        return min((x for x in times if x is not None), default=None)
+
+    def _next_own(self) -> float | None:
         cadence = self.section.cadence
         if isinstance(cadence, Every):
             return self._every_trigger(self._k + 1).at
@@ -93,12 +103,19 @@ class Cadence:
         return None
 
     def poll(self, now: float, *, held: bool, running: bool, sounding: bool) -> Trigger | None:
-        """The trigger due at `now`, if any and if the overlap policy lets it play."""
+        """The trigger due at `now`, if any and if the overlap policy lets it play; a pressed
+        `regenerate` whose time has come wins over the cadence's own."""
+        due = self._poll_own(now, held, running, sounding)
+        if self._manual is not None and now >= self._manual.at - 1e-9:
+            due, self._manual = self._manual, None
+        return due
+
+    def _poll_own(self, now: float, held: bool, running: bool, sounding: bool) -> Trigger | None:
         cadence = self.section.cadence
         if isinstance(cadence, AtTurns):
             return self._poll_turns(now)
         due = self._poll_every(now) if isinstance(cadence, Every) else self._poll_phrase(now, held)
-        if due is None or not allowed(self.section.cadence.overlap, running, sounding):
+        if due is None or not allowed(cadence.overlap, running, sounding):
             return None
         return due
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import mido
 
-from conductor.engine.generation import Controls
+from conductor.engine.controls import Controls
 from conductor.engine.take_events import PressIgnored, Stopped
 from conductor.piece.compiled import ActionMapping, MidiTrigger
 from conductor.piece.names import Action, TriggerKind
