@@ -29,7 +29,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from watchdog.events import (
     DirCreatedEvent,
@@ -41,6 +40,9 @@ from watchdog.events import (
     FileSystemEventHandler,
 )
 from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
+
+from conductor.piece.compiled import Piece
 
 log = logging.getLogger(__name__)
 MAX_PIECE_BYTES = 4 * 1024 * 1024  # a piece is a few kilobytes; anything this big is not one
@@ -51,7 +53,7 @@ KEEP_PLAYING = "still playing the last good version"
 class Reloaded:
     """A save that parsed and validated: `piece` is the new compiled piece."""
 
-    piece: Any
+    piece: Piece
     settled_at: float  # time.monotonic() when the save settled (for the reload-delay benchmark)
 
 
@@ -80,7 +82,7 @@ class PieceWatcher:
     def __init__(
         self,
         path: Path,
-        parse: Callable[[Path], Any],
+        parse: Callable[[Path], Piece],
         on_result: Callable[[ReloadResult], None],
         *,
         debounce_s: float = 0.05,
@@ -95,7 +97,7 @@ class PieceWatcher:
         self._due: float | None = None  # guarded by _cond: when to read the file (monotonic)
         self._stopping = False  # guarded by _cond
         self._last: bytes | str | None = self._read()  # the debounce thread only: bytes, or why not
-        self._observer: Any = None
+        self._observer: BaseObserver | None = None
         self._thread = threading.Thread(target=self._debounce_loop, name="conductor-reload", daemon=True)
 
     def start(self) -> None:
