@@ -52,8 +52,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     from conductor.evaluate import evaluate_file, evaluation_table
-    from conductor.rehearse.loop import rehearse
     from conductor.rehearse.pianoroll import plot_take
+    from conductor.rehearse.rehearsal import rehearse
     from conductor.rehearse.summary import summary_table
 
     for line in advice(piece, human, args.human):

@@ -45,9 +45,9 @@ from conductor.engine.clock import RealClock
 from conductor.engine.engine import Engine
 from conductor.live import ports as midi_ports
 from conductor.live.display import StageDisplay
+from conductor.live.engine_loop import EngineLoop, Inbox, LoopOptions
 from conductor.live.feedback import FeedbackFilter
 from conductor.live.finish import finish, summary_log
-from conductor.live.loop import EngineLoop, Inbox, LoopOptions
 from conductor.live.process_runner import ProcessRunner
 from conductor.live.recorder import TakeRecorder
 from conductor.live.reload import PieceWatcher

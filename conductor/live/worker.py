@@ -30,7 +30,7 @@ import signal
 import sys
 import traceback
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from multiprocessing import parent_process
 from multiprocessing.queues import Queue
 from pathlib import Path
@@ -38,7 +38,8 @@ from typing import TYPE_CHECKING
 
 from conductor.backends.base import GenerationRequest, Model
 from conductor.core.events import Note
-from conductor.piece.compiled import ModelSpec, SamplingSpec
+from conductor.engine.runner import model_key
+from conductor.piece.compiled import ModelSpec
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +154,7 @@ class _Models:
         self._models: dict[ModelSpec, Model] = {}
 
     def get(self, spec: ModelSpec) -> Model:
-        key = replace(spec, sampling=SamplingSpec())
+        key = model_key(spec)
         if key not in self._models:
             from conductor.backends.factory import build_model
 
