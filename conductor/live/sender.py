@@ -114,10 +114,6 @@ class Sender(threading.Thread):
         """The clock thread's own lateness (from when it could first send). Thread-safe."""
         return self._clock_late.summary()
 
-    def reset_lateness(self) -> None:
-        """Forget the samples so far (benchmarks measure phases separately). Not while sending."""
-        self._heard, self._clock_late = LatenessHistogram(), LatenessHistogram()
-
     def run(self) -> None:
         if self._realtime:
             self.policy = set_fifo()
