@@ -108,14 +108,13 @@ class Engine:
             self._enter(change)
         if self.stopped:
             return None
-        params = self.inputs.params
-        self.turns.drain(t, Outlet(self.piece.routing.ai_channel, self.mute, params, self.seed))
+        self.turns.drain(t, Outlet(self.piece.routing.ai_channel, self.mute))
         played = self.scheduler.take_finished()
         if played:
             self.section_stats().notes_out += len(played)
             self.inputs.remember([n.with_(source=Source.AI) for n in played])
         heard = Heard(self.memory, tuple(self.inputs.tracker.held(t)), t)
-        self.answering.answer(Frame.of(self.piece, self.seed), heard, params, self.hold)
+        self.answering.answer(Frame.of(self.piece, self.seed), heard, self.inputs.params, self.hold)
         times = [self.nav.next_time(), self.answering.next_time(), self.runner.next_arrival()]
         times += [self._reload[0]] if self._reload is not None else []
         return min((x for x in times if x is not None and x > t + 1e-9), default=None)

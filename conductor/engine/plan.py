@@ -3,10 +3,11 @@
 `plan_generation` is the one place a generation is decided: the listening window taken from the
 memory (held notes included), the time origin (the bar line at or before the first context note),
 the output window (the trigger's), the event budget (a trading turn may decode more), the sampling
-(the section's, live params on top, a seed per generation), the constraints (AI channel, program,
-a range filter's range, the key) and the filter chain with its context. The key decision lives here
-too: `wants_detected_key` tells the engine when to ask its `KeyTracker`; the key so found goes into
-the constraints (the model samples in it) and the key filter (snap/drop) alike.
+(the section's, live temperature and top_p on top, a seed per generation), the constraints (AI
+channel, program, a range filter's range, the key) and the filter chain with its context: the
+section's filters, then the live density and velocity as the same density and velocity stages. The
+key decision lives here too: `wants_detected_key` tells the engine when to ask its `KeyTracker`; the
+key so found goes into the constraints (the model samples in it) and the key filter (snap/drop) alike.
 
 Pure: it only reads the memory. O(window) work, on the engine thread.
 """
@@ -26,6 +27,7 @@ from conductor.engine.filters import FilterChain, FilterContext
 from conductor.engine.memory import Memory
 from conductor.engine.take_events import GenerationStarted
 from conductor.piece.compiled import (
+    DensityFilter,
     DetectKey,
     Filter,
     FixedKey,
@@ -35,6 +37,7 @@ from conductor.piece.compiled import (
     RangeFilter,
     SamplingSpec,
     Section,
+    VelocityFilter,
 )
 from conductor.piece.names import Param
 
@@ -131,7 +134,19 @@ def plan_generation(
     filtering = FilterContext.from_request(
         request, mix_seed(frame.seed, generation), key=key, clip=trigger.clip
     )
-    return GenerationPlan(request, section.model, section.filters, filtering, key)
+    filters = section.filters + live_filters(params)
+    return GenerationPlan(request, section.model, filters, filtering, key)
+
+
+def live_filters(params: LiveParams) -> tuple[Filter, ...]:
+    """The live params as filters after the section's own: `density` a keep probability (drawn from
+    the generation's filter seed, as every density filter does), `velocity` a scale."""
+    live: list[Filter] = []
+    if params.density is not None:
+        live.append(DensityFilter(keep=params.density))
+    if params.velocity is not None:
+        live.append(VelocityFilter(scale=params.velocity))
+    return tuple(live)
 
 
 def _request(

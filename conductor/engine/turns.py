@@ -13,7 +13,6 @@ moment. Not thread-safe: the engine thread owns it.
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,7 +20,7 @@ from conductor.core.events import Note, Source
 from conductor.core.keys import Key
 from conductor.engine.cadence import Trigger
 from conductor.engine.generation import Generation, SectionStats
-from conductor.engine.plan import GenerationPlan, LiveParams
+from conductor.engine.plan import GenerationPlan
 from conductor.engine.runner import GenerationDone, GenerationFailed, ModelRunner, NoteArrived, RunnerEvent
 from conductor.engine.scheduler import Scheduler
 from conductor.engine.sink import TakeSink
@@ -32,13 +31,10 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Outlet:
-    """How notes leave the filters at this moment: on the AI's `channel`, not at all while `mute`, and
-    shaped by the live `params` (density draws seeded by `seed`)."""
+    """How notes leave the filters at this moment: on the AI's `channel`, not at all while `mute`."""
 
     channel: int
     mute: bool
-    params: LiveParams
-    seed: int
 
 
 class Turns:
@@ -144,18 +140,5 @@ class Turns:
             generation.dropped_late += 1
             self.stats().dropped_late += 1
             return
-        shaped = _shape(note, outlet.params, generation.id, outlet.seed)
-        if shaped is not None:
-            self.scheduler.add(shaped.with_(channel=outlet.channel, source=Source.AI), generation.id)
-            generation.scheduled += 1
-
-
-def _shape(note: Note, params: LiveParams, gid: int, seed: int) -> Note | None:
-    """Live params: `density` (keep probability) and `velocity` (scale)."""
-    if params.density is not None:
-        rng = random.Random(f"{seed}:{gid}:{note.onset:.6f}:{note.pitch}")
-        if rng.random() >= params.density:
-            return None
-    if params.velocity is not None:
-        note = note.with_(velocity=min(127, max(1, round(note.velocity * params.velocity))))
-    return note
+        self.scheduler.add(note.with_(channel=outlet.channel, source=Source.AI), generation.id)
+        generation.scheduled += 1

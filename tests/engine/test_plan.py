@@ -28,6 +28,7 @@ from conductor.engine.plan import (
 )
 from conductor.piece import load_piece_text
 from conductor.piece.compiled import (
+    DensityFilter,
     Every,
     Filter,
     FixedKey,
@@ -178,6 +179,16 @@ def test_live_params_and_seeds() -> None:
     assert plan.request.sampling == SamplingSpec(temperature=1.3, top_p=0.5, top_k=20, seed=mix_seed(3, 7))
     assert plan.filtering.seed == mix_seed(11, 7)  # the engine's seed, whatever the piece's
     assert len({mix_seed(0, g) for g in range(100)}) == 100
+
+
+def test_live_density_and_velocity_are_the_last_filter_stages() -> None:
+    section = mode_section("ai_chords")
+    params = LiveParams().with_(Param.DENSITY, 0.5).with_(Param.VELOCITY, 1.2)
+    plan = plan_generation(section, FRAME, heard(), G_MAJOR, params, EVERY, 7)
+    assert plan.filters == (*section.filters, DensityFilter(keep=0.5), VelocityFilter(scale=1.2))
+    assert (
+        plan_generation(section, FRAME, heard(), G_MAJOR, LiveParams(), EVERY, 7).filters == section.filters
+    )
 
 
 # ---------------------------------------------------------------- the parts
