@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from conductor.backends.base import Constraints, GenerationRequest
 from conductor.core.events import Note, Source
 from conductor.core.keys import Key
+from conductor.core.seeds import derive_seed
 from conductor.core.timebase import Span, Timebase, Unit, bar_origin
 from conductor.engine.cadence import Trigger
 from conductor.engine.filters import FilterChain, FilterContext
@@ -132,7 +133,7 @@ def plan_generation(
     request = _request(section, frame, heard, key, trigger, generation)
     request = replace(request, sampling=_sampling(section.model.sampling, params, frame.seed, generation))
     filtering = FilterContext.from_request(
-        request, mix_seed(frame.seed, generation), key=key, clip=trigger.clip
+        request, derive_seed(frame.seed, generation), key=key, clip=trigger.clip
     )
     filters = section.filters + live_filters(params)
     return GenerationPlan(request, section.model, filters, filtering, key)
@@ -179,16 +180,8 @@ def _sampling(spec: SamplingSpec, params: LiveParams, seed: int, generation: int
         spec,
         temperature=spec.temperature if params.temperature is None else params.temperature,
         top_p=spec.top_p if params.top_p is None else params.top_p,
-        seed=mix_seed(base, generation),
+        seed=derive_seed(base, generation),
     )
-
-
-def mix_seed(*parts: int) -> int:
-    """A deterministic 31-bit seed from integers."""
-    seed = 0x2545F491
-    for part in parts:
-        seed = (seed * 1_000_003 + part) % (2**31 - 1)
-    return seed
 
 
 def turn_events(events: int, start: float, until: float, tb: Timebase) -> int:

@@ -11,6 +11,7 @@ import pytest
 from conductor.backends.base import Constraints, GenerationRequest
 from conductor.core.events import Note, Source
 from conductor.core.keys import make_key, parse_key
+from conductor.core.seeds import derive_seed
 from conductor.core.timebase import Span, Timebase, Unit
 from conductor.engine.cadence import Trigger
 from conductor.engine.filters import FilterContext
@@ -21,7 +22,6 @@ from conductor.engine.plan import (
     Heard,
     LiveParams,
     constraints_for,
-    mix_seed,
     plan_generation,
     turn_events,
     wants_detected_key,
@@ -80,7 +80,7 @@ def mode_section(mode: str, extra: str = "") -> Section:
 def expected_plan(
     section: Section, request: GenerationRequest, key: object, clip: bool = False
 ) -> GenerationPlan:
-    seed = mix_seed(FRAME.seed, request.generation)
+    seed = derive_seed(FRAME.seed, request.generation)
     filtering = FilterContext(
         request.start,
         request.until,
@@ -104,7 +104,7 @@ def request(section: Section, **fields: object) -> GenerationRequest:
         until=6.0,
         timebase=TB,
         max_events=section.output.events,
-        sampling=SamplingSpec(seed=mix_seed(FRAME.seed, 7)),
+        sampling=SamplingSpec(seed=derive_seed(FRAME.seed, 7)),
         constraints=Constraints(channels=frozenset({2}), program=5, low=0, high=127),
         markov=MarkovSpec(),
         human_density=4 / 8.0,  # 60, 62, 64 and the held 48 over 4 bars (8 s)
@@ -176,9 +176,9 @@ def test_live_params_and_seeds() -> None:
     section = mode_section("duet", ", model: {kind: markov, sampling: {temperature: 0.8, seed: 3}}")
     params = LiveParams().with_(Param.TEMPERATURE, 1.3).with_(Param.TOP_P, 0.5)
     plan = plan_generation(section, FRAME, heard(), None, params, EVERY, 7)
-    assert plan.request.sampling == SamplingSpec(temperature=1.3, top_p=0.5, top_k=20, seed=mix_seed(3, 7))
-    assert plan.filtering.seed == mix_seed(11, 7)  # the engine's seed, whatever the piece's
-    assert len({mix_seed(0, g) for g in range(100)}) == 100
+    assert plan.request.sampling == SamplingSpec(temperature=1.3, top_p=0.5, top_k=20, seed=derive_seed(3, 7))
+    assert plan.filtering.seed == derive_seed(11, 7)  # the engine's seed, whatever the piece's
+    assert len({derive_seed(0, g) for g in range(100)}) == 100
 
 
 def test_live_density_and_velocity_are_the_last_filter_stages() -> None:
@@ -232,7 +232,7 @@ def test_request_from_window_with_held_notes() -> None:
         until=6.0,
         timebase=TB,
         max_events=12,
-        sampling=SamplingSpec(temperature=0.9, seed=mix_seed(3, 0)),
+        sampling=SamplingSpec(temperature=0.9, seed=derive_seed(3, 0)),
         constraints=Constraints(channels=frozenset({2}), program=5),
         markov=MarkovSpec(order=2),
         human_density=1.5,  # 62, 64 and the held 48 over 2 s

@@ -106,7 +106,7 @@ class SkyTNTModel:
         voices = replace(request.constraints, channels=frozenset(self._voices))
         mask = from_constraints(self.tokenizer, voices, window, self.decoder.device, rows)
         seed = request.sampling.seed
-        gen = make_generator(None if seed is None else seed + request.generation, "cpu")
+        gen = make_generator(seed, "cpu")
         channel = min(request.constraints.channels, default=0)
         self._streaming = True
         try:
