@@ -24,7 +24,6 @@ class Generation:
     arrived: int = 0
     scheduled: int = 0
     dropped_late: int = 0
-    dropped_filtered: int = 0
     first_latency: float | None = None
 
 
