@@ -99,11 +99,12 @@ class _Unusable(Exception):
 def _prepare(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
     from conductor.backends.base import ModelError
     from conductor.engine.runner import Latency
-    from conductor.piece import PieceErrors, load_piece
+    from conductor.piece import PieceErrors
+    from conductor.piece.parser import shared_parser
     from conductor.rehearse.human import parse_presses, read_human
 
     try:
-        piece = load_piece(args.piece)
+        piece = shared_parser().load(args.piece)  # the parser process (in this one if none can start)
         human = read_human(args.human).with_presses(parse_presses(args.press))
         latency = Latency.parse(args.latency)
     except (PieceErrors, ValueError) as exc:
