@@ -25,6 +25,7 @@ from typing import Any
 from conductor.backends.base import ModelError
 from conductor.backends.markov.events import cluster, encode_all
 from conductor.backends.markov.table import CountTable
+from conductor.core.cache import cache_root
 from conductor.core.events import Note
 from conductor.core.timebase import Timebase
 
@@ -33,7 +34,6 @@ log = logging.getLogger(__name__)
 DEFAULT_CORPUS_LIMIT = 40
 SEED_MAX_CONTEXTS = 200_000
 SEED_TB = Timebase(bpm=60.0)  # seed notes are timed in beats: one second per beat
-CACHE_ENV = "CONDUCTOR_CACHE_DIR"
 CACHE_VERSION = 1
 DRUM_CHANNEL = 9
 
@@ -54,9 +54,8 @@ class SeedSource:
 
 
 def cache_dir() -> Path:
-    """`$CONDUCTOR_CACHE_DIR/markov`, else `~/.cache/conductor/markov`."""
-    root = os.environ.get(CACHE_ENV)
-    return Path(root) / "markov" if root else Path.home() / ".cache" / "conductor" / "markov"
+    """The seed tables: `markov/` in the one cache root (`conductor.core.cache`)."""
+    return cache_root() / "markov"
 
 
 def resolve(source: str, base_dir: Path) -> SeedSource:
