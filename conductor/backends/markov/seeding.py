@@ -27,6 +27,8 @@ from conductor.backends.markov.events import cluster, encode_all
 from conductor.backends.markov.table import CountTable
 from conductor.core.cache import cache_root
 from conductor.core.events import Note
+from conductor.core.inputfile import InputFileError
+from conductor.core.midifile import read_midi
 from conductor.core.timebase import Timebase
 
 log = logging.getLogger(__name__)
@@ -115,13 +117,17 @@ def _pieces(source: SeedSource) -> Iterator[list[Note]]:
 
 
 def midi_notes(path: Path) -> list[Note]:
-    """Every non-drum note of a MIDI file, timed in beats. Raises ModelError if it cannot be read."""
+    """Every non-drum note of a MIDI file, timed in beats. Raises ModelError (one line naming the file)
+    if it cannot be read (`conductor.core.midifile.read_midi`)."""
     import mido
 
     try:
-        mid = mido.MidiFile(path)
-    except (OSError, ValueError, EOFError) as exc:
-        raise ModelError(f"markov seed {path}: not a readable MIDI file ({exc})") from exc
+        read = read_midi(path)
+    except InputFileError as exc:
+        raise ModelError(f"markov seed {exc}") from exc
+    for warning in read.warnings:
+        log.warning("markov seed %s", warning)
+    mid = read.midi
     tpb, tick = mid.ticks_per_beat, 0
     sounding: dict[tuple[int, int], list[tuple[int, int]]] = {}
     out: list[Note] = []
