@@ -11,6 +11,7 @@ docstring who raises it:
 - `conductor.backends.skytnt.midi_score.MidiFileError` — a MIDI file cannot become a SkyTNT score
 - `conductor.evaluate.takefile.TakeError` — a take cannot be evaluated
 - `conductor.live.ports.PortError` (and `PortNotFound`) — a MIDI port cannot be opened or found
+- `conductor.live.recorder.TakesFolderError` — the takes folder cannot be made or written in
 """
 
 from __future__ import annotations

@@ -23,8 +23,8 @@ sends All Notes Off, stops the worker, saves the take and closes the ports, each
 that one failing never skips the rest.
 
 Exit status: 0 a normal end (also a stop during start-up), 1 the model could not load, 2 a port error
-(a piece error is 2 as well, from `conductor perform`), 3 a port vanished mid-performance, 4 an
-internal error or a forced stop (the take is saved all the same).
+or a takes folder that cannot be written (a piece error is 2 as well, from `conductor perform`), 3 a
+port vanished mid-performance, 4 an internal error or a forced stop (the take is saved all the same).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from conductor.live.engine_loop import EngineLoop, Inbox, LoopOptions
 from conductor.live.feedback import FeedbackFilter
 from conductor.live.finish import finish, summary_log
 from conductor.live.process_runner import ProcessRunner
-from conductor.live.recorder import TakeRecorder
+from conductor.live.recorder import TakeRecorder, TakesFolderError, prepare_takes_folder
 from conductor.live.reload import PieceWatcher
 from conductor.live.rig import Opened, Rig
 from conductor.live.sender import Sender
@@ -166,10 +166,14 @@ class Performance:
         self.opened.runner = runner
         return runner if runner.wait_ready(timeout=300, cancelled=self.stopping.is_set) else None
 
+    def takes_folder(self) -> Path | None:
+        """Where the take goes: `--takes`, else the piece's recording folder (None: not recording)."""
+        if self.opts.takes is None and self.piece.recording.enabled:
+            return self.piece.takes_folder()
+        return self.opts.takes
+
     def _recorder(self) -> TakeRecorder | None:
-        folder = self.opts.takes
-        if folder is None and self.piece.recording.enabled:
-            folder = self.piece.takes_folder()
+        folder = self.takes_folder()
         if folder is None:
             return None
         tb = self.piece.timebase
@@ -225,8 +229,11 @@ class Performance:
 
     def _perform(self) -> int:
         try:
+            folder = self.takes_folder()
+            if folder is not None:
+                prepare_takes_folder(folder)  # before anything opens or loads
             self.open_ports()
-        except midi_ports.PortError as exc:
+        except (TakesFolderError, midi_ports.PortError) as exc:
             _say(f"error: {exc}")
             return EXIT_SETUP
         try:

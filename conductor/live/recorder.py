@@ -29,12 +29,14 @@ import logging
 import os
 import queue
 import re
+import tempfile
 import threading
 import time
 from pathlib import Path
 
 import mido
 
+from conductor.core.errors import ConductorError
 from conductor.engine.take_events import SectionStarted, TakeEvent, TakeStarted, TakeTrouble
 from conductor.engine.take_midi import Timed, build_midi, event_bytes, marker
 from conductor.live.take_log import Troubles, log_line
@@ -43,6 +45,24 @@ log = logging.getLogger(__name__)
 Item = tuple[float, str | None, mido.Message | TakeEvent]  # (t, part or None for an event, payload)
 SYNC_EVERY_S = 2.0
 MIDI_DUTY = 0.02  # the share of time the periodic .mid rewrite may take (2%: a 1 s rewrite every 50 s)
+
+
+class TakesFolderError(ConductorError, OSError):
+    """Raised by `prepare_takes_folder` when the takes folder cannot be made or written in; the message
+    is one line naming the folder, the reason and what to do."""
+
+
+def prepare_takes_folder(folder: Path) -> None:
+    """Make `folder` (with its parents) and check that a file can be written in it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise TakesFolderError(
+            f"cannot record the take in {folder}: {exc.strerror or exc}; give another folder with "
+            "--takes DIR (or recording.folder in the piece)"
+        ) from exc
 
 
 def take_stem(title: str, started: dt.datetime) -> str:
