@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine (only Python needed):
 #   make demo   — rehearse pieces/mark_sat.yaml against the bundled human recording
-#   make test   — ruff, mypy and the whole test suite
+#   make test   — ruff, mypy, lint-imports and the whole test suite
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -24,6 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check conductor tests bench
 	$(BIN)/ruff format --check conductor tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports  # the layers and no import cycles (contracts in pyproject.toml)
 
 test: lint
 	$(BIN)/python -m pytest

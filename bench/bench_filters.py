@@ -11,9 +11,9 @@ import time
 from collections.abc import Callable
 
 from conductor.core.events import Note, Source
+from conductor.core.keys import _detect_cached, detect_key
 from conductor.core.timebase import Span, Timebase, Unit
-from conductor.engine.filters import FilterContext, apply_filters, detect_key
-from conductor.engine.filters.keys import _detect_cached
+from conductor.engine.filters import FilterContext, apply_filters
 from conductor.engine.memory import Memory
 from conductor.piece.compiled import (
     DensityFilter,

@@ -105,7 +105,7 @@ def lateness_rows() -> list[tuple[str, Any]]:
 def drive(perf: Performance, piece_path: Path, results: dict[str, list[float]]) -> None:
     """The musician: plays, presses the footswitch, edits the piece; then stops the performance."""
     lister = PortLister("jack")
-    while not any(VIRTUAL_IN in n for n in lister.names().outputs) or "engine" not in perf._parts:
+    while not any(VIRTUAL_IN in n for n in lister.names().outputs) or perf.opened.engine is None:
         time.sleep(0.05)
     be = backend("jack")
     keys = be.open_output(next(n for n in lister.names().outputs if VIRTUAL_IN in n))
@@ -113,7 +113,8 @@ def drive(perf: Performance, piece_path: Path, results: dict[str, list[float]]) 
     ears = open_input(
         "jack", VIRTUAL_OUT, lambda m: m.type == "note_on" and heard.append(perf.clock.now()), False
     )
-    engine, rec = perf._parts["engine"], perf._parts["recorder"]
+    engine, rec = perf.opened.engine, perf.opened.recorder
+    assert engine is not None and rec is not None
     triggers: list[float] = []
     original = rec.record
     rec.record = lambda e, t: (isinstance(e, GenerationStarted) and triggers.append(t), original(e, t))

@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from conductor.backends.skytnt.config import MIDIModelConfig
     from conductor.backends.skytnt.model import build_model
-    from conductor.backends.skytnt.speed import bench_dtypes
+    from conductor.measure.skytnt_speed import bench_dtypes
 
     torch.set_num_threads(args.threads)
     load = os.getloadavg()[0]

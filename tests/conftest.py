@@ -1,6 +1,6 @@
 """Shared test set-up: torch to one thread (tests leave a core for everything else), and every cache a
-test could fill in a temporary folder, never the user's own: `XDG_CACHE_HOME`, `CONDUCTOR_CACHE` (token
-caches) and `CONDUCTOR_CACHE_DIR` (Markov seed models) — inherited by `conductor` subprocesses and
+test could fill in a temporary folder, never the user's own: `XDG_CACHE_HOME` and `CONDUCTOR_CACHE` (the
+one cache root: token caches, Markov seed tables) — inherited by `conductor` subprocesses and
 model workers — and music21's scratch folder. The folder
 is removed when the session ends.
 """
@@ -22,7 +22,6 @@ CACHE = tempfile.mkdtemp(prefix="conductor-tests-cache-")
 atexit.register(shutil.rmtree, CACHE, ignore_errors=True)
 os.environ["XDG_CACHE_HOME"] = os.path.join(CACHE, "xdg")
 os.environ["CONDUCTOR_CACHE"] = os.path.join(CACHE, "conductor")
-os.environ["CONDUCTOR_CACHE_DIR"] = os.path.join(CACHE, "conductor")
 
 
 @pytest.fixture(scope="session", autouse=True)

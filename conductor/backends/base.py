@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from conductor.core.errors import ConductorError
 from conductor.core.events import Note
 from conductor.core.timebase import Timebase
 from conductor.piece.compiled import MarkovSpec, SamplingSpec
@@ -74,5 +75,6 @@ class Model(Protocol):
         """Release resources (caches, files)."""
 
 
-class ModelError(RuntimeError):
-    """Raised by backends for a model that cannot be built or loaded (bad checkpoint, bad config)."""
+class ModelError(ConductorError, RuntimeError):
+    """Raised by backends for a model that cannot be built or loaded (bad checkpoint, bad config), and by
+    the live `ProcessRunner` when its worker cannot load the model."""

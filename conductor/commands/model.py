@@ -102,7 +102,7 @@ def _bench(model: Any, args: argparse.Namespace) -> int:
             f"expected at most {positions - 1} together"
         )
 
-    from conductor.backends.skytnt.speed import bench
+    from conductor.measure.skytnt_speed import bench
 
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -30,10 +30,11 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Load the piece and perform it; the exit status is `conductor.live.perform`'s (2: a piece error)."""
     from conductor.live.perform import Performance, PerformOptions
-    from conductor.piece import PieceErrors, load_piece
+    from conductor.piece import PieceErrors
+    from conductor.piece.parser import shared_parser
 
     try:
-        piece = load_piece(args.piece)
+        piece = shared_parser().load(args.piece)  # the parser process (in this one if none can start)
     except PieceErrors as exc:
         print(exc, file=sys.stderr)
         return 2

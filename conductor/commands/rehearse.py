@@ -52,8 +52,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     from conductor.evaluate import evaluate_file, evaluation_table
-    from conductor.rehearse.loop import rehearse
     from conductor.rehearse.pianoroll import plot_take
+    from conductor.rehearse.rehearsal import rehearse
     from conductor.rehearse.summary import summary_table
 
     for line in advice(piece, human, args.human):
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
 def advice(piece: Any, human: Any, path: Path) -> list[str]:
     """Warnings before a rehearsal: what the reader skipped, a human part with no notes, and sections
     that wait for the footswitch when nothing will press it."""
-    from conductor.engine.generation import matching_action
+    from conductor.engine.controls import matching_action
 
     lines = list(human.warnings)
     if not any(m.type == "note_on" and m.velocity > 0 for _, m in human.messages):
@@ -99,11 +99,12 @@ class _Unusable(Exception):
 def _prepare(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
     from conductor.backends.base import ModelError
     from conductor.engine.runner import Latency
-    from conductor.piece import PieceErrors, load_piece
+    from conductor.piece import PieceErrors
+    from conductor.piece.parser import shared_parser
     from conductor.rehearse.human import parse_presses, read_human
 
     try:
-        piece = load_piece(args.piece)
+        piece = shared_parser().load(args.piece)  # the parser process (in this one if none can start)
         human = read_human(args.human).with_presses(parse_presses(args.press))
         latency = Latency.parse(args.latency)
     except (PieceErrors, ValueError) as exc:

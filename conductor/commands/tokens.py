@@ -48,7 +48,7 @@ def _print_table(path: str, score: list[Any], rows: list[list[int]], tokenizer: 
     from rich.console import Console
     from rich.table import Table
 
-    from conductor.backends.skytnt.tokenizer_safe import dropped_notes
+    from conductor.backends.skytnt.tokenizer.safe_context import dropped_notes
 
     table = Table(title=f"{path} — tokenizer {tokenizer.name}, {len(rows)} rows")
     table.add_column("#", justify="right")

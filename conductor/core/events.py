@@ -6,6 +6,7 @@ notes share that timebase (the prototype's feedback mode broke when they did not
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -54,3 +55,13 @@ class Note:
     def with_(self, **changes: object) -> Note:
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def note_order(note: Note) -> tuple[float, int, int]:
+    """The order notes are kept in everywhere (memory, context, scores): onset, channel, pitch."""
+    return (note.onset, note.channel, note.pitch)
+
+
+def sort_notes(notes: Iterable[Note]) -> list[Note]:
+    """Notes by onset, then channel, then pitch."""
+    return sorted(notes, key=note_order)

@@ -11,8 +11,10 @@ import os
 import stat
 from pathlib import Path
 
+from conductor.core.errors import ConductorError
 
-class InputFileError(ValueError):
+
+class InputFileError(ConductorError, ValueError):
     """A file given as input cannot be used; the message is one line naming the file and the fault.
 
     Raised by `read_input_bytes`, `conductor.core.midifile.read_midi` and the take-log reader

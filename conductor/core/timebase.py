@@ -69,3 +69,9 @@ class Span:
     def __str__(self) -> str:
         amount = int(self.amount) if float(self.amount).is_integer() else self.amount
         return f"{amount} {self.unit.value}"
+
+
+def bar_origin(t: float, tb: Timebase) -> float:
+    """The bar line at or before `t` (0.0 for times before the first bar)."""
+    bar = tb.seconds_per_bar
+    return max(0.0, math.floor(t / bar + 1e-9) * bar)

@@ -7,7 +7,8 @@
   `until` = turn end, durations clipped at the turn end; nothing in the human's turns.
 
 Each `Trigger` asks the model `lead` seconds before its first note may sound (`at = start - lead`),
-so a model with that much first-note latency still lands on the grid.
+so a model with that much first-note latency still lands on the grid. A `regenerate` press adds one
+trigger on the next grid point of the piece's `changes_on` (`regenerate`), whatever the kind.
 
 Overlap policies: `wait` — no generation while one runs or its output still sounds; `overlap` — not
 while one runs; `replace` — always, and the engine cancels the previous generation and its output.
@@ -19,10 +20,9 @@ import math
 from dataclasses import dataclass
 
 from conductor.core.events import Source
-from conductor.core.timebase import Span, Timebase, Unit
-from conductor.piece.compiled import CadenceKind, Overlap, Section
-
-DEFAULT_HORIZON = Span(2, Unit.BARS)
+from conductor.core.timebase import Timebase
+from conductor.piece.compiled import AtTurns, Every, PhraseEnd, Section
+from conductor.piece.names import Overlap
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +37,8 @@ class Trigger:
 
 
 def horizon_seconds(section: Section, tb: Timebase) -> float:
-    """How far past its start one generation may place notes: the tighter of horizon and span."""
-    spans = [s for s in (section.output.horizon, section.output.span) if s is not None]
-    return min((s.seconds(tb) for s in spans), default=DEFAULT_HORIZON.seconds(tb))
+    """How far past its start one generation may place notes: the section's horizon."""
+    return section.output.horizon.seconds(tb)
 
 
 def allowed(policy: Overlap, running: bool, sounding: bool) -> bool:
@@ -62,7 +61,8 @@ class Cadence:
         self._k = 0  # last grid point / turn index handled
         self._phrase_armed = False
         self._last_off: float | None = None
-        if section.cadence.kind is CadenceKind.TURNS:
+        self._manual: Trigger | None = None  # a regenerate press, waiting for its grid point
+        if isinstance(section.cadence, AtTurns):
             self._k = -1
 
     # ------------------------------------------------------------ what the engine reports
@@ -75,32 +75,47 @@ class Cadence:
 
     def resume(self, now: float) -> None:
         """Skip every grid point and turn that starts before `now + lead` (after a hot reload)."""
-        kind = self.section.cadence.kind
-        if kind is CadenceKind.EVERY:
+        cadence = self.section.cadence
+        if isinstance(cadence, Every):
             self._k = math.floor((now + self.lead - self.origin) / self._every_step() + 1e-9)
-        elif kind is CadenceKind.TURNS:
+        elif isinstance(cadence, AtTurns):
             self._k = math.floor((now + self.lead - self.origin) / self._turn_length() + 1e-9)
 
     # ------------------------------------------------------------ decisions
 
+    def regenerate(self, t: float, grid: str) -> None:
+        """Answer once more: a `regenerate` pressed at `t` lands on the next `grid` point."""
+        self._manual = self.manual(t, grid)
+
     def next_time(self) -> float | None:
         """When `poll` could next return a trigger (None: only after new input)."""
-        kind = self.section.cadence.kind
-        if kind is CadenceKind.EVERY:
+        times = (self._next_own(), self._manual.at if self._manual else None)
+        return min((x for x in times if x is not None), default=None)
+
+    def _next_own(self) -> float | None:
+        cadence = self.section.cadence
+        if isinstance(cadence, Every):
             return self._every_trigger(self._k + 1).at
-        if kind is CadenceKind.TURNS:
+        if isinstance(cadence, AtTurns):
             return self._turn_trigger(self._next_ai_turn(self._k + 1)).at
         if self._phrase_armed and self._last_off is not None:
             return self._last_off + self._silence()
         return None
 
     def poll(self, now: float, *, held: bool, running: bool, sounding: bool) -> Trigger | None:
-        """The trigger due at `now`, if any and if the overlap policy lets it play."""
-        kind = self.section.cadence.kind
-        if kind is CadenceKind.TURNS:
+        """The trigger due at `now`, if any and if the overlap policy lets it play; a pressed
+        `regenerate` whose time has come wins over the cadence's own."""
+        due = self._poll_own(now, held, running, sounding)
+        if self._manual is not None and now >= self._manual.at - 1e-9:
+            due, self._manual = self._manual, None
+        return due
+
+    def _poll_own(self, now: float, held: bool, running: bool, sounding: bool) -> Trigger | None:
+        cadence = self.section.cadence
+        if isinstance(cadence, AtTurns):
             return self._poll_turns(now)
-        due = self._poll_every(now) if kind is CadenceKind.EVERY else self._poll_phrase(now, held)
-        if due is None or not allowed(self.section.cadence.overlap, running, sounding):
+        due = self._poll_every(now) if isinstance(cadence, Every) else self._poll_phrase(now, held)
+        if due is None or not allowed(cadence.overlap, running, sounding):
             return None
         return due
 
@@ -118,8 +133,9 @@ class Cadence:
     # ------------------------------------------------------------ every
 
     def _every_step(self) -> float:
-        every = self.section.cadence.every or Span(1, Unit.BARS)
-        return every.seconds(self.tb)
+        cadence = self.section.cadence
+        assert isinstance(cadence, Every)
+        return cadence.every.seconds(self.tb)
 
     def _every_trigger(self, k: int) -> Trigger:
         start = self.origin + k * self._every_step()
@@ -137,7 +153,9 @@ class Cadence:
     # ------------------------------------------------------------ phrase end
 
     def _silence(self) -> float:
-        return (self.section.cadence.silence or Span(1, Unit.BEATS)).seconds(self.tb)
+        cadence = self.section.cadence
+        assert isinstance(cadence, PhraseEnd)
+        return cadence.silence.seconds(self.tb)
 
     def _poll_phrase(self, now: float, held: bool) -> Trigger | None:
         if held or not self._phrase_armed or self._last_off is None:
@@ -151,12 +169,16 @@ class Cadence:
 
     # ------------------------------------------------------------ turns
 
+    def _turns(self) -> AtTurns:
+        cadence = self.section.cadence
+        assert isinstance(cadence, AtTurns)
+        return cadence
+
     def _turn_length(self) -> float:
-        bars = self.section.turns.bars if self.section.turns else 4
-        return bars * self.tb.seconds_per_bar
+        return self._turns().bars * self.tb.seconds_per_bar
 
     def _next_ai_turn(self, k: int) -> int:
-        first = 1 if (self.section.turns is None or self.section.turns.starts is Source.HUMAN) else 0
+        first = 1 if self._turns().starts is Source.HUMAN else 0
         return k if k % 2 == first else k + 1
 
     def _turn_trigger(self, k: int) -> Trigger:
@@ -174,7 +196,7 @@ class Cadence:
 
     def turn_owner(self, t: float) -> Source | None:
         """Who owns the turn at time `t` (trading only; None otherwise)."""
-        if self.section.cadence.kind is not CadenceKind.TURNS:
+        if not isinstance(self.section.cadence, AtTurns):
             return None
         k = math.floor((t - self.origin) / self._turn_length() + 1e-9)
         return Source.AI if self._next_ai_turn(k) == k else Source.HUMAN

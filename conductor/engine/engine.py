@@ -1,111 +1,80 @@
-"""The engine: MIDI in → tracker → memory → context → runner → filters → scheduler → MIDI out.
+"""The engine: MIDI in → tracker → memory → plan → runner → filters → scheduler → MIDI out.
 
 One engine plays one piece on one clock; the same code runs a rehearsal (virtual clock, inline
-runner) and a live performance (real clock, worker process). The engine thread calls `on_message`,
-`press`, `step`, `reload` and `stop` (none of them thread-safe: one caller); the clock thread calls
-`drain(t)`, which only touches the thread-safe scheduler and the recorder. The engine never reads
-the wall clock and never raises for bad input or a failing model: it logs, closes that model's
-notes and keeps playing.
+runner) and a live performance (real clock, worker process). It wires its parts — `Inputs` (mappings
+and the human's playing), `Navigator` (which section), `Answering` (when and what the AI answers),
+`Turns` (the running generations), `Scheduler` (MIDI out), `Memory` — and holds the performer's
+switches (hold, mute). The engine thread calls `on_message`, `press`, `step`, `reload`, `stop` and
+`status` (none of them thread-safe: one caller); the clock thread calls `drain(t)`, which only
+touches the thread-safe scheduler and the recorder. The engine never reads the wall clock and never
+raises for bad input or a failing model: it logs, closes that model's notes and keeps playing.
 """
 
 from __future__ import annotations
 
-import logging
-
 import mido
 
-from conductor.core.events import Note, Source
+from conductor.core.events import Source
+from conductor.engine.answering import Answering
 from conductor.engine.clock import Clock
-from conductor.engine.engine_status import EngineStatus, build_status
-from conductor.engine.generation import Controls, SectionStats, param_value
+from conductor.engine.controls import Controls
+from conductor.engine.generation import SectionStats, Tally
+from conductor.engine.inputs import Inputs
 from conductor.engine.memory import Memory
 from conductor.engine.navigator import Change, Navigator
+from conductor.engine.plan import Frame, Heard
 from conductor.engine.runner import ModelRunner
 from conductor.engine.scheduler import Scheduler
 from conductor.engine.sink import NullSink, TakeSink
-from conductor.engine.take_events import ParamSet, Pressed, ReloadApplied, SectionStarted, Stopped
-from conductor.engine.tracker import NoteTracker
-from conductor.engine.turns import Turns
-from conductor.piece.compiled import Action, Piece, Section
-
-log = logging.getLogger(__name__)
-HUMAN_HEARD = frozenset({"note_on", "note_off", "control_change"})  # the tracker and the model's ears
-HUMAN_RECORDED = HUMAN_HEARD | {"pitchwheel", "aftertouch", "polytouch", "program_change"}  # the take
+from conductor.engine.status import EngineStatus, Parts, Switches, build_status
+from conductor.engine.take_events import Pressed, ReloadApplied, SectionStarted, Stopped
+from conductor.engine.turns import Outlet, Turns
+from conductor.piece.compiled import Piece, Section
+from conductor.piece.names import Action
 
 
 class Engine:
     """Plays `piece` on `clock` with models run by `runner`. See the module docstring for threads."""
 
     def __init__(
-        self,
-        piece: Piece,
-        clock: Clock,
-        runner: ModelRunner,
-        *,
-        seed: int = 0,
-        recorder: TakeSink | None = None,
-        lead: float = 0.05,
-        memory: Memory | None = None,
-    ) -> None:
-        self.piece = piece
-        self.clock = clock
-        self.runner = runner
-        self.seed = seed
+        self, piece: Piece, clock: Clock, runner: ModelRunner, *, seed: int = 0,
+        recorder: TakeSink | None = None, lead: float = 0.05, memory: Memory | None = None,
+    ) -> None:  # fmt: skip
+        self.piece, self.clock, self.runner, self.seed = piece, clock, runner, seed
         self.recorder: TakeSink = recorder or NullSink()
-        self.scheduler = Scheduler()
-        self.memory = memory or Memory()
-        self.tracker = NoteTracker(Source.HUMAN)
-        self.stats: dict[str, SectionStats] = {}
-        self.stopped = False
-        self.hold = False
-        self.mute = False
-        self.params: dict[str, float] = {}
-        self.controls = Controls()
+        self.scheduler, self.memory, self.stats = Scheduler(), memory or Memory(), Tally()
+        self.stopped = self.hold = self.mute = False
         self._reload: tuple[float, Piece] | None = None
         now = clock.now()
         self.nav = Navigator(piece, now)
-        self.turns = Turns(self, lead)
+        self.turns = Turns(runner, self.scheduler, self.recorder, self.section_stats)
+        self.answering = Answering(self.turns, lead)
+        self.inputs = Inputs(self.memory, runner, self.recorder, self.answering, self.section_stats)
         self._program(now)
-        self._entered(Change(now, self.nav.index, "start"))
+        self._enter(Change(now, self.nav.index, "start"))
+
+    @property
+    def section(self) -> Section | None:
+        """The section playing now (None once stopped)."""
+        return None if self.stopped else self.nav.section
+
+    def section_stats(self) -> SectionStats:
+        """The stats of the section playing now ("(end)" once stopped)."""
+        return self.stats.of(self.section.name if self.section is not None else "(end)")
+
+    @property
+    def controls(self) -> Controls:
+        """The state of the piece's action mappings (debounce, a stop awaiting confirmation)."""
+        return self.inputs.controls
 
     # ------------------------------------------------------------ input (engine thread)
 
     def on_message(self, msg: mido.Message, t: float, port: str = "input") -> None:
         """A MIDI message at `t`: a mapped footswitch/CC action or param, else (input port) human play."""
-        fired = self.controls.fire(self.piece.actions, msg, t)
-        if fired.mapping is not None:
-            mapping = self.controls.admit(fired, self.nav, self.recorder, t)
-            if mapping is not None:
-                self.press(mapping.action, t, mapping.target)
-            return
-        param = param_value(self.piece.params, msg)
-        if param is not None:
-            self.params[param[0]] = param[1]
-            self.recorder.record(ParamSet(param[0], param[1]), t)
-            return
-        if fired.claimed or port == "footswitch" or self.stopped:
-            return
-        self._human(msg, t)
-
-    def _human(self, msg: mido.Message, t: float) -> None:
-        if msg.type not in HUMAN_RECORDED:
-            return
-        self.recorder.human(msg, t)
-        if msg.type not in HUMAN_HEARD:
-            return  # expression and program changes: in the take, not for the model
-        if msg.type == "note_on" and msg.velocity > 0:
-            self.turns.heard()
-            self._section_stats().notes_in += 1
-        done = self.tracker.feed(msg, t)
-        self._remember(done)
-        for note in done:
-            self.turns.heard(note.end)
-
-    def _remember(self, notes: list[Note]) -> None:
-        for note in notes:
-            self.memory.add(note)
-        if notes:
-            self.runner.observe(notes)
+        human = port != "footswitch" and not self.stopped
+        mapping = self.inputs.message(self.piece, self.nav, msg, t, human)
+        if mapping is not None:
+            self.press(mapping.action, t, mapping.target)
 
     def press(self, action: Action, t: float, target: str | None = None) -> None:
         """A performer's action at `t`: navigation and regenerate land on the piece's grid; panic,
@@ -113,9 +82,8 @@ class Engine:
         self.recorder.record(Pressed(action.value, target), t)
         if action in (Action.NEXT, Action.PREVIOUS, Action.GOTO):
             self.nav.press(action, t, target)
-        elif action is Action.PANIC:
-            self.turns.cancel_all(t)
-            self.scheduler.panic(t)
+        elif action is Action.REGENERATE:
+            self.answering.regenerate(t, self.piece.changes_on)
         elif action is Action.HOLD:
             self.hold = not self.hold
         elif action is Action.MUTE:
@@ -123,83 +91,52 @@ class Engine:
             if self.mute:
                 self.turns.cancel_all(t)
                 self.scheduler.close_all(t)
-        elif action is Action.REGENERATE:
-            self.turns.regenerate(t)
+        elif action is Action.PANIC:
+            self.turns.cancel_all(t)
+            self.scheduler.panic(t)
 
     # ------------------------------------------------------------ the engine's beat
 
     def step(self, t: float) -> float | None:
-        """Do what is due at `t`: reload, section changes, runner events, triggers.
-
-        Returns the next logical time the engine wants to run (None: only on new input). The
-        scheduler's own deadlines are not included: whoever drains it watches `next_deadline()`.
-        """
-        if self.stopped:
-            return None
-        if self._reload is not None and t >= self._reload[0] - 1e-9:
+        """Do what is due at `t`: reload, section changes, runner events, triggers. Returns the next
+        logical time the engine wants to run (None: only on new input); the scheduler's own deadlines
+        are not included: whoever drains it watches `next_deadline()`."""
+        if self._reload is not None and t >= self._reload[0] - 1e-9 and not self.stopped:
             self._apply_reload(t)
         while not self.stopped and (change := self.nav.poll(t)) is not None:
-            self._change(change)
+            self.answering.leave(change.at)
+            self._enter(change)
         if self.stopped:
             return None
-        self.turns.drain_runner(t)
-        self._collect_played()
-        self.turns.maybe_trigger(t)
-        return self._next_wake(t)
-
-    def _next_wake(self, t: float) -> float | None:
-        times = [self.nav.next_time(), self.turns.next_time(), self.runner.next_arrival()]
-        if self._reload is not None:
-            times.append(self._reload[0])
-        future = [x for x in times if x is not None and x > t + 1e-9]
-        return min(future, default=None)
-
-    def _collect_played(self) -> None:
+        self.turns.drain(t, Outlet(self.piece.routing.ai_channel, self.mute))
         played = self.scheduler.take_finished()
         if played:
-            self._section_stats().notes_out += len(played)
-            self._remember([n.with_(source=Source.AI) for n in played])
+            self.section_stats().notes_out += len(played)
+            self.inputs.remember([n.with_(source=Source.AI) for n in played])
+        heard = Heard(self.memory, tuple(self.inputs.tracker.held(t)), t)
+        self.answering.answer(Frame.of(self.piece, self.seed), heard, self.inputs.params, self.hold)
+        times = [self.nav.next_time(), self.answering.next_time(), self.runner.next_arrival()]
+        times += [self._reload[0]] if self._reload is not None else []
+        return min((x for x in times if x is not None and x > t + 1e-9), default=None)
 
     def drain(self, t: float) -> list[tuple[float, mido.Message]]:
         """The AI's messages due by `t` (each with its time), also given to the recorder.
-
-        Thread-safe and realtime-safe if the recorder's `ai()` is: the clock thread calls it.
-        """
+        Thread-safe and realtime-safe if the recorder's `ai()` is: the clock thread calls it."""
         out = self.scheduler.due(t)
         for at, msg in out:
             self.recorder.ai(msg, at)
         return out
 
-    # ------------------------------------------------------------ sections
+    # ------------------------------------------------------------ sections, reload, stop, status
 
-    def _change(self, change: Change) -> None:
-        self.turns.leave(change.at)
-        if change.index is None:
-            self.stop(change.at)
-            return
-        self._entered(change)
-
-    def _entered(self, change: Change) -> None:
+    def _enter(self, change: Change) -> None:
         section = self.nav.section
-        if section is None:
+        if change.index is None or section is None:
             self.stop(change.at)
             return
-        self.turns.enter(section, change.at)
-        self._section_stats()
+        self.answering.enter(section, self.piece.timebase, change.at)
+        self.section_stats()
         self.recorder.record(SectionStarted(section.name, section.index, section.mode.value), change.at)
-
-    def _section_stats(self) -> SectionStats:
-        name = self.section.name if self.section is not None else "(end)"
-        if name not in self.stats:
-            self.stats[name] = SectionStats(name)
-        return self.stats[name]
-
-    @property
-    def section(self) -> Section | None:
-        """The section playing now (None once stopped)."""
-        return None if self.stopped else self.nav.section
-
-    # ------------------------------------------------------------ reload, stop, status
 
     def reload(self, piece: Piece, t: float) -> None:
         """Switch to `piece` at the next grid point of its `changes_on` (the current section kept by name)."""
@@ -216,7 +153,7 @@ class Engine:
         if section is None:
             self.stop(at)
             return
-        self.turns.enter(section, self.nav.started_at, resume_at=at)
+        self.answering.enter(section, piece.timebase, self.nav.started_at, resume_at=at)
         self.recorder.record(ReloadApplied(piece.title, section.name), at)
 
     def stop(self, t: float) -> None:
@@ -225,7 +162,7 @@ class Engine:
             return
         self.turns.cancel_all(t, close=True)
         self.scheduler.close_all(t)
-        self._remember(self.tracker.flush(t))
+        self.inputs.remember(self.inputs.tracker.flush(t))
         self.stopped = True
         self.recorder.record(Stopped(), t)
 
@@ -237,4 +174,6 @@ class Engine:
 
     def status(self) -> EngineStatus:
         """A snapshot for the performer's screen (engine thread)."""
-        return build_status(self, self.clock.now())
+        parts = Parts(self.nav, self.turns, self.scheduler, self.memory, self.piece.timebase)
+        switches = Switches(self.stopped, self.mute, self.hold)
+        return build_status(self.clock.now(), self.section, switches, parts, self.stats.values())

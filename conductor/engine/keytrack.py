@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from conductor.core.events import Note, Source
+from conductor.core.keys import Key, detect_key, key_correlation
 from conductor.core.timebase import Span, Timebase, Unit
-from conductor.engine.filters.keys import KeyEstimate, detect_key, key_correlation
 from conductor.engine.memory import Memory
 
 
@@ -26,16 +26,16 @@ class KeyTracker:
     def __init__(self, min_window: Span = Span(8, Unit.BARS), margin: float = 0.08) -> None:
         self.min_window = min_window
         self.margin = margin
-        self.current: KeyEstimate | None = None
+        self.current: Key | None = None
 
     def update(
         self, memory: Memory, now: float, window: Span, tb: Timebase, held: Sequence[Note] = ()
-    ) -> KeyEstimate | None:
+    ) -> Key | None:
         """The key after hearing the human's notes up to `now` (None until the human has played)."""
         notes = memory.window(now, self._span(window, tb), frozenset({Source.HUMAN}), tb, 4096, held)
         return self.observe(notes)
 
-    def observe(self, notes: Sequence[Note]) -> KeyEstimate | None:
+    def observe(self, notes: Sequence[Note]) -> Key | None:
         """Update from an explicit set of human notes; returns the key to play in."""
         best = detect_key(notes)
         if best is None:
@@ -44,7 +44,7 @@ class KeyTracker:
             self.current = best
         return self.current
 
-    def _better(self, best: KeyEstimate, notes: Sequence[Note]) -> bool:
+    def _better(self, best: Key, notes: Sequence[Note]) -> bool:
         assert self.current is not None
         if best.pitch_classes == self.current.pitch_classes:
             return False

@@ -20,30 +20,21 @@ import heapq
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 
-from conductor.core.events import Note, Source
+from conductor.core.events import Note, Source, note_order, sort_notes
 from conductor.core.timebase import Span, Timebase, Unit
 
 _EPS = 1e-9  # onsets this close to a window edge count as on it (float noise from bar arithmetic)
 
 
-def _order(note: Note) -> tuple[float, int, int]:
-    return (note.onset, note.channel, note.pitch)
-
-
-def sort_notes(notes: Iterable[Note]) -> list[Note]:
-    """Notes in the memory's order: by onset, then channel, then pitch."""
-    return sorted(notes, key=_order)
-
-
 class _Track:
-    """The notes of one source, sorted by `_order`, with a parallel list of keys for bisect."""
+    """The notes of one source, sorted by `note_order`, with a parallel list of keys for bisect."""
 
     def __init__(self) -> None:
         self.keys: list[tuple[float, int, int]] = []
         self.notes: list[Note] = []
 
     def add(self, note: Note) -> None:
-        key = _order(note)
+        key = note_order(note)
         i = bisect_right(self.keys, key)
         self.keys.insert(i, key)
         self.notes.insert(i, note)
@@ -127,7 +118,7 @@ class Memory:
             parts = [self._tracks[s].between(low, now) for s in sorted(wanted)]
             held_in = [n for n in held_in if n.onset >= low - _EPS]
         parts.append(sort_notes(held_in))
-        merged = list(heapq.merge(*parts, key=_order))
+        merged = list(heapq.merge(*parts, key=note_order))
         return tuple(merged[max(0, len(merged) - count) :]) if count > 0 else ()
 
     def density(self, now: float, seconds: float, source: Source) -> float:

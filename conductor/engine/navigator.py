@@ -18,7 +18,8 @@ import logging
 import math
 from dataclasses import dataclass
 
-from conductor.piece.compiled import Action, Piece, Section, ThenKind
+from conductor.piece.compiled import Piece, Section
+from conductor.piece.names import Action, ThenKind
 
 log = logging.getLogger(__name__)
 

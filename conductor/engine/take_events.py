@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
+
+JsonValue = str | int | float | bool | None  # what a take event's field holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +25,7 @@ class TakeEvent:
 
     kind: ClassVar[str] = "event"
 
-    def fields(self) -> dict[str, Any]:
+    def fields(self) -> dict[str, JsonValue]:
         """The line's fields after `t` and `kind`, in declaration order."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 

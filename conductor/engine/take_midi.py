@@ -28,12 +28,14 @@ import logging
 import math
 import struct
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
+
+import mido
 
 log = logging.getLogger(__name__)
 TICKS_PER_BEAT = 480
 MAX_TICK = 0x0FFFFFFF  # the largest delta time a MIDI file can hold (4 bytes of 7 bits)
-Timed = tuple[float, Any]  # (seconds, event bytes or a mido message)
+Timed = tuple[float, bytes | mido.Message]  # (seconds, event bytes or a mido message)
 PAUSE_EVERY = 256  # events between two calls of build_midi's `pause` (about 0.5 ms of work here)
 T = TypeVar("T")
 _LENGTH = {0x8: 3, 0x9: 3, 0xA: 3, 0xB: 3, 0xC: 2, 0xD: 2, 0xE: 3}  # channel messages by status nibble
@@ -57,7 +59,7 @@ def marker(name: str) -> bytes:
     return _meta(0x06, name.encode("utf-8", errors="replace"))
 
 
-def event_bytes(msg: Any) -> bytes:
+def event_bytes(msg: bytes | mido.Message) -> bytes:
     """A channel message or meta event (bytes, or a mido message) as it goes into a track; raises
     ValueError for anything else (a value out of range, a system message, not a message at all)."""
     data = msg if isinstance(msg, bytes) else bytes(msg.bytes())

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import mido
 
-from conductor.core.events import Note, Source
+from conductor.core.events import Note, Source, sort_notes
 
 SUSTAIN_CC = 64
 PEDAL_DOWN = 64  # CC64 values >= this hold notes
@@ -33,10 +33,6 @@ class _Sounding:
     onset: float
     velocity: int
     released: bool = False  # key let go while the pedal is down: the pedal holds it
-
-
-def _sort_key(note: Note) -> tuple[float, int, int]:
-    return (note.onset, note.channel, note.pitch)
 
 
 class NoteTracker:
@@ -66,7 +62,7 @@ class NoteTracker:
     def held(self, t: float) -> list[Note]:
         """Notes still sounding at `t` (keys down or held by the pedal), with their duration so far."""
         notes = [self._close(key, state, t) for key, state in self._sounding.items()]
-        return sorted(notes, key=_sort_key)
+        return sort_notes(notes)
 
     def flush(self, t: float) -> list[Note]:
         """End every sounding note at `t` and forget all state (pedals up): the end of a take."""
@@ -107,7 +103,7 @@ class NoteTracker:
         self._pedal.discard(channel)
         ended = [key for key, state in self._sounding.items() if key[0] == channel and state.released]
         notes = [self._close(key, self._sounding.pop(key), t) for key in ended]
-        return sorted(notes, key=_sort_key)
+        return sort_notes(notes)
 
     def _close(self, key: tuple[int, int], state: _Sounding, t: float) -> Note:
         channel, pitch = key

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from conductor.engine.filters.keys import detect_key, histogram
+from conductor.core.keys import detect_key, histogram
 from conductor.evaluate import metrics as m
 from conductor.evaluate.answers import answers
 from conductor.evaluate.harmony import bar_chords, chord_tones

@@ -22,7 +22,8 @@ from dataclasses import dataclass, replace
 from conductor.core.events import Source
 from conductor.evaluate.metrics import attacks, within
 from conductor.evaluate.takefile import TakeNotes
-from conductor.piece.compiled import KeyFilter, Mode, Piece, Section
+from conductor.piece.compiled import AtTurns, FixedKey, KeyFilter, Piece, Section
+from conductor.piece.names import Mode
 
 TURN_GUESSES = (4, 8, 2)  # bars per turn tried, in this order, when inferring trading
 Span = tuple[float, float]
@@ -103,7 +104,7 @@ def _from_piece(plan: SectionPlan, section: Section, piece: Piece | None) -> Sec
         tb = piece.timebase
         length_end = tb.next_boundary(plan.start + section.length.seconds(tb) - 0.05, "bar")
         end = min(length_end, tb.next_boundary(end - 0.05, "bar"))
-    turns = section.turns if section.mode is Mode.TRADING else None
+    turns = section.cadence if isinstance(section.cadence, AtTurns) else None
     return replace(
         plan,
         end=max(plan.start, end),
@@ -119,7 +120,8 @@ def _key_words(section: Section) -> str:
     keys = [f for f in section.filters if isinstance(f, KeyFilter)]
     if not keys:
         return "off"
-    return keys[0].key or "detect"
+    key = keys[0].key
+    return key.key.name if isinstance(key, FixedKey) else "detect"
 
 
 def _inferred(plan: SectionPlan, take: TakeNotes) -> SectionPlan:

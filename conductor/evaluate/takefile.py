@@ -18,6 +18,7 @@ from pathlib import Path
 
 import mido
 
+from conductor.core.errors import ConductorError
 from conductor.core.events import Note, Source
 from conductor.core.timebase import Timebase
 from conductor.engine.take_midi import read_midi_text
@@ -27,8 +28,9 @@ PARTS = {"human": Source.HUMAN, "ai": Source.AI}
 _UNREADABLE = (OSError, EOFError, ValueError, KeyError, IndexError, mido.KeySignatureError)
 
 
-class TakeError(ValueError):
-    """A file `conductor evaluate` cannot read as a take; the message is one line naming the file."""
+class TakeError(ConductorError, ValueError):
+    """Raised by `read_take` for a file `conductor evaluate` cannot read as a take; the message is one
+    line naming the file."""
 
 
 @dataclass(frozen=True, slots=True)

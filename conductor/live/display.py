@@ -13,9 +13,8 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.panel import Panel
 from rich.table import Table
@@ -72,7 +71,7 @@ def render(info: StageInfo) -> Panel:
     ]
     for name, value in rows:
         facts.add_row(name, value)
-    parts: list[Any] = [big]
+    parts: list[RenderableType] = [big]
     if info.confirm:
         parts.append(Text(info.confirm, style="bold black on yellow"))
     parts.append(facts)

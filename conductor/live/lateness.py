@@ -24,7 +24,8 @@ import bisect
 import math
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+
+import mido
 
 WARN_S = 0.010  # a note this late is audibly late: warn
 _FIRST_EDGE_S = 1e-6  # below 1 µs counts as on time
@@ -111,12 +112,12 @@ class LateNotes:
     def __init__(self, threshold_s: float = WARN_S, every_s: float = 1.0, keep: int = 256) -> None:
         self.threshold_s = threshold_s
         self.every_s = every_s
-        self._queue: deque[tuple[float, Any]] = deque(maxlen=keep)  # clock thread appends
+        self._queue: deque[tuple[float, mido.Message]] = deque(maxlen=keep)  # clock thread appends
         self.count = 0  # written by the clock thread only: every late note so far
         self._reported = 0  # the reporting thread only
         self._next_report = 0.0  # the reporting thread only (its own time base)
 
-    def sent_late(self, late_s: float, msg: Any) -> None:
+    def sent_late(self, late_s: float, msg: mido.Message) -> None:
         """Called by the clock thread for every send; keeps it if late. Realtime-safe."""
         if late_s > self.threshold_s:
             self._queue.append((late_s, msg))
@@ -138,7 +139,7 @@ class LateNotes:
         return LateReport(count, late * 1000.0, describe(msg))
 
 
-def describe(msg: Any) -> str:
+def describe(msg: mido.Message) -> str:
     """A MIDI message in a few words, channels counted from 1: `note_on 64 ch 3`."""
     words = [msg.type]
     for field in ("note", "control", "program"):

@@ -8,8 +8,12 @@ Threads and who owns what:
 - the input reader threads: timestamp + enqueue only (`ports.enqueue_callback`); input that arrives
   before the engine starts (while the model loads) is dropped, never stamped on the old clock.
 - `conductor-reload` (`PieceWatcher`): debounce, parse, validate; enqueues the result.
-- `conductor-take` (`TakeRecorder`): all take I/O. rich's refresh thread: draws `self._info`.
+- `conductor-take` (`TakeRecorder`): all take I/O. rich's refresh thread: draws the loop's
+  `StageState.info`.
 - the model worker PROCESS (`worker.py`).
+
+The parts are typed: `self.opened` (`conductor.live.rig.Opened`) holds each one as soon as it is
+open, the engine loop runs on the complete `Rig`.
 
 Every way out goes through `conductor.live.finish.finish`: Ctrl-C, SIGTERM, SIGHUP (a closed terminal
 or ssh session), SIGQUIT, `--duration`, a vanished port, the piece's end, a port error while opening,
@@ -19,8 +23,8 @@ sends All Notes Off, stops the worker, saves the take and closes the ports, each
 that one failing never skips the rest.
 
 Exit status: 0 a normal end (also a stop during start-up), 1 the model could not load, 2 a port error
-(a piece error is 2 as well, from `conductor perform`), 3 a port vanished mid-performance, 4 an
-internal error or a forced stop (the take is saved all the same).
+or a takes folder that cannot be written (a piece error is 2 as well, from `conductor perform`), 3 a
+port vanished mid-performance, 4 an internal error or a forced stop (the take is saved all the same).
 """
 
 from __future__ import annotations
@@ -30,23 +34,28 @@ import logging
 import queue
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import mido
 
+from conductor.backends.base import ModelError
 from conductor.engine.clock import RealClock
+from conductor.engine.engine import Engine
 from conductor.live import ports as midi_ports
-from conductor.live.display import StageDisplay, StageInfo
+from conductor.live.display import StageDisplay
+from conductor.live.engine_loop import EngineLoop, Inbox, LoopOptions
 from conductor.live.feedback import FeedbackFilter
 from conductor.live.finish import finish, summary_log
 from conductor.live.process_runner import ProcessRunner
-from conductor.live.recorder import TakeRecorder
+from conductor.live.recorder import TakeRecorder, TakesFolderError, prepare_takes_folder
 from conductor.live.reload import PieceWatcher
+from conductor.live.rig import Opened, Rig
 from conductor.live.sender import Sender
 from conductor.live.stopping import EmergencyStop, StopSignals
 from conductor.piece.compiled import Piece
+from conductor.piece.parser import shared_parser
 
 log = logging.getLogger(__name__)
 EXIT_OK, EXIT_MODEL, EXIT_SETUP, EXIT_PORT_LOST, EXIT_INTERNAL = 0, 1, 2, 3, 4
@@ -70,9 +79,10 @@ class PerformOptions:
 
 
 class EngineOutput:
-    """What the clock thread drains: the engine's scheduler deadlines, messages via `Engine.drain`."""
+    """What the clock thread drains: the engine's scheduler deadlines, messages via `Engine.drain`.
+    Both thread-safe and realtime-safe (see `Engine.drain`)."""
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
     def next_deadline(self) -> float | None:
@@ -89,20 +99,14 @@ class Performance:
         self.piece = piece
         self.opts = options
         self.clock = RealClock()
-        self.inbox: queue.SimpleQueue[tuple[float, str, Any]] = queue.SimpleQueue()
+        self.inbox: Inbox = queue.SimpleQueue()
         self.stopping = threading.Event()
         self.started = threading.Event()  # set once the engine runs: input before it is dropped
         self.phase = "starting"  # starting | playing | finishing (main thread writes; signal handler reads)
         ai = piece.routing.ai_channel
         self.feedback = FeedbackFilter(ignore_channel=ai if ai != 0 else None)
-        self.info = StageInfo(piece=piece.title)  # replaced whole by the engine thread; read by rich
-        self.reload_text = "-"
-        self.reload_error = ""  # the whole text of the last rejected edit, until a good one
-        self.error = ""
+        self.opened = Opened()  # every part as soon as it is open (main thread)
         self._early = itertools.count()  # input messages dropped before the start (reader threads)
-        self._ports: dict[str, Any] = {}
-        self._watched: tuple[str, ...] = ()
-        self._parts: dict[str, Any] = {}
 
     # ---------------------------------------------------------------- set-up
 
@@ -110,18 +114,16 @@ class Performance:
         """Open output, input and footswitch ports (raises `ports.PortError` with the alternatives).
         Each port is kept as soon as it is open, so `finish` closes it whatever fails next."""
         be = midi_ports.backend(self.opts.midi_api)
-        routing, v = self.piece.routing, self.opts.virtual
-        self._ports["output"] = midi_ports.open_output(be, self.opts.output or routing.output, v)
-        self._ports["input"] = midi_ports.open_input(
-            self.opts.midi_api, self.opts.input or routing.input, self._input("input"), v
-        )
+        routing, v, opened = self.piece.routing, self.opts.virtual, self.opened
+        opened.output = midi_ports.open_output(be, self.opts.output or routing.output, v)
+        wanted = self.opts.input or routing.input
+        opened.input = midi_ports.open_input(self.opts.midi_api, wanted, self._input("input"), v)
         self._open_footswitch()
-        self._parts["lister"] = midi_ports.PortLister(self.opts.midi_api)
-        self._watched = self._watch_names()
+        opened.lister = midi_ports.PortLister(self.opts.midi_api)
 
-    def _input(self, role: str) -> Any:
+    def _input(self, role: str) -> Callable[[mido.Message], None]:
         """The reader threads' callback: stamp and enqueue once the engine runs, drop before."""
-        enqueue = midi_ports.enqueue_callback(self.inbox, self.clock.now, role)
+        enqueue = midi_ports.enqueue_callback(self.inbox.put, self.clock.now, role)
 
         def callback(msg: mido.Message) -> None:
             if self.started.is_set():
@@ -142,7 +144,7 @@ class Performance:
         if pedal is None:
             return
         try:
-            self._ports["footswitch"] = midi_ports.open_input(
+            self.opened.footswitch = midi_ports.open_input(
                 self.opts.midi_api, pedal, self._input("footswitch"), False
             )
         except midi_ports.PortNotFound as exc:
@@ -150,23 +152,28 @@ class Performance:
                 raise
             log.warning("%s\ncontinuing without it: footswitch mappings still work from the main input", exc)
 
-    def _watch_names(self) -> tuple[str, ...]:
+    def _watched(self) -> tuple[str, ...]:
+        """The port names whose disappearance ends the show (substrings for virtual ports)."""
         if self.opts.virtual:
-            return (midi_ports.VIRTUAL_IN, midi_ports.VIRTUAL_OUT)  # matched as substrings
-        return tuple(p.name for role, p in self._ports.items() if role != "footswitch")
+            return (midi_ports.VIRTUAL_IN, midi_ports.VIRTUAL_OUT)
+        return tuple(port.name for role, port in self.opened.ports() if role != "footswitch")
 
     def start_model(self) -> ProcessRunner | None:
         """Start the worker process and wait for its model (start-up only); None if a stop was
-        asked for meanwhile. Raises RuntimeError if the model cannot load."""
+        asked for meanwhile. Raises ModelError if the model cannot load."""
         base = self.piece.path.parent if self.piece.path else None
         runner = ProcessRunner(self.piece.model, base, self.clock, threads=self.opts.threads)
-        self._parts["runner"] = runner
+        self.opened.runner = runner
         return runner if runner.wait_ready(timeout=300, cancelled=self.stopping.is_set) else None
 
+    def takes_folder(self) -> Path | None:
+        """Where the take goes: `--takes`, else the piece's recording folder (None: not recording)."""
+        if self.opts.takes is None and self.piece.recording.enabled:
+            return self.piece.takes_folder()
+        return self.opts.takes
+
     def _recorder(self) -> TakeRecorder | None:
-        folder = self.opts.takes
-        if folder is None and self.piece.recording.enabled:
-            folder = self.piece.takes_folder()
+        folder = self.takes_folder()
         if folder is None:
             return None
         tb = self.piece.timebase
@@ -174,33 +181,30 @@ class Performance:
         rec.start()
         return rec
 
-    def start_engine(self, runner: ProcessRunner) -> Any:
+    def start_engine(self, runner: ProcessRunner) -> Rig:
         """Engine, take, clock thread, watcher; the clock restarts so the piece begins at t = 0."""
-        from conductor.engine.engine import Engine
-
-        recorder = self._recorder()
-        self._parts["recorder"] = recorder
+        opened = self.opened
+        opened.recorder = self._recorder()
         self.clock.restart()
         self.started.set()  # after the restart: no input is ever stamped on the old clock
-        engine = Engine(self.piece, self.clock, runner, seed=self.opts.seed, recorder=recorder)
-        self._parts["engine"] = engine
-        sender = Sender(
-            EngineOutput(engine), self._ports["output"], self.clock,
+        engine = Engine(self.piece, self.clock, runner, seed=self.opts.seed, recorder=opened.recorder)
+        opened.engine = engine
+        assert opened.output is not None  # open_ports came first
+        opened.sender = Sender(
+            EngineOutput(engine), opened.output, self.clock,
             on_sent=lambda msg, deadline, at: self.feedback.sent(msg, at), realtime=self.opts.realtime,
         )  # fmt: skip
-        self._parts["sender"] = sender
-        sender.start()  # after the worker: a FIFO clock thread must not be inherited by it
+        opened.sender.start()  # after the worker: a FIFO clock thread must not be inherited by it
         if self.piece.path is not None:
-            from conductor.piece.parser import shared_parser
-
             shared_parser().start()  # now: the first save need not wait for the parser process
-            watcher = PieceWatcher(self.piece.path, _load, lambda r: self.inbox.put((0.0, "reload", r)))
-            watcher.start()
-            self._parts["watcher"] = watcher
+            opened.watcher = PieceWatcher(
+                self.piece.path, _load, lambda r: self.inbox.put((0.0, "reload", r))
+            )
+            opened.watcher.start()
         early = next(self._early)
         if early:
             log.info("ignored %d MIDI messages that came in before the performance started", early)
-        return engine
+        return opened.rig()
 
     # ---------------------------------------------------------------- running
 
@@ -220,40 +224,43 @@ class Performance:
             return EXIT_INTERNAL
         finally:
             self.phase = "finishing"
-            finish(self)
+            finish(self.opened, self.clock.now(), self.piece.routing.ai_channel, self.feedback)
             signals.restore()
 
     def _perform(self) -> int:
         try:
+            folder = self.takes_folder()
+            if folder is not None:
+                prepare_takes_folder(folder)  # before anything opens or loads
             self.open_ports()
-        except midi_ports.PortError as exc:
+        except (TakesFolderError, midi_ports.PortError) as exc:
             _say(f"error: {exc}")
             return EXIT_SETUP
         try:
             runner = self.start_model() if not self.stopping.is_set() else None
-        except RuntimeError as exc:
+        except ModelError as exc:
             log.error("%s", exc)
             return EXIT_MODEL
         if runner is None:
             log.info("stopped before the performance began")
             return EXIT_OK
-        engine = self.start_engine(runner)
+        return self._play(self.start_engine(runner))
+
+    def _play(self, rig: Rig) -> int:
+        """The engine loop on `rig`, with the stage display if asked for."""
         self.phase = "playing"
         summary_log.info("performance started: %s (Ctrl-C ends it: every note is closed, the take saved)",
                          self.piece.title)  # fmt: skip
-        display = StageDisplay(lambda: self.info) if self.opts.display else None
+        options = LoopOptions(self.piece.title, self.opts.duration, self._watched(), self.opts.virtual)
+        loop = EngineLoop(rig, self.inbox, self.clock, self.feedback, options)
+        display = StageDisplay(lambda: loop.stage.info) if self.opts.display else None
         if display is not None:
             display.start()
         try:
-            return self._loop(engine)
+            return loop.run()
         finally:
             if display is not None:
                 _quietly(display.stop)
-
-    def _loop(self, engine: Any) -> int:
-        from conductor.live.loop import EngineLoop
-
-        return EngineLoop(self, engine).run()
 
     def request_stop(self, why: str) -> None:
         """Ask the engine thread to end the performance. Thread-safe and signal-safe."""
@@ -261,21 +268,10 @@ class Performance:
             self.inbox.put((0.0, "stop", why))
         self.stopping.set()
 
-    def all_notes_off(self, now: float) -> None:
-        """All Notes Off (CC 123) on the AI channel, sent and recorded (the end of the show)."""
-        ch = self.piece.routing.ai_channel
-        msg = mido.Message("control_change", channel=ch, control=123, value=0)
-        self._ports["output"].send(msg)
-        recorder = self._parts.get("recorder")
-        if recorder is not None:
-            recorder.ai(msg, now)
-
 
 def _load(path: Path) -> Piece:
     """What the reload watcher parses with: the parser process (`conductor.piece.parser`), so that no
     edit, however hostile, takes this process's memory or GIL from the clock thread."""
-    from conductor.piece.parser import shared_parser
-
     return shared_parser().load(path)
 
 
@@ -287,7 +283,7 @@ def _say(text: str) -> None:
         log.error("%s", text)
 
 
-def _quietly(func: Any) -> None:
+def _quietly(func: Callable[[], object]) -> None:
     try:
         func()
     except Exception as exc:

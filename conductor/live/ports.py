@@ -21,18 +21,20 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol, TypeVar
 
 import mido
 import rtmidi
 
+from conductor.core.errors import ConductorError
+
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 ENV_API = "CONDUCTOR_MIDI_API"
 VIRTUAL_IN = "conductor in"
 VIRTUAL_OUT = "conductor out"
@@ -49,12 +51,12 @@ APIS = {
 }
 
 
-class PortError(RuntimeError):
+class PortError(ConductorError, RuntimeError):
     """Raised by this module when a port cannot be found or opened; the message lists what exists."""
 
 
 class PortNotFound(PortError, LookupError):
-    """No port name contains the asked-for substring."""
+    """Raised by this module when no port name contains the asked-for substring."""
 
 
 def resolve_api(api: str | None) -> str | None:
@@ -70,12 +72,41 @@ def resolve_api(api: str | None) -> str | None:
     raise PortError(f"unknown MIDI API {name!r}: expected one of {', '.join(sorted(set(APIS)))}")
 
 
-def backend(api: str | None = None) -> Any:
+class OutputPort(Protocol):
+    """An open MIDI output (a mido port over python-rtmidi, or a test's recording port)."""
+
+    name: str
+
+    def send(self, msg: mido.Message) -> None:
+        """Send one message now."""
+
+    def close(self) -> None:
+        """Close the port."""
+
+
+class MidiBackend(Protocol):
+    """What conductor uses of a loaded mido backend (`mido.Backend`)."""
+
+    def get_input_names(self) -> list[str]:
+        """Every input port name."""
+        ...
+
+    def get_output_names(self) -> list[str]:
+        """Every output port name."""
+        ...
+
+    def open_output(self, name: str | None = None, virtual: bool = False) -> OutputPort:
+        """Open (or, `virtual`, create) an output port."""
+        ...
+
+
+def backend(api: str | None = None) -> MidiBackend:
     """A loaded mido backend over python-rtmidi for `api` (see `resolve_api`)."""
     rt_api = resolve_api(api)
     name = "mido.backends.rtmidi" + (f"/{rt_api}" if rt_api else "")
     try:
-        return mido.Backend(name, load=True)
+        loaded: MidiBackend = mido.Backend(name, load=True)
+        return loaded
     except Exception as exc:  # rtmidi raises its own SystemError subclasses
         raise PortError(explain(f"cannot load MIDI backend {name}", exc)) from exc
 
@@ -102,7 +133,7 @@ class PortNames:
     outputs: tuple[str, ...]
 
 
-def port_names(be: Any) -> PortNames:
+def port_names(be: MidiBackend) -> PortNames:
     """Every input and output port name of backend `be` (empty when the MIDI server is gone)."""
     try:
         return PortNames(tuple(be.get_input_names()), tuple(be.get_output_names()))
@@ -120,12 +151,13 @@ def match_port(wanted: str, available: tuple[str, ...], kind: str) -> str:
 
 
 def enqueue_callback(
-    inbox: queue.SimpleQueue[tuple[float, str, mido.Message]], now: Callable[[], float], role: str
+    put: Callable[[tuple[float, str, mido.Message]], None], now: Callable[[], float], role: str
 ) -> Callable[[mido.Message], None]:
-    """The input callback: timestamp with `now()` and enqueue `(t, role, msg)`. Realtime-safe."""
+    """The input callback: timestamp with `now()` and `put` `(t, role, msg)` (a queue's put, which
+    must not block). Realtime-safe."""
 
     def callback(msg: mido.Message) -> None:
-        inbox.put((now(), role, msg))
+        put((now(), role, msg))
 
     return callback
 
@@ -133,7 +165,9 @@ def enqueue_callback(
 class PolledInput:
     """An rtmidi input read by its own thread (see the module docstring); `close()` to stop."""
 
-    def __init__(self, rt: Any, name: str, callback: Callable[[mido.Message], None], poll_s: float) -> None:
+    def __init__(
+        self, rt: rtmidi.MidiIn, name: str, callback: Callable[[mido.Message], None], poll_s: float
+    ) -> None:
         self.name = name
         self._rt = rt
         self._callback = callback
@@ -198,7 +232,7 @@ def open_input(
     return PolledInput(rt, name, callback, poll_s)
 
 
-def open_output(be: Any, wanted: str | None, virtual: bool) -> Any:
+def open_output(be: MidiBackend, wanted: str | None, virtual: bool) -> OutputPort:
     """Open an output port: a virtual one named `conductor out`, or the one matching `wanted`."""
     if virtual:
         return _opened(lambda: be.open_output(VIRTUAL_OUT, virtual=True), VIRTUAL_OUT)
@@ -208,7 +242,7 @@ def open_output(be: Any, wanted: str | None, virtual: bool) -> Any:
     return _opened(lambda: be.open_output(name), name)
 
 
-def _opened(opener: Callable[[], Any], name: str) -> Any:
+def _opened(opener: Callable[[], T], name: str) -> T:
     try:
         return opener()
     except PortError:

@@ -17,16 +17,31 @@ import logging
 import multiprocessing as mp
 import queue
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from multiprocessing.context import SpawnProcess
 from pathlib import Path
-from typing import Any
 
-from conductor.backends.base import GenerationRequest
+from conductor.backends.base import GenerationRequest, ModelError
 from conductor.core.events import Note
 from conductor.engine.clock import Clock
 from conductor.engine.runner import GenerationDone, GenerationFailed, NoteArrived, RunnerEvent
-from conductor.live.worker import model_threads, worker_main
+from conductor.live.worker import (
+    Cancel,
+    Decoded,
+    Done,
+    Failed,
+    Generate,
+    LoadFailed,
+    Observe,
+    Ready,
+    Replies,
+    Reply,
+    Requests,
+    Stop,
+    model_threads,
+    worker_main,
+)
 from conductor.piece.compiled import ModelSpec
 
 log = logging.getLogger(__name__)
@@ -53,28 +68,27 @@ class ProcessRunner:
         self._clock = clock
         self._threads = threads or model_threads()
         self._ctx = mp.get_context("spawn")
-        self._proc: Any = None
-        self._requests: Any = None
-        self._replies: Any = None
         self._active: list[int] = []  # generations queued or running in the worker (engine thread only)
         self._health = WorkerHealth()  # replaced whole, never mutated: safe to read from any thread
         self._closing = False
         self._refused: list[RunnerEvent] = []  # failures to report at the next poll (engine thread only)
-        self._spawn()
+        self._proc, self._requests, self._replies = self._spawn()
 
     # ---------------------------------------------------------------- lifecycle
 
-    def _spawn(self) -> None:
-        self._requests = self._ctx.Queue()
-        self._replies = self._ctx.Queue()
-        args = (self._spec, self._base_dir, self._threads, self._requests, self._replies)
-        self._proc = self._ctx.Process(target=worker_main, args=args, name="conductor-model", daemon=True)
-        self._proc.start()
-        self._health = replace(self._health, state="starting", pid=self._proc.pid)
+    def _spawn(self) -> tuple[SpawnProcess, Requests, Replies]:
+        """A fresh worker process and its two queues (the health says it is starting)."""
+        requests: Requests = self._ctx.Queue()
+        replies: Replies = self._ctx.Queue()
+        args = (self._spec, self._base_dir, self._threads, requests, replies)
+        proc = self._ctx.Process(target=worker_main, args=args, name="conductor-model", daemon=True)
+        proc.start()
+        self._health = replace(self._health, state="starting", pid=proc.pid)
+        return proc, requests, replies
 
     def wait_ready(self, timeout: float = 60.0, cancelled: Callable[[], bool] | None = None) -> bool:
         """Block until the worker has loaded its model (start-up only): True when ready, False if
-        `cancelled()` turned true first (checked every 0.2 s). Raises RuntimeError if loading fails."""
+        `cancelled()` turned true first (checked every 0.2 s). Raises ModelError if loading fails."""
         deadline = time.monotonic() + timeout
         while self._health.state == "starting":
             if cancelled is not None and cancelled():
@@ -84,13 +98,13 @@ class ProcessRunner:
             except queue.Empty:
                 if not self._proc.is_alive():
                     why = f"the model worker exited (code {self._proc.exitcode}) while loading the model"
-                    raise RuntimeError(why) from None
+                    raise ModelError(why) from None
                 if time.monotonic() > deadline:
-                    raise RuntimeError(
+                    raise ModelError(
                         f"the model worker did not load its model within {timeout:.0f} s"
                     ) from None
         if self._health.state != "ready":
-            raise RuntimeError(f"the model worker could not load the model: {self._health.last_error}")
+            raise ModelError(f"the model worker could not load the model: {self._health.last_error}")
         return True
 
     def health(self) -> WorkerHealth:
@@ -107,25 +121,24 @@ class ProcessRunner:
         log.warning("model worker: %s; restarting it (the AI is silent until it is back)", reason)
         self._kill()
         self._health = replace(self._health, restarts=self._health.restarts + 1, last_error=reason)
-        self._spawn()
+        self._proc, self._requests, self._replies = self._spawn()
 
     def close(self) -> None:
         """Stop the worker politely, then by force after 2 s."""
         self._closing = True
-        if self._proc is not None and self._proc.is_alive():
-            self._requests.put(("stop",))
+        if self._proc.is_alive():
+            self._requests.put(Stop())
             self._proc.join(timeout=2.0)
         self._kill()
         self._health = replace(self._health, state="closed")
 
     def _kill(self) -> None:
-        if self._proc is not None and self._proc.is_alive():
+        if self._proc.is_alive():
             self._proc.kill()
             self._proc.join(timeout=2.0)
         for q in (self._requests, self._replies):
-            if q is not None:
-                q.cancel_join_thread()
-                q.close()
+            q.cancel_join_thread()
+            q.close()
 
     # ---------------------------------------------------------------- ModelRunner protocol
 
@@ -139,17 +152,17 @@ class ProcessRunner:
             self._refused.append(GenerationFailed(request.generation, why))
             return
         self._active.append(request.generation)
-        self._requests.put(("generate", request, model))
+        self._requests.put(Generate(request, model))
 
     def cancel(self, generation: int) -> None:
         """Stop streaming `generation`; notes of it still in flight are dropped by `poll`."""
-        self._requests.put(("cancel", generation))
+        self._requests.put(Cancel(generation))
         if generation in self._active:
             self._active.remove(generation)
 
-    def observe(self, notes: Any) -> None:
+    def observe(self, notes: Sequence[Note]) -> None:
         """Let the model hear notes (applied between generations)."""
-        self._requests.put(("observe", tuple(notes)))
+        self._requests.put(Observe(tuple(notes)))
 
     def next_arrival(self) -> float | None:
         """Unknown for a real worker: the engine polls."""
@@ -164,31 +177,36 @@ class ProcessRunner:
             except (queue.Empty, OSError, ValueError):
                 break
             self._handle(reply, events)
-        if not self._closing and self._proc is not None and not self._proc.is_alive():
+        if not self._closing and not self._proc.is_alive():
             self._on_death(events)
         return events
 
     # ---------------------------------------------------------------- replies
 
-    def _handle(self, reply: tuple[Any, ...], events: list[RunnerEvent]) -> None:
-        kind = reply[0]
-        if kind == "ready":
-            self._health = replace(self._health, state="ready", pid=reply[1])
-            log.info("model worker ready (pid %d, %d torch threads)", reply[1], self._threads)
-        elif kind == "load_failed":
-            self._health = replace(self._health, state="failed", last_error=reply[1])
-            log.error("model worker could not load the model: %s", reply[1])
-        elif kind == "note" and reply[1] in self._active:
-            events.append(self._arrived(reply[1], reply[2]))
-        elif kind == "done" and reply[1] in self._active:
-            self._active.remove(reply[1])
+    def _handle(self, reply: Reply, events: list[RunnerEvent]) -> None:
+        if isinstance(reply, Ready):
+            self._health = replace(self._health, state="ready", pid=reply.pid)
+            log.info("model worker ready (pid %d, %d torch threads)", reply.pid, self._threads)
+        elif isinstance(reply, LoadFailed):
+            self._health = replace(self._health, state="failed", last_error=reply.message)
+            log.error("model worker could not load the model: %s", reply.message)
+        elif reply.generation not in self._active:
+            return  # cancelled: what it still sends is dropped
+        elif isinstance(reply, Decoded):
+            events.append(self._arrived(reply.generation, reply.note))
+        elif isinstance(reply, Done):
+            self._active.remove(reply.generation)
             self._health = replace(self._health, state="ready")
-            events.append(GenerationDone(reply[1], self._clock.now()))
-        elif kind == "failed" and reply[1] in self._active:
-            self._active.remove(reply[1])
-            self._health = replace(self._health, state="ready", last_error=reply[2])
-            log.error("generation %d failed in the model: %s (the performance goes on)", reply[1], reply[2])
-            events.append(GenerationFailed(reply[1], reply[2], self._clock.now()))
+            events.append(GenerationDone(reply.generation, self._clock.now()))
+        else:
+            self._failed(reply, events)
+
+    def _failed(self, reply: Failed, events: list[RunnerEvent]) -> None:
+        g, message = reply.generation, reply.message
+        self._active.remove(g)
+        self._health = replace(self._health, state="ready", last_error=message)
+        log.error("generation %d failed in the model: %s (the performance goes on)", g, message)
+        events.append(GenerationFailed(g, message, self._clock.now()))
 
     def _arrived(self, generation: int, note: Note) -> NoteArrived:
         if self._health.state != "generating":

@@ -29,22 +29,40 @@ import logging
 import os
 import queue
 import re
+import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import mido
 
+from conductor.core.errors import ConductorError
 from conductor.engine.take_events import SectionStarted, TakeEvent, TakeStarted, TakeTrouble
 from conductor.engine.take_midi import Timed, build_midi, event_bytes, marker
 from conductor.live.take_log import Troubles, log_line
 
 log = logging.getLogger(__name__)
-Item = tuple[float, str | None, Any]  # (t, "human"|"ai"|"footswitch" or None for an event, payload)
+Item = tuple[float, str | None, mido.Message | TakeEvent]  # (t, part or None for an event, payload)
 SYNC_EVERY_S = 2.0
 MIDI_DUTY = 0.02  # the share of time the periodic .mid rewrite may take (2%: a 1 s rewrite every 50 s)
-_IDLE: Item = (0.0, "", None)  # the writer's queue was quiet for `flush_s`: only its timers run
+
+
+class TakesFolderError(ConductorError, OSError):
+    """Raised by `prepare_takes_folder` when the takes folder cannot be made or written in; the message
+    is one line naming the folder, the reason and what to do."""
+
+
+def prepare_takes_folder(folder: Path) -> None:
+    """Make `folder` (with its parents) and check that a file can be written in it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise TakesFolderError(
+            f"cannot record the take in {folder}: {exc.strerror or exc}; give another folder with "
+            "--takes DIR (or recording.folder in the piece)"
+        ) from exc
 
 
 def take_stem(title: str, started: dt.datetime) -> str:
@@ -188,17 +206,18 @@ class TakeRecorder:
         last_flush = last_sync = time.monotonic()
         next_midi = last_flush + self._midi_every_s
         while True:
+            idle = False  # the queue was quiet for `flush_s`: only the timers run
             try:
                 item = self._inbox.get(timeout=self._flush_s)
             except queue.Empty:
-                item = _IDLE
+                item, idle = None, True
             with self._io_lock:
-                if item is not None and item is not _IDLE:
+                if item is not None:
                     self._handle(item, write=True)
                 if self._abandoned.is_set():  # close() has given up waiting: end the log, then the .mid
                     self._end_log()
                     break
-                if item is None:
+                if item is None and not idle:
                     return
                 now = time.monotonic()
                 if now - last_flush >= self._flush_s:
@@ -234,7 +253,7 @@ class TakeRecorder:
         except Exception as exc:
             self._failures.add(what, exc, at=t)
 
-    def _keep(self, t: float, part: str | None, payload: Any) -> None:
+    def _keep(self, t: float, part: str | None, payload: mido.Message | TakeEvent) -> None:
         """Keep what the MIDI file needs, as bytes (raises for what no MIDI file can hold)."""
         if part in ("human", "ai"):
             kept = event_bytes(payload)
@@ -283,15 +302,3 @@ def _meter(meter: str) -> tuple[int, int]:
         return int(beats), int(unit)
     except ValueError:
         return (4, 4)
-
-
-def load_take_human(path: Path | str) -> list[mido.Message]:
-    """The human's messages of a take (`.jsonl` or `.mid`), each with `.time` = seconds since the start.
-
-    Times are absolute (not deltas), sorted. Read by `conductor rehearse --human`'s own reader: a
-    bad file raises one `InputFileError` (a ValueError) line, a torn last log line is skipped.
-    """
-    from conductor.rehearse.human import read_human
-
-    part = read_human(Path(path), kinds=("human",))
-    return [msg.copy(time=t) for t, msg in part.messages]

@@ -12,7 +12,8 @@ thread-safe (the performance puts it on the engine thread's queue). An invalid e
 
 The watcher survives anything a save can do: bytes that are not UTF-8, a file deleted, renamed away
 or replaced by a directory (checked after `gone_s` of quiet, so an editor's rename-then-write is not
-reported), a permission error, a file over `MAX_PIECE_BYTES`, a parser exception of any type. Each is
+reported), a permission error, a file over `conductor.piece.limits.MAX_BYTES` (the limit every piece is
+read under), a parser exception of any type. Each is
 one `Rejected` line naming the file; the watcher keeps watching and the next good save applies.
 
 Thread safety: `start`/`stop` from the main thread; watchdog's thread only calls `_event`, which
@@ -29,7 +30,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from watchdog.events import (
     DirCreatedEvent,
@@ -41,9 +41,12 @@ from watchdog.events import (
     FileSystemEventHandler,
 )
 from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
+
+from conductor.piece.compiled import Piece
+from conductor.piece.limits import MAX_BYTES
 
 log = logging.getLogger(__name__)
-MAX_PIECE_BYTES = 4 * 1024 * 1024  # a piece is a few kilobytes; anything this big is not one
 KEEP_PLAYING = "still playing the last good version"
 
 
@@ -51,7 +54,7 @@ KEEP_PLAYING = "still playing the last good version"
 class Reloaded:
     """A save that parsed and validated: `piece` is the new compiled piece."""
 
-    piece: Any
+    piece: Piece
     settled_at: float  # time.monotonic() when the save settled (for the reload-delay benchmark)
 
 
@@ -80,7 +83,7 @@ class PieceWatcher:
     def __init__(
         self,
         path: Path,
-        parse: Callable[[Path], Any],
+        parse: Callable[[Path], Piece],
         on_result: Callable[[ReloadResult], None],
         *,
         debounce_s: float = 0.05,
@@ -95,7 +98,7 @@ class PieceWatcher:
         self._due: float | None = None  # guarded by _cond: when to read the file (monotonic)
         self._stopping = False  # guarded by _cond
         self._last: bytes | str | None = self._read()  # the debounce thread only: bytes, or why not
-        self._observer: Any = None
+        self._observer: BaseObserver | None = None
         self._thread = threading.Thread(target=self._debounce_loop, name="conductor-reload", daemon=True)
 
     def start(self) -> None:
@@ -204,9 +207,8 @@ class PieceWatcher:
             os.close(fd)
         if isinstance(data, str):
             return data
-        if len(data) > MAX_PIECE_BYTES:
-            size = MAX_PIECE_BYTES // (1024 * 1024)
-            return f"is larger than {size} MB, too large for a piece; is it the right file?"
+        if len(data) > MAX_BYTES:
+            return f"is larger than {MAX_BYTES:,} bytes, too large for a piece; is it the right file?"
         try:
             data.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -218,14 +220,14 @@ class PieceWatcher:
 
 
 def _read_regular(fd: int) -> bytes | str:
-    """Up to MAX_PIECE_BYTES + 1 bytes of an open regular file; else what it is instead."""
+    """Up to MAX_BYTES + 1 bytes of an open regular file; else what it is instead."""
     kind = os.fstat(fd).st_mode
     if stat.S_ISDIR(kind):
         return "is a directory now, not a piece file; put the piece file back"
     if not stat.S_ISREG(kind):
         return "is not a regular file (a pipe or a device?); put the piece file back"
     chunks, size = [], 0
-    while size <= MAX_PIECE_BYTES and (chunk := os.read(fd, MAX_PIECE_BYTES + 1 - size)):
+    while size <= MAX_BYTES and (chunk := os.read(fd, MAX_BYTES + 1 - size)):
         chunks.append(chunk)
         size += len(chunk)
     return b"".join(chunks)

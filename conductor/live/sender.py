@@ -25,17 +25,29 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Protocol
 
 import mido
 
 from conductor.engine.clock import Clock
 from conductor.live.lateness import Lateness, LatenessHistogram, LateNotes, lateness_of
+from conductor.live.ports import OutputPort
 
 __all__ = ["Lateness", "Sender", "lateness_of", "set_fifo"]
 log = logging.getLogger(__name__)
 
 OnSent = Callable[[mido.Message, float, float], None]  # (message, deadline, sent_at)
+
+
+class Deadlines(Protocol):
+    """What the clock thread sends from (the engine's scheduler, drained through the engine). Both
+    methods must be thread-safe and realtime-safe."""
+
+    def next_deadline(self) -> float | None:
+        """The time of the earliest queued message, or None."""
+
+    def due(self, t: float) -> list[tuple[float, mido.Message]]:
+        """Every message due by `t`, in order, each with its time."""
 
 
 def set_fifo(priority: int = 50) -> str:
@@ -56,8 +68,8 @@ class Sender(threading.Thread):
 
     def __init__(
         self,
-        scheduler: Any,
-        port: Any,
+        scheduler: Deadlines,
+        port: OutputPort,
         clock: Clock,
         *,
         on_sent: OnSent | None = None,
@@ -101,10 +113,6 @@ class Sender(threading.Thread):
     def clock_lateness(self) -> Lateness:
         """The clock thread's own lateness (from when it could first send). Thread-safe."""
         return self._clock_late.summary()
-
-    def reset_lateness(self) -> None:
-        """Forget the samples so far (benchmarks measure phases separately). Not while sending."""
-        self._heard, self._clock_late = LatenessHistogram(), LatenessHistogram()
 
     def run(self) -> None:
         if self._realtime:

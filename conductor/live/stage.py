@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
+from conductor.engine.status import EngineStatus
 from conductor.live.display import StageInfo
-from conductor.live.lateness import WARN_S
+from conductor.live.lateness import WARN_S, Lateness
+from conductor.live.process_runner import WorkerHealth
 from conductor.live.reload import Rejected, ReloadResult
+from conductor.live.sender import Sender
 
 AI_WORDS = {"thinking": "generating", "waiting": "listening"}
 
 
-def left_text(status: Any) -> str:
+def left_text(status: EngineStatus) -> str:
     """'3.0 bars / 7.5 s left', or 'footswitch' when the section waits for the pedal."""
-    if status.time_left is None:
+    if status.time_left is None or status.bars_left is None:
         return "until footswitch" if status.section else "stopped"
     return f"{status.bars_left:.1f} bars / {status.time_left:.1f} s left"
 
 
-def worker_text(health: Any) -> str:
+def worker_text(health: WorkerHealth) -> str:
     """'ready (pid 123)', plus restarts and the last model error if any."""
     text = f"{health.state} (pid {health.pid})"
     if health.restarts:
@@ -29,7 +31,7 @@ def worker_text(health: Any) -> str:
     return text
 
 
-def heard_text(heard: Any, late_notes: int, dropped_late: int) -> str:
+def heard_text(heard: Lateness, late_notes: int, dropped_late: int) -> str:
     """'p99 0.4 ms, worst 12.0 ms · 3 notes > 10 ms late · 1 dropped as too late'."""
     text = f"p99 {heard.p99_ms:.1f} ms, worst {heard.max_ms:.1f} ms"
     text += f" · {late_notes} notes > {WARN_S * 1000:.0f} ms late · {dropped_late} dropped as too late"
@@ -45,7 +47,12 @@ def reload_line(result: ReloadResult) -> str:
 
 
 def snapshot(
-    piece_title: str, status: Any, health: Any, sender: Any, confirm: float | None = None, **extra: Any
+    piece_title: str,
+    status: EngineStatus,
+    health: WorkerHealth,
+    sender: Sender,
+    confirm: float | None = None,
+    **extra: str,
 ) -> StageInfo:
     """A `StageInfo` from the engine status, the worker health and the clock thread's figures;
     `confirm` is how long a stop waits for its confirming press (None: none waits)."""

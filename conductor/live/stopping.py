@@ -18,8 +18,8 @@ import signal
 import threading
 from collections.abc import Callable
 from types import FrameType
-from typing import Any
 
+Handler = Callable[[int, FrameType | None], object] | int | signal.Handlers | None  # what signal.signal takes
 STOP_SIGNALS = tuple(
     getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT") if hasattr(signal, n)
 )
@@ -46,7 +46,7 @@ class StopSignals:
         self._force_after_s = force_after_s
         self._asked = False
         self._forced = False
-        self._old: dict[int, Any] = {}
+        self._old: dict[int, Handler] = {}
         self._timer: threading.Timer | None = None
 
     def install(self) -> None:

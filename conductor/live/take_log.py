@@ -12,7 +12,10 @@ import json
 import logging
 import math
 import threading
-from typing import Any
+
+import mido
+
+from conductor.engine.take_events import TakeEvent
 
 log = logging.getLogger(__name__)
 
@@ -41,18 +44,19 @@ class Troubles:
         log.error("take: cannot record %s (%s); the take goes on", where, reason)
 
 
-def log_line(t: float, part: str | None, payload: Any) -> str:
+def log_line(t: float, part: str | None, payload: mido.Message | TakeEvent) -> str:
     """The `.jsonl` line of one item (raises if it cannot be written)."""
     if not math.isfinite(t):
         raise ValueError(f"its time {t!r} is not a number")
-    if part is not None:
-        fields = {"kind": part, "bytes": payload.bytes(), "msg": str(payload).removesuffix(" time=0")}
+    if part is not None:  # a MIDI message of `part` (whatever was handed in: asked for its bytes)
+        msg: mido.Message = payload
+        fields = {"kind": part, "bytes": msg.bytes(), "msg": str(msg).removesuffix(" time=0")}
     else:
         fields = {"kind": payload.kind, **{k: _finite(v) for k, v in payload.fields().items()}}
     return json.dumps({"t": round(t, 6), **fields}, default=str, allow_nan=False)
 
 
-def _finite(value: Any) -> Any:
+def _finite(value: object) -> object:
     return str(value) if isinstance(value, float) and not math.isfinite(value) else value
 
 

@@ -2,13 +2,13 @@
 
 The model lives in its own process (multiprocessing *spawn*) so that neither the interpreter lock
 nor torch's threads can delay the clock thread; torch gets `cores - 1` threads, leaving a core for
-the clock. Messages are plain tuples on two `multiprocessing.Queue`s:
+the clock. Messages are small frozen dataclasses on two `multiprocessing.Queue`s:
 
 requests (parent → worker)             replies (worker → parent)
-  ("observe", notes)                     ("ready", pid) | ("load_failed", message)
-  ("generate", GenerationRequest, spec)  ("note", generation, Note)
-  ("cancel", generation)                 ("done", generation)
-  ("stop",)                              ("failed", generation, message)
+  Observe(notes)                         Ready(pid) | LoadFailed(message)
+  Generate(request, spec)                Decoded(generation, note)
+  Cancel(generation)                     Done(generation)
+  Stop()                                 Failed(generation, message)
 
 Generations run one at a time, in order (like `InlineRunner`). Between two decoded notes the worker
 looks at its request queue: a cancel of the running generation closes its iterator at once, a cancel
@@ -29,18 +29,92 @@ import queue
 import signal
 import sys
 import traceback
-from collections.abc import Iterator
-from dataclasses import replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from multiprocessing import parent_process
+from multiprocessing.queues import Queue
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from conductor.backends.base import GenerationRequest, Model
-from conductor.piece.compiled import ModelSpec, SamplingSpec
+from conductor.core.events import Note
+from conductor.engine.runner import model_key
+from conductor.piece.compiled import ModelSpec
 
 log = logging.getLogger(__name__)
 
-Request = tuple[Any, ...]
+
+@dataclass(frozen=True, slots=True)
+class Observe:
+    """Let every model hear `notes` (applied between generations)."""
+
+    notes: tuple[Note, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Generate:
+    """Run `request` with the model for `spec` (None: the piece's)."""
+
+    request: GenerationRequest
+    spec: ModelSpec | None
+
+
+@dataclass(frozen=True, slots=True)
+class Cancel:
+    """Stop (or unqueue) generation `generation`."""
+
+    generation: int
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """End the worker."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ready:
+    """The model is loaded; the worker runs as process `pid`."""
+
+    pid: int
+
+
+@dataclass(frozen=True, slots=True)
+class LoadFailed:
+    """The model could not be loaded: `message` says why."""
+
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """Generation `generation` decoded `note`."""
+
+    generation: int
+    note: Note
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """Generation `generation` decoded its last note."""
+
+    generation: int
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """Generation `generation` raised: `message` says why."""
+
+    generation: int
+    message: str
+
+
+Request = Observe | Generate | Cancel | Stop
+Reply = Ready | LoadFailed | Decoded | Done | Failed
+if TYPE_CHECKING:  # multiprocessing's Queue is generic only to the type checker
+    Requests = Queue[Request]  # parent → worker
+    Replies = Queue[Reply]  # worker → parent
+else:
+    Requests = Replies = Queue
 PARENT_DECIDES = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGHUP", "SIGQUIT") if hasattr(signal, name)
 )  # signals a terminal sends the whole process group: the parent stops the worker when it is ready
@@ -51,7 +125,9 @@ def model_threads(cores: int | None = None) -> int:
     return max(1, (cores or os.cpu_count() or 2) - 1)
 
 
-def worker_main(spec: ModelSpec, base_dir: Path | None, threads: int, requests: Any, replies: Any) -> None:
+def worker_main(
+    spec: ModelSpec, base_dir: Path | None, threads: int, requests: Requests, replies: Replies
+) -> None:
     """Entry point of the worker process (a spawn target: module-level and picklable)."""
     for signum in PARENT_DECIDES:
         signal.signal(signum, signal.SIG_IGN)
@@ -60,9 +136,9 @@ def worker_main(spec: ModelSpec, base_dir: Path | None, threads: int, requests: 
     try:
         models.get(spec)
     except Exception as exc:
-        replies.put(("load_failed", f"{type(exc).__name__}: {exc}"))
+        replies.put(LoadFailed(f"{type(exc).__name__}: {exc}"))
         return
-    replies.put(("ready", os.getpid()))
+    replies.put(Ready(os.getpid()))
     try:
         _serve(models, spec, requests, replies)
     finally:
@@ -78,7 +154,7 @@ class _Models:
         self._models: dict[ModelSpec, Model] = {}
 
     def get(self, spec: ModelSpec) -> Model:
-        key = replace(spec, sampling=SamplingSpec())
+        key = model_key(spec)
         if key not in self._models:
             from conductor.backends.factory import build_model
 
@@ -96,8 +172,8 @@ class _Models:
             _safely(model.close)
 
 
-def _serve(models: _Models, default: ModelSpec, requests: Any, replies: Any) -> None:
-    """Answer requests until ("stop",) or until the parent disappears."""
+def _serve(models: _Models, default: ModelSpec, requests: Requests, replies: Replies) -> None:
+    """Answer requests until `Stop` or until the parent disappears."""
     pending: list[Request] = []
     while True:
         cmd = pending.pop(0) if pending else _next(requests)
@@ -105,21 +181,20 @@ def _serve(models: _Models, default: ModelSpec, requests: Any, replies: Any) -> 
             if not _parent_alive():
                 return
             continue
-        if cmd[0] == "stop":
+        if isinstance(cmd, Stop):
             return
-        if cmd[0] == "observe":
+        if isinstance(cmd, Observe):
             for model in models.all():
-                _safely(model.observe, cmd[1])
-        elif cmd[0] == "generate":
-            pending = _generate(models, cmd[2] or default, cmd[1], requests, replies) + pending
+                _safely(model.observe, cmd.notes)
+        elif isinstance(cmd, Generate):
+            pending = _generate(models, cmd.spec or default, cmd.request, requests, replies) + pending
 
 
-def _next(requests: Any, timeout: float = 1.0) -> Request | None:
+def _next(requests: Requests, timeout: float = 1.0) -> Request | None:
     try:
-        cmd: Request = requests.get(timeout=timeout)
+        return requests.get(timeout=timeout)
     except queue.Empty:
         return None
-    return cmd
 
 
 def _parent_alive() -> bool:
@@ -128,46 +203,49 @@ def _parent_alive() -> bool:
 
 
 def _generate(
-    models: _Models, spec: ModelSpec, request: GenerationRequest, requests: Any, replies: Any
+    models: _Models, spec: ModelSpec, request: GenerationRequest, requests: Requests, replies: Replies
 ) -> list[Request]:
     """Stream one generation; returns the requests that arrived meanwhile and still need handling."""
     gen = request.generation
     later: list[Request] = []
-    notes: Iterator[Any] | None = None
+    notes: Iterator[Note] | None = None
     try:
         notes = models.get(spec).generate(request)
         for note in notes:
-            replies.put(("note", gen, note))
+            replies.put(Decoded(gen, note))
             if _interrupted(gen, requests, later):
                 return later
-        replies.put(("done", gen))
+        replies.put(Done(gen))
     except Exception as exc:
         log.debug("generation %d failed:\n%s", gen, traceback.format_exc())
-        replies.put(("failed", gen, f"{type(exc).__name__}: {exc}"))
+        replies.put(Failed(gen, f"{type(exc).__name__}: {exc}"))
     finally:
-        if notes is not None and hasattr(notes, "close"):
-            _safely(notes.close)
+        close = getattr(notes, "close", None)
+        if close is not None:
+            _safely(close)
     return later
 
 
-def _interrupted(gen: int, requests: Any, later: list[Request]) -> bool:
+def _interrupted(gen: int, requests: Requests, later: list[Request]) -> bool:
     """Drain the request queue without blocking; True if generation `gen` must stop now."""
     stop = False
     while True:
         try:
-            cmd: Request = requests.get_nowait()
+            cmd = requests.get_nowait()
         except queue.Empty:
             return stop
-        if cmd[0] == "cancel" and cmd[1] != gen:
-            later[:] = [c for c in later if not (c[0] == "generate" and c[1].generation == cmd[1])]
-        elif cmd[0] == "cancel":
+        if isinstance(cmd, Cancel) and cmd.generation != gen:
+            later[:] = [
+                c for c in later if not (isinstance(c, Generate) and c.request.generation == cmd.generation)
+            ]
+        elif isinstance(cmd, Cancel):
             stop = True
         else:
             later.append(cmd)
-            stop = stop or cmd[0] == "stop"
+            stop = stop or isinstance(cmd, Stop)
 
 
-def _safely(func: Any, *args: Any) -> None:
+def _safely(func: Callable[..., object], *args: object) -> None:
     try:
         func(*args)
     except Exception:

@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from conductor.core.timebase import Span, Timebase, Unit
 from conductor.piece import compiled as c
-from conductor.piece.context import Context
+from conductor.piece.context import Context, written
 from conductor.piece.durations import SpanKind, parse_span, span_text
 from conductor.piece.merge import Layer, layer_from_raw
+from conductor.piece.names import Action, Dtype, Grid, ModelKind, Param, TokenizerName, TriggerKind
 from conductor.piece.schema import ControlRaw, ModelRaw, PieceFile
 from conductor.piece.sections import compile_section
 from conductor.piece.values import parse_meter
 
+E = TypeVar("E", bound=StrEnum)
 PARAM_BOUNDS = {
-    "temperature": (0.01, 5.0),
-    "top_p": (0.01, 1.0),
-    "density": (0.0, 1.0),
-    "velocity": (0.0, 4.0),
+    Param.TEMPERATURE: (0.01, 5.0),
+    Param.TOP_P: (0.01, 1.0),
+    Param.DENSITY: (0.0, 1.0),
+    Param.VELOCITY: (0.0, 4.0),
 }
 
 
@@ -33,8 +37,8 @@ def compile_piece(
     """
     beats, unit = parse_meter(raw.meter or "4/4")
     ctx.timebase = Timebase(bpm=raw.tempo or 120.0, beats_per_bar=beats, beat_unit=unit)
-    changes_on = raw.changes_on or ("bar" if ctx.has_tempo else "now")
-    if changes_on != "now" and not ctx.has_tempo:
+    changes_on = Grid(raw.changes_on or (Grid.BAR if ctx.has_tempo else Grid.NOW))
+    if changes_on != Grid.NOW and not ctx.has_tempo:
         ctx.error(("changes_on",), f"changes_on '{changes_on}' needs a tempo", "now, or add 'tempo:'")
     defaults = layer_from_raw(raw.defaults, ("defaults",)) if raw.defaults else None
     piece_model = model_dict(raw.model)
@@ -78,26 +82,31 @@ def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_model(ctx: Context, values: dict[str, Any], where: tuple[str | int, ...]) -> c.ModelSpec:
-    """The frozen `ModelSpec` of a resolved model mapping."""
-    kind = values.get("kind", "markov")
-    if kind == "skytnt" and not values.get("checkpoint") and not values.get("config"):
-        ctx.error(where, "the skytnt model needs a checkpoint (or a config for a random model)",
-                  "checkpoint: ../models/NAME")  # fmt: skip
+    """The frozen `ModelSpec` of a resolved model mapping (what it does not say: the field defaults)."""
     markov = dict(values.get("markov", {}))
-    markov["seed"] = tuple(markov.get("seed", ()))
-    if markov.get("state"):
-        markov["state"] = Path(markov["state"])
-    checkpoint = values.get("checkpoint")
-    return c.ModelSpec(
-        kind=kind,
-        checkpoint=Path(checkpoint) if checkpoint else None,
-        config=values.get("config"),
-        tokenizer=values.get("tokenizer"),
-        device=values.get("device", "cpu"),
-        dtype=values.get("dtype", "float32"),
+    markov |= written(seed=tuple(markov["seed"]) if "seed" in markov else None)
+    markov |= written(state=Path(markov["state"]) if markov.get("state") else None)
+    spec = c.ModelSpec(
         sampling=c.SamplingSpec(**values.get("sampling", {})),
         markov=c.MarkovSpec(**markov),
+        **written(
+            kind=_word(ModelKind, values.get("kind")),
+            checkpoint=Path(values["checkpoint"]) if values.get("checkpoint") else None,
+            config=values.get("config"),
+            tokenizer=_word(TokenizerName, values.get("tokenizer")),
+            device=values.get("device"),
+            dtype=_word(Dtype, values.get("dtype")),
+        ),
     )
+    if spec.kind is ModelKind.SKYTNT and spec.checkpoint is None and not spec.config:
+        ctx.error(where, "the skytnt model needs a checkpoint (or a config for a random model)",
+                  "checkpoint: ../models/NAME")  # fmt: skip
+    return spec
+
+
+def _word(enum: type[E], value: str | None) -> E | None:
+    """`value` as a member of `enum` (None stays None: not written)."""
+    return None if value is None else enum(value)
 
 
 def _routing(raw: PieceFile) -> c.RoutingSpec:
@@ -117,31 +126,32 @@ CONTROL_TIMES = {"debounce": (0.001, 2.0), "confirm_stop": (0.5, 30.0)}  # secon
 
 
 def _action(ctx: Context, control: ControlRaw, i: int, tb: Timebase) -> c.ActionMapping:
-    kind = next(k for k in ("cc", "note", "program") if getattr(control, k) is not None)
-    trigger = c.Trigger(
-        kind=kind,
-        number=getattr(control, kind),
-        channel=None if control.channel is None else control.channel - 1,
-        threshold=control.threshold or 64,
+    kind = next(k for k in TriggerKind if getattr(control, k) is not None)
+    channel = None if control.channel is None else control.channel - 1
+    trigger = c.MidiTrigger(
+        kind, getattr(control, kind), **written(channel=channel, threshold=control.threshold)
     )
-    debounce = _control_time(ctx, control, i, "debounce", tb, c.DEBOUNCE_S)
-    confirm = _control_time(ctx, control, i, "confirm_stop", tb, c.CONFIRM_STOP_S)
+    times = written(
+        debounce=_control_time(ctx, control, i, "debounce", tb),
+        confirm_stop=_control_time(ctx, control, i, "confirm_stop", tb),
+    )
     if isinstance(control.action, str):
-        return c.ActionMapping(trigger, c.Action(control.action), None, debounce, confirm)
-    return c.ActionMapping(trigger, c.Action.GOTO, control.action.goto, debounce, confirm)
+        return c.ActionMapping(trigger, Action(control.action), **times)
+    return c.ActionMapping(trigger, Action.GOTO, control.action.goto, **times)
 
 
-def _control_time(
-    ctx: Context, control: ControlRaw, i: int, name: str, tb: Timebase, default: float
-) -> float:
-    """A control's debounce or confirm_stop in seconds (0.0: off), checked against CONTROL_TIMES."""
+def _control_time(ctx: Context, control: ControlRaw, i: int, name: str, tb: Timebase) -> float | None:
+    """A control's debounce or confirm_stop in seconds (0.0: off; None: not written), checked against
+    CONTROL_TIMES."""
     value = getattr(control, name)
     if value is None:
-        return default
+        return None
     if value is False:
         return 0.0
     span = parse_span(value, SpanKind.TIME)
-    seconds = span.seconds(tb) if span is not None else default
+    if span is None:
+        return None
+    seconds = span.seconds(tb)
     low, high = CONTROL_TIMES[name]
     if not low <= seconds <= high:
         bounds = f"a time from {span_text(Span(low, Unit.SECONDS))} to {span_text(Span(high, Unit.SECONDS))}"
@@ -154,12 +164,12 @@ def _params(ctx: Context, raw: PieceFile) -> list[c.ParamMapping]:
     out = []
     for i, param in enumerate(raw.params or []):
         low, high = param.range
-        lo, hi = PARAM_BOUNDS[param.param]
+        lo, hi = PARAM_BOUNDS[Param(param.param)]
         if not (lo <= low <= hi and lo <= high <= hi):
             ctx.error(("params", i, "range"), f"{param.param} range [{low}, {high}] is out of bounds",
                       f"values within {lo}..{hi}")  # fmt: skip
         channel = None if param.channel is None else param.channel - 1
-        out.append(c.ParamMapping(cc=param.cc, param=param.param, low=low, high=high, channel=channel))
+        out.append(c.ParamMapping(cc=param.cc, param=Param(param.param), low=low, high=high, channel=channel))
     return out
 
 
@@ -167,8 +177,9 @@ def _recording(raw: PieceFile) -> c.RecordingSpec:
     rec = raw.recording
     if rec is None:
         return c.RecordingSpec()
-    enabled = True if rec.enabled is None else rec.enabled
-    return c.RecordingSpec(folder=Path(rec.folder or "takes"), enabled=enabled)
+    return c.RecordingSpec(
+        **written(folder=None if rec.folder is None else Path(rec.folder), enabled=rec.enabled)
+    )
 
 
 def _link(raw: PieceFile, sections: list[c.Section]) -> tuple[c.Section, ...]:
@@ -189,8 +200,6 @@ def _link(raw: PieceFile, sections: list[c.Section]) -> tuple[c.Section, ...]:
 
 
 def _replace_then(section: c.Section, then: c.Then) -> c.Section:
-    from dataclasses import replace
-
     return replace(section, then=then)
 
 

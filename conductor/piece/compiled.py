@@ -1,17 +1,36 @@
 """The compiled piece: frozen, fully resolved settings — all the engine ever reads.
 
-Each section's settings are resolved as mode defaults ← piece `defaults` ← the section itself.
-Nothing here is mutated after loading; a hot reload builds a new `Piece`.
+Each section's settings are resolved as mode preset ← piece `defaults` ← the section itself
+(`conductor.piece.merge`); whatever none of them writes takes the default of its field here. These
+field defaults are the one source of every default value (the presets in `conductor.piece.modes`
+say only how each mode differs). No setting is left unresolved: the cadence is one of three kinds,
+the horizon one span, the key fixed or detected. Nothing here is mutated after loading; a hot reload
+builds a new `Piece`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 
 from conductor.core.events import Source
+from conductor.core.keys import Key
 from conductor.core.timebase import Span, Timebase, Unit
+from conductor.piece.names import (
+    Action,
+    Dtype,
+    ExitPolicy,
+    Grid,
+    KeyAction,
+    MelodyLine,
+    Mode,
+    ModelKind,
+    Overlap,
+    Param,
+    ThenKind,
+    TokenizerName,
+    TriggerKind,
+)
 
 # ---------------------------------------------------------------- model
 
@@ -44,32 +63,17 @@ class MarkovSpec:
 class ModelSpec:
     """Which model plays, and how it samples."""
 
-    kind: str = "markov"  # "markov" | "skytnt" | "scripted" (tests)
+    kind: ModelKind = ModelKind.MARKOV
     checkpoint: Path | None = None  # local path: HF folder or Lightning .ckpt
     config: str | None = None  # named config for a randomly initialised model ("tv2o-medium", ...)
-    tokenizer: str | None = None  # "v1" | "v2" | "v2o"; None: from the checkpoint
+    tokenizer: TokenizerName | None = None  # None: the checkpoint's own
     device: str = "cpu"  # "cpu" | "cuda" | "cuda:1"
-    dtype: str = "float32"  # "float32" | "bfloat16" | "float16" | "int8"
+    dtype: Dtype = Dtype.FLOAT32
     sampling: SamplingSpec = field(default_factory=SamplingSpec)
     markov: MarkovSpec = field(default_factory=MarkovSpec)
 
 
 # ---------------------------------------------------------------- section parts
-
-
-class Mode(StrEnum):
-    DUET = "duet"
-    AI_CHORDS = "ai_chords"
-    AI_SOLO = "ai_solo"
-    TRADING = "trading"
-    LISTEN = "listen"
-
-
-class ThenKind(StrEnum):
-    NEXT = "next"
-    GOTO = "goto"
-    LOOP = "loop"
-    STOP = "stop"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,58 +93,66 @@ class ListenSpec:
     max_events: int = 256
 
 
-class CadenceKind(StrEnum):
-    EVERY = "every"  # every `every` (beats/bars/seconds)
-    PHRASE_END = "phrase_end"  # when the human has been silent for `silence`
-    TURNS = "turns"  # trading: at the start of each AI turn
-
-
-class Overlap(StrEnum):
-    WAIT = "wait"  # no new generation until the previous output has finished sounding
-    OVERLAP = "overlap"  # new output plays on top of what is still pending
-    REPLACE = "replace"  # new output replaces what has not sounded yet
-
-
 @dataclass(frozen=True, slots=True)
-class CadenceSpec:
-    """When the AI answers."""
+class Every:
+    """Answer on a grid: at `start + k·every` from the section's start (k >= 1)."""
 
-    kind: CadenceKind = CadenceKind.EVERY
-    every: Span | None = None
-    silence: Span | None = None
+    every: Span = Span(1, Unit.BARS)
     overlap: Overlap = Overlap.WAIT
 
 
 @dataclass(frozen=True, slots=True)
-class OutputSpec:
-    """How much one generation may produce, and how far ahead it may place notes."""
+class PhraseEnd:
+    """Answer once the human has been silent for `silence` after playing."""
 
-    events: int = 16  # max note events decoded per generation
-    span: Span | None = None  # optional musical length cap of one generation's output
-    horizon: Span | None = None  # no note may start later than trigger + horizon
+    silence: Span = Span(1, Unit.BEATS)
+    overlap: Overlap = Overlap.WAIT
 
 
 @dataclass(frozen=True, slots=True)
-class TurnSpec:
-    """Trading: bars per turn and who starts."""
+class AtTurns:
+    """Trading: answer at the start of each AI turn of `bars` bars; `starts` plays the first turn."""
 
     bars: int = 4
     starts: Source = Source.HUMAN
+    overlap: Overlap = Overlap.WAIT
+
+
+CadenceSpec = Every | PhraseEnd | AtTurns  # when the AI answers
+
+
+@dataclass(frozen=True, slots=True)
+class OutputSpec:
+    """How much one generation may produce, and how far ahead it may place notes.
+
+    `horizon`: no note starts later than the trigger plus this — the tighter of the piece's
+    `output.span` and `output.horizon` (one turn in trading when neither is written).
+    """
+
+    events: int = 16  # max note events decoded per generation
+    horizon: Span = Span(2, Unit.BARS)
 
 
 # ---------------------------------------------------------------- filters (applied in order)
 
 
-class KeyAction(StrEnum):
-    SNAP = "snap"
-    DROP = "drop"
+@dataclass(frozen=True, slots=True)
+class FixedKey:
+    """A key written in the piece ("D minor")."""
+
+    key: Key
+
+
+@dataclass(frozen=True, slots=True)
+class DetectKey:
+    """The key detected from the human (`conductor.engine.keytrack`)."""
 
 
 @dataclass(frozen=True, slots=True)
 class KeyFilter:
-    """Keep notes in a key: detected (music21) from the listening window, or fixed."""
+    """Keep notes in a key: fixed, or detected from what the human plays."""
 
-    key: str | None = None  # fixed key such as "D minor"; None: detect
+    key: FixedKey | DetectKey = DetectKey()
     action: KeyAction = KeyAction.SNAP
 
 
@@ -152,12 +164,6 @@ class ChordsFilter:
     window: Span = Span(0.05, Unit.SECONDS)
 
 
-class MelodyLine(StrEnum):
-    HIGHEST = "highest"
-    LOWEST = "lowest"
-    SALIENT = "salient"
-
-
 @dataclass(frozen=True, slots=True)
 class MelodyFilter:
     """Reduce to one monophonic line."""
@@ -167,9 +173,9 @@ class MelodyFilter:
 
 @dataclass(frozen=True, slots=True)
 class DensityFilter:
-    """Thin the output: keep-probability, a notes-per-second cap, or complement the human."""
+    """Thin the output: keep-probability, a notes-per-second cap (None: none), or complement the human."""
 
-    keep: float | None = None
+    keep: float = 1.0
     max_per_second: float | None = None
     complement: bool = False
 
@@ -203,11 +209,6 @@ Filter = (
 # ---------------------------------------------------------------- the section
 
 
-class ExitPolicy(StrEnum):
-    CANCEL = "cancel"  # unsounded notes are dropped, sounding ones closed at the change
-    RING = "ring"  # pending output plays out
-
-
 @dataclass(frozen=True, slots=True)
 class Section:
     """One compiled section: everything the engine needs, fully resolved."""
@@ -220,7 +221,6 @@ class Section:
     listen: ListenSpec
     cadence: CadenceSpec
     output: OutputSpec
-    turns: TurnSpec | None  # trading only
     filters: tuple[Filter, ...]
     model: ModelSpec
     silent: bool  # listen mode: the AI never plays, memory still fills
@@ -242,21 +242,11 @@ class RoutingSpec:
     program: int | None = None  # GM program sent on the AI channel at start
 
 
-class Action(StrEnum):
-    NEXT = "next"
-    PREVIOUS = "previous"
-    GOTO = "goto"
-    PANIC = "panic"
-    HOLD = "hold"  # toggle: AI keeps listening but stops answering
-    MUTE = "mute"  # toggle: AI output silenced at once
-    REGENERATE = "regenerate"  # answer now
-
-
 @dataclass(frozen=True, slots=True)
-class Trigger:
+class MidiTrigger:
     """A MIDI message that fires a mapping: a note-on, a CC (value >= threshold) or a program change."""
 
-    kind: str  # "note" | "cc" | "program"
+    kind: TriggerKind
     number: int
     channel: int | None = None  # None: any channel
     threshold: int = 64  # for cc: fires when value crosses up through this
@@ -270,7 +260,7 @@ CONFIRM_STOP_S = 3.0  # default: a `next` that would end the piece needs a secon
 class ActionMapping:
     """A control that fires an action; `debounce` and `confirm_stop` in seconds (0: off)."""
 
-    trigger: Trigger
+    trigger: MidiTrigger
     action: Action
     target: str | None = None  # section name for GOTO
     debounce: float = DEBOUNCE_S
@@ -282,7 +272,7 @@ class ParamMapping:
     """A CC that sets a live parameter, scaled from 0..127 onto low..high."""
 
     cc: int
-    param: str  # "temperature" | "top_p" | "density" | "velocity"
+    param: Param
     low: float
     high: float
     channel: int | None = None
@@ -307,7 +297,7 @@ class Piece:
     params: tuple[ParamMapping, ...]
     recording: RecordingSpec
     sections: tuple[Section, ...]
-    changes_on: str = "bar"
+    changes_on: Grid = Grid.BAR
 
     def takes_folder(self) -> Path:
         """Where takes go by default (`perform` and `rehearse`): `recording.folder`, relative to the piece."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from conductor.core.timebase import Span, Timebase, Unit
 from conductor.piece.durations import SpanKind, parse_span
@@ -69,3 +70,9 @@ class Context:
             self.error(
                 where, f"{what} '{text}' is shorter than {low * 1000:g} ms", f"at least {low * 1000:g} ms"
             )
+
+
+def written(**values: Any) -> dict[str, Any]:
+    """The settings that were written (None: not written), as keyword arguments for a compiled spec:
+    the others take their defaults from the spec's fields (`conductor.piece.compiled`)."""
+    return {name: value for name, value in values.items() if value is not None}

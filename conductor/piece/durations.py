@@ -6,9 +6,10 @@ import math
 import re
 from enum import Enum
 
+from conductor.core.errors import ConductorError, too_long
 from conductor.core.timebase import Span, Unit
 from conductor.piece.errors import did_you_mean
-from conductor.piece.limits import MAX_AMOUNT, too_long
+from conductor.piece.limits import MAX_AMOUNT
 
 UNIT_WORDS: dict[str, Unit] = {
     "bar": Unit.BARS,
@@ -42,8 +43,9 @@ class SpanKind(Enum):
         return (Unit.BARS, Unit.BEATS, Unit.SECONDS)
 
 
-class SpanError(ValueError):
-    """A duration that cannot be read; carries what was expected and a possible correction."""
+class SpanError(ConductorError, ValueError):
+    """Raised by `parse_span` for a duration that cannot be read; carries what was expected and a
+    possible correction (the schema turns it into a `PieceError`)."""
 
     def __init__(self, message: str, expected: str, suggestion: str | None = None) -> None:
         super().__init__(message)

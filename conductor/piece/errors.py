@@ -6,6 +6,8 @@ import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from conductor.core.errors import ConductorError
+
 PathPart = str | int
 KeyPath = tuple[PathPart, ...]
 
@@ -63,8 +65,9 @@ class PieceError:
         return text
 
 
-class PieceErrors(Exception):
-    """Raised by `load_piece`/`load_piece_text`: every error found in a piece, in file order."""
+class PieceErrors(ConductorError):
+    """Raised by `load_piece`/`load_piece_text` and the parser process (`conductor.piece.parser`): every
+    error found in a piece, in file order."""
 
     def __init__(self, errors: Iterable[PieceError]) -> None:
         unique = dict.fromkeys(errors)

@@ -12,10 +12,11 @@ from typing import Annotated, Any, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from conductor.core.errors import too_long
+from conductor.core.keys import parse_key
 from conductor.piece.durations import FOOTSWITCH, SpanError, SpanKind, parse_span
 from conductor.piece.errors import did_you_mean
-from conductor.piece.limits import too_long
-from conductor.piece.values import KEY_EXAMPLES, PITCH_EXAMPLES, parse_key, parse_meter, parse_pitch
+from conductor.piece.values import KEY_EXAMPLES, PITCH_EXAMPLES, parse_meter, parse_pitch
 
 _SPAN_PATTERN = r"^\s*(\d+(\.\d*)?|\.\d+)\s*(bars?|beats?|s|secs?|seconds?|ms{units})\s*$"
 
@@ -56,7 +57,7 @@ def _check_key(value: Any) -> Any:
     if isinstance(value, str) and value.strip().lower() == "detect":
         return "detect"
     try:
-        return parse_key(value) if isinstance(value, str) else value
+        return parse_key(value).name if isinstance(value, str) else value
     except ValueError as exc:
         raise custom_error(str(exc), KEY_EXAMPLES, did_you_mean(value, ["detect"])) from None
 
@@ -112,7 +113,7 @@ def _form_of(value: Any) -> str | None:
         return "~word"
     if isinstance(value, int | float):
         return "~number"
-    if isinstance(value, dict):
+    if isinstance(value, dict | BaseModel):  # a mapping as written, or built in code (mode presets)
         return "~map"
     return None
 

@@ -23,8 +23,3 @@ MAX_SEED = 2**32 - 1  # random seeds (numpy and torch take 32 bits)
 
 PARSE_TIMEOUT_S = 30.0  # the parser process: a piece taking longer is refused (10,000 sections: ~5 s)
 PARSE_MEMORY_MB = 1024  # the parser process's address space (RLIMIT_AS)
-
-
-def too_long(text: str, limit: int = 40) -> str:
-    """`text` shortened to `limit` characters for an error line (a 5000-digit number stays readable)."""
-    return text if len(text) <= limit else f"{text[: limit - 11]}… ({len(text)} characters)"

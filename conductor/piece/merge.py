@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conductor.piece.errors import KeyPath
-from conductor.piece.settings import FILTERS, FilterRaw, SettingsRaw
+from conductor.piece.names import FilterKind
+from conductor.piece.settings import FilterRaw, SettingsRaw
 
 MAPPINGS = ("listen", "cadence", "output", "turns")
 CADENCE_KINDS = ("every", "phrase_end", "turns")
@@ -45,7 +46,7 @@ class Resolved:
 
 def filter_entry(item: FilterRaw) -> tuple[str, Any, bool]:
     """(kind, canonical settings or False, written as a mapping?) of one raw filter item."""
-    kind = next(k for k in FILTERS if getattr(item, k) is not None)
+    kind = next(k.value for k in FilterKind if getattr(item, k) is not None)
     value = getattr(item, kind)
     if value is False:
         return kind, False, False
@@ -57,8 +58,8 @@ def filter_entry(item: FilterRaw) -> tuple[str, Any, bool]:
     return kind, {_SHORT_FIELD[kind]: value}, False
 
 
-def layer_from_raw(raw: SettingsRaw, base: KeyPath) -> Layer:
-    """The canonical layer of a section's or the defaults' settings."""
+def layer_from_raw(raw: SettingsRaw, base: KeyPath | None) -> Layer:
+    """The canonical layer of a section's or the defaults' settings (`base` None: a mode preset)."""
     values: dict[str, Any] = {}
     if raw.on_exit is not None:
         values["on_exit"] = raw.on_exit
@@ -72,7 +73,8 @@ def layer_from_raw(raw: SettingsRaw, base: KeyPath) -> Layer:
         for j, item in enumerate(raw.filters):
             kind, settings, mapped = filter_entry(item)
             entries.append((kind, settings))
-            layer.filter_paths[kind] = (*base, "filters", j, kind) + (("~map",) if mapped else ())
+            if base is not None:
+                layer.filter_paths[kind] = (*base, "filters", j, kind) + (("~map",) if mapped else ())
         values["filters"] = entries
     return layer
 

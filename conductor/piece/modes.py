@@ -1,79 +1,99 @@
-"""Mode presets: what each mode does unless the piece's `defaults` or the section say otherwise.
+"""Mode presets: how each mode differs from the defaults, unless the piece's `defaults` or the section
+say otherwise.
 
-Settings resolve key by key: mode preset ← piece `defaults` ← section (see `conductor.piece.merge`).
-The table of defaults is in docs/piece-language.md (a test keeps it in step with `PRESETS`).
+Each preset is written in the piece's own settings (`SettingsRaw`, checked by the schema like any
+section) and resolved key by key: mode preset ← piece `defaults` ← section (`conductor.piece.merge`).
+A setting no layer writes takes its default from `conductor.piece.compiled`, the one source of
+default values; the presets repeat some of them so that the table of defaults in
+docs/piece-language.md shows each mode whole (a test keeps it in step with `mode_table()`).
 """
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
-from conductor.piece.schema import MODES
+from conductor.piece.merge import layer_from_raw
+from conductor.piece.names import Mode
+from conductor.piece.settings import (
+    CadenceRaw,
+    ChordsRaw,
+    FilterRaw,
+    ListenRaw,
+    OutputRaw,
+    RangeRaw,
+    SettingsRaw,
+    TurnsRaw,
+    VelocityRaw,
+)
 
-_KEY_SNAP = ("key", {"key": "detect", "action": "snap"})
+_KEY_SNAP = FilterRaw(key="detect", action="snap")
 
-PRESETS: dict[str, dict[str, Any]] = {
-    "duet": {
-        "on_exit": "cancel",
-        "listen": {"sources": ["human", "ai"], "window": "4 bars", "max_events": 256},
-        "cadence": {"every": "1 bar", "overlap": "overlap"},
-        "output": {"events": 16, "span": "1 bar", "horizon": "2 bars"},
-        "filters": [_KEY_SNAP],
-    },
-    "ai_chords": {
-        "on_exit": "cancel",
-        "listen": {"sources": ["human"], "window": "4 bars", "max_events": 256},
-        "cadence": {"every": "2 bars", "overlap": "replace"},
-        "output": {"events": 24, "span": "2 bars", "horizon": "2 bars"},
-        "filters": [
+
+def _listen(*sources: str, window: str | None = "4 bars") -> ListenRaw:
+    return ListenRaw(sources=list(sources), window=window, max_events=256)
+
+
+PRESETS: dict[Mode, SettingsRaw] = {
+    Mode.DUET: SettingsRaw(
+        on_exit="cancel",
+        listen=_listen("human", "ai"),
+        cadence=CadenceRaw(every="1 bar", overlap="overlap"),
+        output=OutputRaw(events=16, span="1 bar", horizon="2 bars"),
+        filters=[_KEY_SNAP],
+    ),
+    Mode.AI_CHORDS: SettingsRaw(
+        on_exit="cancel",
+        listen=_listen("human"),
+        cadence=CadenceRaw(every="2 bars", overlap="replace"),
+        output=OutputRaw(events=24, span="2 bars", horizon="2 bars"),
+        filters=[
             _KEY_SNAP,
-            ("chords", {"min_notes": 3, "window": "50 ms"}),
-            ("range", {"low": 36, "high": 72}),
-            ("velocity", {"scale": 0.8}),
+            FilterRaw(chords=ChordsRaw(min_notes=3, window="50 ms")),
+            FilterRaw(range=RangeRaw(low=36, high=72)),
+            FilterRaw(velocity=VelocityRaw(scale=0.8)),
         ],
-    },
-    "ai_solo": {
-        "on_exit": "cancel",
-        "listen": {"sources": ["human", "ai"], "window": "4 bars", "max_events": 256},
-        "cadence": {"every": "2 bars", "overlap": "replace"},
-        "output": {"events": 16, "span": "2 bars", "horizon": "2 bars"},
-        "filters": [_KEY_SNAP, ("melody", {"line": "highest"}), ("range", {"low": 60, "high": 96})],
-    },
-    "trading": {
-        # window, output span and horizon default to one turn (see compile)
-        "on_exit": "ring",
-        "listen": {"sources": ["human"], "max_events": 256},
-        "cadence": {"turns": True, "overlap": "replace"},
-        "output": {"events": 32},
-        "turns": {"bars": 4, "starts": "human"},
-        "filters": [_KEY_SNAP, ("range", {"low": 36, "high": 96})],
-    },
-    "listen": {
-        "on_exit": "cancel",
-        "listen": {"sources": ["human"], "window": "4 bars", "max_events": 256},
-        "cadence": {"overlap": "wait"},  # silent: it never answers
-        "output": {"events": 16},
-        "filters": [],
-    },
+    ),
+    Mode.AI_SOLO: SettingsRaw(
+        on_exit="cancel",
+        listen=_listen("human", "ai"),
+        cadence=CadenceRaw(every="2 bars", overlap="replace"),
+        output=OutputRaw(events=16, span="2 bars", horizon="2 bars"),
+        filters=[_KEY_SNAP, FilterRaw(melody="highest"), FilterRaw(range=RangeRaw(low=60, high=96))],
+    ),
+    Mode.TRADING: SettingsRaw(
+        # window, output span and horizon default to one turn (see conductor.piece.sections)
+        on_exit="ring",
+        listen=_listen("human", window=None),
+        cadence=CadenceRaw(turns=True, overlap="replace"),
+        output=OutputRaw(events=32),
+        turns=TurnsRaw(bars=4, starts="human"),
+        filters=[_KEY_SNAP, FilterRaw(range=RangeRaw(low=36, high=96))],
+    ),
+    Mode.LISTEN: SettingsRaw(
+        on_exit="cancel",
+        listen=_listen("human"),
+        cadence=CadenceRaw(overlap="wait"),  # silent: it never answers
+        output=OutputRaw(events=16),
+        filters=[],
+    ),
 }
 
-SILENT_MODES = frozenset({"listen"})
+SILENT_MODES = frozenset({Mode.LISTEN})
 
-DESCRIPTIONS: dict[str, str] = {
-    "duet": "Both play freely; the AI listens to you and to itself, no role filter.",
-    "ai_chords": "The AI comps chords under your solo; it listens to you only.",
-    "ai_solo": "The AI solos over your chords: one melodic line, above middle C.",
-    "trading": "Trading fours (or N bars): silent in your turn, answers in its own.",
-    "listen": "The AI is silent but keeps listening (memory fills): intros, rubato.",
+DESCRIPTIONS: dict[Mode, str] = {
+    Mode.DUET: "Both play freely; the AI listens to you and to itself, no role filter.",
+    Mode.AI_CHORDS: "The AI comps chords under your solo; it listens to you only.",
+    Mode.AI_SOLO: "The AI solos over your chords: one melodic line, above middle C.",
+    Mode.TRADING: "Trading fours (or N bars): silent in your turn, answers in its own.",
+    Mode.LISTEN: "The AI is silent but keeps listening (memory fills): intros, rubato.",
 }
 
-assert set(PRESETS) == set(MODES) == set(DESCRIPTIONS)
+assert set(PRESETS) == set(Mode) == set(DESCRIPTIONS)
 
 
-def preset(mode: str) -> dict[str, Any]:
-    """A fresh copy of the preset of `mode` (canonical layer form, see `conductor.piece.merge`)."""
-    return copy.deepcopy(PRESETS[mode])
+def preset_values(mode: str) -> dict[str, Any]:
+    """The preset of `mode` in canonical layer form (a fresh copy: `conductor.piece.merge`)."""
+    return layer_from_raw(PRESETS[Mode(mode)], None).values
 
 
 def _filter_words(kind: str, settings: dict[str, Any]) -> str:
@@ -108,7 +128,8 @@ def mode_table() -> str:
         "| mode | listens to | window | answers | overlap | output | horizon | filters | on_exit |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for mode, values in PRESETS.items():
+    for mode in PRESETS:
+        values = preset_values(mode)
         listen, output = values["listen"], values["output"]
         silent = mode in SILENT_MODES
         span = output.get("span", "1 turn" if mode == "trading" else "—")

@@ -44,9 +44,9 @@ def cadence_text(section: c.Section) -> str:
     if section.silent:
         return "silent"
     cad = section.cadence
-    if cad.kind is c.CadenceKind.TURNS and section.turns is not None:
-        head = f"turns of {section.turns.bars} bars, {section.turns.starts.value} starts"
-    elif cad.kind is c.CadenceKind.PHRASE_END:
+    if isinstance(cad, c.AtTurns):
+        head = f"turns of {cad.bars} bars, {cad.starts.value} starts"
+    elif isinstance(cad, c.PhraseEnd):
         head = f"phrase end ({span_text(cad.silence)} silence)"
     else:
         head = f"every {span_text(cad.every)}"
@@ -56,13 +56,14 @@ def cadence_text(section: c.Section) -> str:
 def filter_text(f: c.Filter) -> str:
     """One filter in a few words."""
     if isinstance(f, c.KeyFilter):
-        return f"key {f.key or 'detect'}/{f.action.value}"
+        key = f.key.key.name if isinstance(f.key, c.FixedKey) else "detect"
+        return f"key {key}/{f.action.value}"
     if isinstance(f, c.ChordsFilter):
         return f"chords ≥{f.min_notes} in {span_text(f.window)}"
     if isinstance(f, c.MelodyFilter):
         return f"melody {f.line.value}"
     if isinstance(f, c.DensityFilter):
-        parts = [f"keep {f.keep:g}" if f.keep is not None else "", f"≤{f.max_per_second:g}/s"
+        parts = [f"keep {f.keep:g}" if f.keep < 1 else "", f"≤{f.max_per_second:g}/s"
                  if f.max_per_second is not None else "", "complement" if f.complement else ""]  # fmt: skip
         return "density " + " ".join(p for p in parts if p)
     if isinstance(f, c.RangeFilter):

@@ -21,12 +21,39 @@ from conductor.piece.fieldtypes import (
     forms,
 )
 from conductor.piece.limits import MAX_SEED
+from conductor.piece.names import (
+    Action,
+    Dtype,
+    Grid,
+    Mode,
+    ModelKind,
+    Param,
+    ThenKind,
+    TokenizerName,
+    choices,
+)
 from conductor.piece.settings import SettingsRaw
 
-MODES = ("duet", "ai_chords", "ai_solo", "trading", "listen")
-ACTIONS = ("next", "previous", "panic", "hold", "mute", "regenerate")
-PARAMS = ("temperature", "top_p", "density", "velocity")
-ModeName = Literal["duet", "ai_chords", "ai_solo", "trading", "listen"]
+ACTION_WORDS = tuple(a.value for a in Action if a is not Action.GOTO)  # goto is written {goto: SECTION}
+
+if TYPE_CHECKING:  # mypy reads each word as a string; pydantic checks it against the enum's words
+    ModeWord = str
+    ActionWord = str
+    ParamWord = str
+    ThenWord = str
+    GridWord = str
+    ModelKindWord = str
+    DtypeWord = str
+    TokenizerWord = str
+else:
+    ModeWord = choices(Mode)
+    ActionWord = choices(Action, Action.GOTO)
+    ParamWord = choices(Param)
+    ThenWord = choices(ThenKind, ThenKind.GOTO)
+    GridWord = choices(Grid)
+    ModelKindWord = choices(ModelKind)
+    DtypeWord = choices(Dtype)
+    TokenizerWord = choices(TokenizerName)
 
 
 # ---------------------------------------------------------------- model
@@ -54,18 +81,15 @@ class MarkovRaw(Strict):
     complement: bool | None = Field(None, description="Play sparser when the human is busy")
 
 
-ModelKind = Literal["markov", "skytnt", "scripted"]
-
-
 class ModelRaw(Strict):
     """Which model plays and how it samples (a section may override any of it)."""
 
-    kind: ModelKind | None = Field(None, description="markov | skytnt | scripted (tests)")
+    kind: ModelKindWord | None = Field(None, description="markov | skytnt | scripted (tests)")
     checkpoint: str | None = Field(None, description="Folder or .ckpt file, relative to the piece")
     config: str | None = Field(None, description="Named config for a random model ('tv2o-medium')")
-    tokenizer: Literal["v1", "v2", "v2o"] | None = Field(None, description="None: from the checkpoint")
+    tokenizer: TokenizerWord | None = Field(None, description="None: from the checkpoint")
     device: str | None = Field(None, pattern=r"^(cpu|cuda(:\d+)?|mps)$", description="cpu | cuda | cuda:1")
-    dtype: Literal["float32", "bfloat16", "float16", "int8"] | None = Field(
+    dtype: DtypeWord | None = Field(
         None, description="Weights' precision (float16: half the memory traffic, same sampling)"
     )
     sampling: SamplingRaw | None = Field(None, description="temperature, top_p, top_k, seed")
@@ -75,7 +99,7 @@ class ModelRaw(Strict):
 if TYPE_CHECKING:
     ModelField = Any
 else:
-    ModelField = forms("a model name (markov, skytnt) or a mapping", word=ModelKind, map=ModelRaw)
+    ModelField = forms("a model name (markov, skytnt) or a mapping", word=ModelKindWord, map=ModelRaw)
 
 # ---------------------------------------------------------------- routing and mappings
 
@@ -96,11 +120,12 @@ class GotoRaw(Strict):
     goto: str = Field(min_length=1, description="Name of a section")
 
 
-ActionName = Literal["next", "previous", "panic", "hold", "mute", "regenerate"]
 if TYPE_CHECKING:
     ActionField = Any
 else:
-    ActionField = forms(f"one of {', '.join(ACTIONS)} or {{goto: SECTION}}", word=ActionName, map=GotoRaw)
+    ActionField = forms(
+        f"one of {', '.join(ACTION_WORDS)} or {{goto: SECTION}}", word=ActionWord, map=GotoRaw
+    )
 
 if TYPE_CHECKING:
     ControlTime = Any
@@ -110,9 +135,7 @@ else:
 if TYPE_CHECKING:
     ThenField = Any
 else:
-    ThenField = forms(
-        "next, loop, stop or {goto: SECTION}", word=Literal["next", "loop", "stop"], map=GotoRaw
-    )
+    ThenField = forms("next, loop, stop or {goto: SECTION}", word=ThenWord, map=GotoRaw)
 
 
 class ControlRaw(Strict):
@@ -151,7 +174,7 @@ class ParamRaw(Strict):
 
     cc: MidiNumber = Field(description="Control change number")
     channel: Channel | None = Field(None, description="Only on this channel (1..16); omitted: any")
-    param: Literal["temperature", "top_p", "density", "velocity"] = Field(description="What it sets")
+    param: ParamWord = Field(description="What it sets")
     range: list[float] = Field(min_length=2, max_length=2, description="[value at 0, value at 127]")
 
 
@@ -166,7 +189,7 @@ class SectionRaw(SettingsRaw):
     """One section of the running order."""
 
     name: str = Field(min_length=1, max_length=100, description="Unique name (for goto and the display)")
-    mode: ModeName = Field(description="duet | ai_chords | ai_solo | trading | listen")
+    mode: ModeWord = Field(description="duet | ai_chords | ai_solo | trading | listen")
     length: LengthStr = Field(description="'8 bars', '32 beats', '45 s' or 'footswitch'")
     then: ThenField | None = Field(None, description="next (default) | loop | stop | {goto: SECTION}")
     model: ModelField | None = Field(None, description="Override the piece's model settings here")
@@ -178,7 +201,7 @@ class PieceFile(Strict):
     title: str | None = Field(None, max_length=200, description="Shown on the display and in takes")
     tempo: float | None = Field(None, ge=20, le=400, description="Beats per minute; needed for bars/beats")
     meter: Meter | None = Field(None, description="'4/4' (default), '3/4', '6/8' ...")
-    changes_on: Literal["now", "beat", "bar"] | None = Field(
+    changes_on: GridWord | None = Field(
         None, description="Where footswitch section changes land (default: bar)"
     )
     model: ModelField | None = Field(None, description="markov | skytnt | a mapping")

@@ -1,4 +1,9 @@
-"""Compile one section: resolve its settings over its mode and the piece defaults, then freeze them."""
+"""Compile one section: resolve its settings over its mode and the piece defaults, then freeze them.
+
+Only what some layer wrote is passed on; every other setting takes its field's default in
+`conductor.piece.compiled`. One rule is not a value: in trading, the listening window, the output
+span and the horizon default to one turn.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,14 @@ from typing import Any
 from conductor.core.events import Source
 from conductor.core.timebase import Span, Unit
 from conductor.piece import compiled as c
-from conductor.piece.context import Context
+from conductor.piece.compile_filters import compile_filters
+from conductor.piece.context import Context, written
 from conductor.piece.durations import SpanKind, parse_span
 from conductor.piece.errors import KeyPath
-from conductor.piece.filters import compile_filters
 from conductor.piece.limits import MIN_CADENCE_S
 from conductor.piece.merge import CADENCE_KINDS, Layer, Resolved, layer_from_raw, resolve
-from conductor.piece.modes import SILENT_MODES, preset
+from conductor.piece.modes import SILENT_MODES, preset_values
+from conductor.piece.names import ExitPolicy, Mode, Overlap
 from conductor.piece.schema import SectionRaw
 
 
@@ -46,10 +52,10 @@ class SectionSource:
 
 
 def _layers(raw: SectionRaw, index: int, defaults: Layer | None) -> list[Layer]:
-    layers = [Layer(preset(raw.mode), None)]
+    layers = [Layer(preset_values(raw.mode), None)]
     if defaults is not None:
         inherited = Layer(dict(defaults.values), defaults.base, defaults.filter_paths)
-        if raw.mode == "trading" and "cadence" in inherited.values:  # trading always answers at turns
+        if raw.mode == Mode.TRADING and "cadence" in inherited.values:  # trading always answers at turns
             cadence = {k: v for k, v in inherited.values["cadence"].items() if k not in CADENCE_KINDS}
             inherited.values["cadence"] = cadence
         layers.append(inherited)
@@ -63,31 +69,30 @@ def compile_section(
     """The frozen `Section` for `raw` (errors go to `ctx`; the result is only used if there are none)."""
     src = SectionSource(ctx, raw, index, resolve(_layers(raw, index, defaults)))
     length = ctx.span(raw.length, SpanKind.LENGTH, (*src.path, "length"), "length")
-    turns = _turns(src)
+    cadence = _cadence(src)
     _check_mode_keys(src)
+    on_exit = src.settings.values.get("on_exit")
     return c.Section(
         name=raw.name,
         index=index,
-        mode=c.Mode(raw.mode),
+        mode=Mode(raw.mode),
         length=length,
         then=c.Then(),  # set by the piece compiler, which knows the running order
-        listen=_listen(src, turns),
-        cadence=_cadence(src),
-        output=_output(src, turns),
-        turns=turns,
+        listen=_listen(src, cadence),
+        cadence=cadence,
+        output=_output(src, cadence),
         filters=compile_filters(src.ctx, src.settings, src.where),
         model=model,
         silent=raw.mode in SILENT_MODES,
-        on_exit=c.ExitPolicy(src.settings.values.get("on_exit", "cancel")),
+        **written(on_exit=None if on_exit is None else ExitPolicy(on_exit)),
         line=ctx.doc.positions.value(src.path).line,
     )
 
 
-def _turns(src: SectionSource) -> c.TurnSpec | None:
-    if src.raw.mode != "trading":
-        return None
+def _turns(src: SectionSource, overlap: dict[str, Any]) -> c.AtTurns:
     values = src.settings.values.get("turns", {})
-    turns = c.TurnSpec(bars=values.get("bars", 4), starts=Source(values.get("starts", "human")))
+    starts = None if values.get("starts") is None else Source(values["starts"])
+    turns = c.AtTurns(**written(bars=values.get("bars"), starts=starts), **overlap)
     if not src.ctx.has_tempo:
         src.ctx.error(src.where("turns", "bars"), "trading counts turns in bars, but the piece has no tempo",
                       "a 'tempo:' line at the top")  # fmt: skip
@@ -100,44 +105,52 @@ def _turns(src: SectionSource) -> c.TurnSpec | None:
 
 def _check_mode_keys(src: SectionSource) -> None:
     """Settings that make no sense in this section's mode, when the section itself wrote them."""
-    written = src.raw.model_fields_set
-    if "turns" in written and src.raw.mode != "trading":
+    written_keys = src.raw.model_fields_set
+    if "turns" in written_keys and src.raw.mode != Mode.TRADING:
         message = f"turns only apply to trading, and this section is {src.raw.mode}"
         src.ctx.error((*src.path, "turns"), message, "mode: trading, or no turns here")
     cadence = src.raw.cadence
-    if src.raw.mode == "trading" and cadence is not None and (cadence.every or cadence.phrase_end):
+    if src.raw.mode == Mode.TRADING and cadence is not None and (cadence.every or cadence.phrase_end):
         message = "trading answers at each AI turn; every/phrase_end do not apply"
         src.ctx.error((*src.path, "cadence"), message, "only cadence.overlap in a trading section")
 
 
-def _listen(src: SectionSource, turns: c.TurnSpec | None) -> c.ListenSpec:
+def _one_turn(cadence: c.CadenceSpec) -> Span | None:
+    """A trading turn as a span (what window, span and horizon default to there); None elsewhere."""
+    return Span(cadence.bars, Unit.BARS) if isinstance(cadence, c.AtTurns) else None
+
+
+def _listen(src: SectionSource, cadence: c.CadenceSpec) -> c.ListenSpec:
     values: dict[str, Any] = src.settings.values.get("listen", {})
-    window = src.span("listen", "window", SpanKind.WINDOW)
-    if window is None:
-        window = Span(turns.bars if turns else 4, Unit.BARS)
-    sources = frozenset(Source(s) for s in values.get("sources", ["human"]))
-    return c.ListenSpec(sources=sources, window=window, max_events=values.get("max_events", 256))
+    sources = values.get("sources")
+    return c.ListenSpec(
+        **written(
+            sources=None if sources is None else frozenset(Source(s) for s in sources),
+            window=src.span("listen", "window", SpanKind.WINDOW) or _one_turn(cadence),
+            max_events=values.get("max_events"),
+        )
+    )
 
 
 def _cadence(src: SectionSource) -> c.CadenceSpec:
     values: dict[str, Any] = src.settings.values.get("cadence", {})
-    overlap = c.Overlap(values.get("overlap", "wait"))
-    if src.raw.mode == "trading" or values.get("turns"):
-        if src.raw.mode != "trading":
-            src.ctx.error(src.where("cadence", "turns"), "cadence turns only apply to trading",
-                          "every or phrase_end")  # fmt: skip
-        return c.CadenceSpec(kind=c.CadenceKind.TURNS, overlap=overlap)
+    overlap = written(overlap=Overlap(values["overlap"]) if "overlap" in values else None)
+    if src.raw.mode == Mode.TRADING:
+        return _turns(src, overlap)
+    if values.get("turns"):
+        src.ctx.error(
+            src.where("cadence", "turns"), "cadence turns only apply to trading", "every or phrase_end"
+        )
+        return c.AtTurns(**overlap)
     if "phrase_end" in values:
-        silence = src.span("cadence", "phrase_end")
-        return c.CadenceSpec(kind=c.CadenceKind.PHRASE_END, silence=silence, overlap=overlap)
-    every = src.span("cadence", "every", min_s=MIN_CADENCE_S)
-    return c.CadenceSpec(kind=c.CadenceKind.EVERY, every=every, overlap=overlap)
+        return c.PhraseEnd(**written(silence=src.span("cadence", "phrase_end")), **overlap)
+    return c.Every(**written(every=src.span("cadence", "every", min_s=MIN_CADENCE_S)), **overlap)
 
 
-def _output(src: SectionSource, turns: c.TurnSpec | None) -> c.OutputSpec:
+def _output(src: SectionSource, cadence: c.CadenceSpec) -> c.OutputSpec:
+    """Events, and the horizon: the tighter of the written span and horizon (each one turn in trading)."""
     values: dict[str, Any] = src.settings.values.get("output", {})
-    span, horizon = src.span("output", "span"), src.span("output", "horizon")
-    if turns is not None:
-        turn = Span(turns.bars, Unit.BARS)
-        span, horizon = span or turn, horizon or turn
-    return c.OutputSpec(events=values.get("events", 16), span=span, horizon=horizon)
+    turn = _one_turn(cadence)
+    spans = [span for key in ("span", "horizon") if (span := src.span("output", key) or turn) is not None]
+    horizon = min(spans, key=lambda span: span.seconds(src.ctx.timebase), default=None)
+    return c.OutputSpec(**written(events=values.get("events"), horizon=horizon))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
 
+from conductor.core.events import Source
 from conductor.piece.fieldtypes import (
     KeyName,
     Pitch,
@@ -16,10 +17,21 @@ from conductor.piece.fieldtypes import (
     custom_error,
     forms,
 )
+from conductor.piece.names import ExitPolicy, FilterKind, KeyAction, MelodyLine, Overlap, choices
 from conductor.piece.values import KEY_EXAMPLES
 
-FILTERS = ("key", "chords", "melody", "density", "range", "velocity", "horizon")
-Who = Literal["human", "ai"]
+if TYPE_CHECKING:  # mypy reads each word as a string; pydantic checks it against the enum's words
+    Who = str
+    OverlapWord = str
+    ExitWord = str
+    KeyActionWord = str
+    MelodyWord = str
+else:
+    Who = choices(Source)
+    OverlapWord = choices(Overlap)
+    ExitWord = choices(ExitPolicy)
+    KeyActionWord = choices(KeyAction)
+    MelodyWord = choices(MelodyLine)
 
 # ---------------------------------------------------------------- section settings
 
@@ -38,7 +50,7 @@ class CadenceRaw(Strict):
     every: TimeStr | None = Field(None, description="Answer every '2 bars', '4 beats', '5 s'")
     phrase_end: TimeStr | None = Field(None, description="Answer after the human is silent this long")
     turns: bool | None = Field(None, description="Answer at the start of each AI turn (trading)")
-    overlap: Literal["wait", "overlap", "replace"] | None = Field(
+    overlap: OverlapWord | None = Field(
         None, description="wait: let the previous answer finish; overlap; replace what has not sounded"
     )
 
@@ -101,7 +113,6 @@ class VelocityRaw(Strict):
 
 
 Off = Literal[False]
-MelodyLine = Literal["highest", "lowest", "salient"]
 
 if TYPE_CHECKING:
     KeyForm = Any
@@ -116,7 +127,7 @@ else:
     ChordsForm = forms(
         "{min_notes: .., window: ..}, a number of notes, or off", map=ChordsRaw, number=int, off=Off
     )
-    MelodyForm = forms("highest, lowest, salient or off", word=MelodyLine, off=Off)
+    MelodyForm = forms("highest, lowest, salient or off", word=MelodyWord, off=Off)
     DensityForm = forms(
         "{keep: .., max_per_second: ..}, a keep probability, or off", map=DensityRaw, number=float, off=Off
     )
@@ -130,7 +141,7 @@ class FilterRaw(Strict):
     removes it; new kinds are added after the inherited ones."""
 
     key: KeyForm | None = Field(None, description="detect | a key such as 'D minor' | off")
-    action: Literal["snap", "drop"] | None = Field(None, description="key only: snap (default) or drop")
+    action: KeyActionWord | None = Field(None, description="key only: snap (default) or drop")
     chords: ChordsForm | None = Field(None, description="Only chords: {min_notes: 3, window: 50 ms}")
     melody: MelodyForm | None = Field(None, description="One line: highest | lowest | salient")
     density: DensityForm | None = Field(None, description="Thin out: {keep, max_per_second, complement}")
@@ -140,10 +151,10 @@ class FilterRaw(Strict):
 
     @model_validator(mode="after")
     def _one_filter(self) -> FilterRaw:
-        given = [k for k in FILTERS if getattr(self, k) is not None]
+        given = [k.value for k in FilterKind if getattr(self, k) is not None]
         if len(given) != 1:
             found = f"it names {' and '.join(given)}" if given else "it names none"
-            raise custom_error(f"each filter item names exactly one filter; {found}", ", ".join(FILTERS))
+            raise custom_error(f"each filter item names exactly one filter; {found}", ", ".join(FilterKind))
         if self.action is not None and self.key is None:
             raise custom_error("action only applies to the key filter", "action next to key")
         return self
@@ -152,7 +163,7 @@ class FilterRaw(Strict):
 class SettingsRaw(Strict):
     """Settings a section inherits from `defaults` and may override key by key."""
 
-    on_exit: Literal["cancel", "ring"] | None = Field(
+    on_exit: ExitWord | None = Field(
         None, description="At a section change: cancel unsounded AI notes, or let them ring"
     )
     listen: ListenRaw | None = Field(None, description="What the AI listens to: sources, window, max_events")

@@ -10,9 +10,9 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from conductor.core.errors import too_long
 from conductor.piece.errors import KeyPath, PieceError, did_you_mean, format_path
 from conductor.piece.fieldtypes import FORM_TAGS
-from conductor.piece.limits import too_long
 from conductor.piece.schema import PieceFile
 from conductor.piece.yamlnodes import Document
 

@@ -1,13 +1,12 @@
-"""Small musical values read from piece files: meters, key names and pitches."""
+"""Small musical values read from piece files: meters and pitches (keys: `conductor.core.keys`)."""
 
 from __future__ import annotations
 
 import re
 
-from conductor.piece.limits import too_long
+from conductor.core.errors import too_long
 
 _METER = re.compile(r"^\s*(\d{1,4})\s*/\s*(\d{1,4})\s*$")
-_KEY = re.compile(r"^\s*([A-Ga-g])([#b♯♭]?)\s*(major|minor|maj|min|m|)\s*$")
 _PITCH = re.compile(r"^\s*([A-Ga-g])([#b♯♭]?)(-?\d)\s*$")
 _STEPS = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
 _ALTER = {"": 0, "#": 1, "♯": 1, "b": -1, "♭": -1}
@@ -27,16 +26,6 @@ def parse_meter(text: str) -> tuple[int, int]:
     if unit not in BEAT_UNITS:
         raise ValueError(f"'{text}' has a beat unit of {unit}; it must be one of 1, 2, 4, 8, 16, 32")
     return beats, unit
-
-
-def parse_key(text: str) -> str:
-    """`'d minor'`, `'Dm'`, `'Bb'` → `'D minor'`, `'D minor'`, `'B- major'`-free canonical `'Bb major'`."""
-    match = _KEY.match(text)
-    if match is None:
-        raise ValueError(f"'{too_long(text)}' is not a key")
-    tonic = match[1].upper() + {"♯": "#", "♭": "b"}.get(match[2], match[2])
-    mode = "minor" if match[3] in ("minor", "min", "m") else "major"
-    return f"{tonic} {mode}"
 
 
 _NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")

@@ -24,7 +24,7 @@ import mido
 from conductor.core.inputfile import InputFileError
 from conductor.core.midifile import read_midi, timed_messages
 from conductor.engine.take_midi import read_midi_text
-from conductor.piece.compiled import Action
+from conductor.piece.names import Action
 from conductor.rehearse.takelog import read_take_messages
 
 log = logging.getLogger(__name__)

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
 from conductor.core.events import Note
+from conductor.piece.names import Action
 
-# What a press may ask; `goto` needs a section name as its target. The piece's action words plus goto
-# (tests/stage/test_view.py checks this against conductor.piece.schema.ACTIONS).
-ACTIONS = ("next", "previous", "panic", "hold", "mute", "regenerate", "goto")
+# What a press may ask (the piece's own action words); `goto` needs a section name as its target.
+ACTIONS = tuple(a.value for a in Action)
 # The AI's states as `EngineStatus.ai_state` names them; the page colours each.
 AI_STATES = ("stopped", "muted", "held", "listening", "thinking", "playing", "waiting")
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from conductor.core.cache import cache_root
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +69,8 @@ class Corpus:
 
 
 def default_cache_dir() -> Path:
-    """``$CONDUCTOR_CACHE/tokens``, else ``$XDG_CACHE_HOME/conductor/tokens``, else ``~/.cache/...``."""
-    root = os.environ.get("CONDUCTOR_CACHE")
-    if root:
-        return Path(root) / "tokens"
-    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(xdg) / "conductor" / "tokens"
+    """The token caches: `tokens/` in the one cache root (`conductor.core.cache`)."""
+    return cache_root() / "tokens"
 
 
 # ---------------------------------------------------------------- sources

@@ -136,10 +136,11 @@ def markov_continuation(prompt: Sequence[NoteEvent], notes: int, seed: int) -> l
     from conductor.core.events import Note
     from conductor.core.timebase import Timebase
     from conductor.piece.compiled import ModelSpec, SamplingSpec
+    from conductor.piece.names import ModelKind
 
     spb = 60.0 / BPM
     heard = [Note(n.onset * spb, n.duration * spb, n.pitch, n.velocity, n.channel) for n in prompt]
-    model = MarkovModel.from_spec(ModelSpec(kind="markov"))
+    model = MarkovModel.from_spec(ModelSpec(kind=ModelKind.MARKOV))
     model.observe(heard)
     start = max(n.end for n in heard)
     request = GenerationRequest(

@@ -81,6 +81,7 @@ def systems(folder: Path, previous: Path | None, seed: int) -> dict[str, System]
     from conductor.backends.markov.backend import MarkovModel
     from conductor.backends.skytnt.backend import SkyTNTModel
     from conductor.piece.compiled import ModelSpec
+    from conductor.piece.names import Dtype, ModelKind
 
     trained = modelio.load_model(folder).eval()
     untrained = modelio.untrained_like(trained, seed)
@@ -90,10 +91,12 @@ def systems(folder: Path, previous: Path | None, seed: int) -> dict[str, System]
         "same size, untrained (role format)": RoleFormatModel(untrained).answer,
     }
     if previous is not None:
-        plain = SkyTNTModel.from_spec(ModelSpec(kind="skytnt", checkpoint=previous, dtype="float16"))
+        plain = SkyTNTModel.from_spec(
+            ModelSpec(kind=ModelKind.SKYTNT, checkpoint=previous, dtype=Dtype.FLOAT16)
+        )
         out[f"previous: {previous.name} (live backend)"] = lambda c, s: _fresh(plain, c, s)
     out["markov (order 4, learns the prompt)"] = lambda c, s: backend_answer(
-        MarkovModel.from_spec(ModelSpec(kind="markov")), c, s
+        MarkovModel.from_spec(ModelSpec(kind=ModelKind.MARKOV)), c, s
     )
     out["random notes"] = random_answer
     return out

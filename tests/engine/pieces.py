@@ -9,8 +9,8 @@ from conductor.core.events import Source
 from conductor.core.timebase import Span, Timebase, Unit
 from conductor.piece.compiled import (
     ActionMapping,
-    CadenceKind,
-    CadenceSpec,
+    AtTurns,
+    Every,
     ListenSpec,
     Mode,
     ModelSpec,
@@ -21,7 +21,6 @@ from conductor.piece.compiled import (
     RoutingSpec,
     Section,
     Then,
-    TurnSpec,
 )
 
 TB = Timebase(120, 4, 4)  # a beat is 0.5 s, a bar 2 s
@@ -40,9 +39,8 @@ def section(name: str, mode: Mode = Mode.DUET, **changes: Any) -> Section:
         length=bars(4),
         then=Then(),
         listen=ListenSpec(window=bars(2)),
-        cadence=CadenceSpec(CadenceKind.EVERY, every=bars(1)),
+        cadence=Every(every=bars(1)),
         output=OutputSpec(events=16, horizon=bars(1)),
-        turns=None,
         filters=(),
         model=ModelSpec(kind="scripted", config="arpeggio"),
         silent=mode is Mode.LISTEN,
@@ -57,8 +55,7 @@ def trading(
         name,
         Mode.TRADING,
         length=bars(length),
-        cadence=CadenceSpec(CadenceKind.TURNS),
-        turns=TurnSpec(turn_bars, starts),
+        cadence=AtTurns(turn_bars, starts),
         **changes,
     )
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from conductor.core.events import Source
 from conductor.core.timebase import Span, Unit
 from conductor.engine.cadence import Cadence, Trigger, allowed
-from conductor.piece.compiled import CadenceKind, CadenceSpec, Overlap
+from conductor.piece.compiled import PhraseEnd
+from conductor.piece.names import Overlap
 from tests.engine.pieces import TB, section, trading
 
 
@@ -25,7 +26,7 @@ def test_every_bar_lands_on_the_grid_and_skips_blocked_points() -> None:
 
 
 def test_phrase_end_fires_once_per_phrase_after_the_silence() -> None:
-    spec = CadenceSpec(CadenceKind.PHRASE_END, silence=Span(1, Unit.BEATS))
+    spec = PhraseEnd(silence=Span(1, Unit.BEATS))
     cadence = Cadence(section("a", cadence=spec), TB, 0.0, lead=0.1)
     assert cadence.next_time() is None
     cadence.heard()

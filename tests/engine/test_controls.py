@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import mido
 
-from conductor.engine.generation import Controls
+from conductor.engine.controls import Controls
 from conductor.engine.take_events import PressIgnored, Stopped
-from conductor.piece.compiled import Action, ActionMapping, Trigger
+from conductor.piece.compiled import ActionMapping, MidiTrigger
+from conductor.piece.names import Action, TriggerKind
 from tests.engine.pieces import piece, section
 from tests.engine.test_engine import make, run_until
 
-NEXT = ActionMapping(Trigger("cc", 80), Action.NEXT)  # defaults: debounce 150 ms, confirm_stop 3 s
-PANIC_NOTE = ActionMapping(Trigger("note", 36, channel=9), Action.PANIC, debounce=0.08)
+NEXT = ActionMapping(
+    MidiTrigger(TriggerKind.CC, 80), Action.NEXT
+)  # defaults: debounce 150 ms, confirm_stop 3 s
+PANIC_NOTE = ActionMapping(MidiTrigger(TriggerKind.NOTE, 36, channel=9), Action.PANIC, debounce=0.08)
 
 
 def cc(value: int, control: int = 80) -> mido.Message:
@@ -57,7 +60,7 @@ def test_every_message_of_a_mapping_is_claimed_even_when_ignored() -> None:
 
 
 def test_debounce_is_per_mapping_and_can_be_off() -> None:
-    off = ActionMapping(Trigger("cc", 81), Action.REGENERATE, debounce=0.0)
+    off = ActionMapping(MidiTrigger(TriggerKind.CC, 81), Action.REGENERATE, debounce=0.0)
     note = mido.Message("note_on", note=36, channel=9, velocity=100)
     timed = [(0.0, cc(127)), (0.0, note), (0.0, cc(127, 81)), (0.05, cc(0)), (0.05, cc(0, 81)),
              (0.06, cc(127)), (0.06, note), (0.06, cc(127, 81)), (0.1, note)]  # fmt: skip
@@ -94,7 +97,7 @@ def test_the_display_can_say_how_long_the_confirmation_waits() -> None:
 
 
 def test_without_confirmation_one_press_ends_the_piece() -> None:
-    quick = ActionMapping(Trigger("cc", 80), Action.NEXT, confirm_stop=0.0)
+    quick = ActionMapping(MidiTrigger(TriggerKind.CC, 80), Action.NEXT, confirm_stop=0.0)
     p = piece(section("a", length=None), actions=(quick,))
     clock, engine, take = make(p)
     run_until(clock, engine, 6.0, [(1.0, cc(127)), (1.1, cc(0))])
@@ -103,7 +106,7 @@ def test_without_confirmation_one_press_ends_the_piece() -> None:
 
 
 def test_previous_and_goto_never_ask_for_confirmation() -> None:
-    back = ActionMapping(Trigger("cc", 81), Action.PREVIOUS)
+    back = ActionMapping(MidiTrigger(TriggerKind.CC, 81), Action.PREVIOUS)
     p = piece(section("a", length=None), section("b", length=None), actions=(NEXT, back))
     clock, engine, take = make(p)
     run_until(clock, engine, 6.0, [(1.0, cc(127)), (1.1, cc(0)), (3.0, cc(127, 81)), (3.1, cc(0, 81))])

@@ -9,20 +9,22 @@ import mido
 from conductor.backends.base import GenerationRequest
 from conductor.backends.scripted import ScriptedModel
 from conductor.core.events import Note, Source
+from conductor.core.keys import detect_key
 from conductor.engine.clock import VirtualClock
 from conductor.engine.engine import Engine
-from conductor.engine.filters import detect_key
 from conductor.engine.runner import InlineRunner, Latency
-from conductor.engine.take_events import ModelFailed, ReloadApplied
+from conductor.engine.take_events import ModelFailed, ParamSet, ReloadApplied
 from conductor.piece.compiled import (
     Action,
     ActionMapping,
     KeyFilter,
+    MidiTrigger,
     Mode,
     ParamMapping,
     Piece,
-    Trigger,
+    TriggerKind,
 )
+from conductor.piece.names import Param
 from conductor.rehearse.take import Take
 from tests.engine.pieces import bars, piece, section
 
@@ -104,7 +106,7 @@ def test_a_model_error_closes_its_notes_and_the_music_goes_on() -> None:
 
 
 def test_footswitch_cc_and_param_mappings() -> None:
-    actions = (ActionMapping(Trigger("cc", 80), Action.NEXT),)
+    actions = (ActionMapping(MidiTrigger(TriggerKind.CC, 80), Action.NEXT),)
     params = (ParamMapping(1, "temperature", 0.5, 1.5),)
     p = piece(section("a", length=None), section("b", length=None), actions=actions, params=params)
     clock, engine, take = make(p)
@@ -114,6 +116,21 @@ def test_footswitch_cc_and_param_mappings() -> None:
     assert take.presses == [(2.5, "next", None)]
     assert take.human_messages == []
     assert {g.temperature for g in take.generations} == {1.5}
+
+
+def test_live_density_and_velocity_shape_the_next_generation_through_the_filter_stages() -> None:
+    params = (ParamMapping(7, Param.VELOCITY, 0.0, 1.0), ParamMapping(11, Param.DENSITY, 0.0, 1.0))
+    clock, engine, take = make(piece(section("a", length=None), params=params))
+    half = mido.Message("control_change", control=7, value=127 // 2)  # a velocity scale of 63/127
+    run_until(clock, engine, 3.9, [(0.5, half)])
+    ons = [m.velocity for _, m in take.ai_messages if m.type == "note_on"]
+    assert ons[:4] == [round(v * 63 / 127) for v in (60, 65, 70, 75)]  # the arpeggio's own, scaled
+    silence = mido.Message("control_change", control=11, value=0)  # keep nothing from the next one on
+    run_until(clock, engine, 8.0, [(4.5, silence)])
+    assert [g.start for g in take.generations] == [2.0, 6.0, 8.0]  # 4.0 skipped: the first still sounded
+    assert max(t for t, m in take.ai_messages if m.type == "note_on") == 4.0  # the last two kept nothing
+    velocity, density = ParamSet(Param.VELOCITY, 63 / 127), ParamSet(Param.DENSITY, 0.0)
+    assert take.of(ParamSet) == [(0.5, velocity), (4.5, density)]
 
 
 def test_mute_silences_at_once_and_panic_sends_all_notes_off() -> None:

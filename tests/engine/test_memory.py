@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conductor.core.events import Note, Source
+from conductor.core.events import Note, Source, sort_notes
 from conductor.core.timebase import Span, Timebase, Unit
-from conductor.engine.memory import Memory, sort_notes
+from conductor.engine.memory import Memory
 
 TB = Timebase(bpm=120)  # 0.5 s a beat, 2 s a bar
 H, A = Source.HUMAN, Source.AI

@@ -146,3 +146,17 @@ def test_a_port_error_at_start_closes_the_ports_already_open(
     names = PortLister("jack").names()
     assert not [n for n in names.inputs + names.outputs if VIRTUAL_IN in n or VIRTUAL_OUT in n]
     assert not list((tmp_path / "takes").glob("*"))  # nothing started: no take
+
+
+def test_a_takes_folder_that_cannot_be_written_is_one_line_and_exit_2(
+    jack_server: str, piece: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocked = tmp_path / "takes"
+    blocked.write_text("a file where the takes folder should be\n")
+    opts = PerformOptions(virtual=True, midi_api="jack", display=False, takes=blocked / "tonight")
+    assert Performance(load_piece(piece), opts).run() == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"cannot record the take in {blocked / 'tonight'}" in err
+    assert "--takes DIR" in err and "Traceback" not in err
+    names = PortLister("jack").names()  # nothing was opened (or all of it closed again)
+    assert not [n for n in names.inputs + names.outputs if VIRTUAL_IN in n or VIRTUAL_OUT in n]

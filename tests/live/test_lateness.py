@@ -109,7 +109,7 @@ def test_describe_counts_channels_from_one() -> None:
 
 
 def test_a_repeating_engine_error_is_reported_once_a_second_with_its_count() -> None:
-    from conductor.live.loop import Repeats
+    from conductor.live.engine_loop import Repeats
 
     repeats = Repeats(every_s=1.0)
     seen = [(t, repeats.due("OverflowError: x", t)) for t in (0.0, 0.005, 0.01, 0.5, 1.0, 1.2, 2.5)]

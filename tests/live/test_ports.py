@@ -50,7 +50,7 @@ def test_virtual_output_reaches_an_input_opened_by_name(jack_server: str) -> Non
     be = backend("jack")
     inbox: queue.SimpleQueue[tuple[float, str, mido.Message]] = queue.SimpleQueue()
     out = open_output(be, None, virtual=True)
-    inp = open_input("jack", VIRTUAL_OUT, enqueue_callback(inbox, lambda: 1.5, "input"), virtual=False)
+    inp = open_input("jack", VIRTUAL_OUT, enqueue_callback(inbox.put, lambda: 1.5, "input"), virtual=False)
     out.send(mido.Message("note_on", note=60, velocity=90))
     t, role, msg = inbox.get(timeout=10)
     assert (t, role, msg.type, msg.note, msg.velocity) == (1.5, "input", "note_on", 60, 90)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conductor.backends.base import GenerationRequest
+from conductor.backends.base import GenerationRequest, ModelError
 from conductor.core.timebase import Timebase
 from conductor.engine.clock import RealClock
 from conductor.engine.runner import GenerationDone, GenerationFailed, NoteArrived, RunnerEvent
@@ -94,7 +94,7 @@ def test_cancel_drops_the_rest_of_a_generation(runner: ProcessRunner) -> None:
 def test_a_model_that_cannot_load_is_reported() -> None:
     r = ProcessRunner(ModelSpec(kind="scripted", config="nonsense"), None, RealClock(), threads=1)
     try:
-        with pytest.raises(RuntimeError, match="unknown scripted pattern 'nonsense'"):
+        with pytest.raises(ModelError, match="unknown scripted pattern 'nonsense'"):
             r.wait_ready(60)
     finally:
         r.close()

@@ -22,7 +22,8 @@ import pytest
 
 from conductor.engine import take_events as ev
 from conductor.engine.take_midi import read_midi_text
-from conductor.live.recorder import TakeRecorder, load_take_human, take_stem
+from conductor.live.recorder import TakeRecorder, take_stem
+from conductor.rehearse.human import read_human
 
 ON = mido.Message("note_on", note=60, velocity=90)
 OFF = mido.Message("note_off", note=60, velocity=0)
@@ -48,6 +49,13 @@ EVENTS: list[ev.TakeEvent] = [
     ev.PressIgnored("next", "debounce", 40.0),
     ev.NotesLate(2, 307.0, "note_on 64 ch 3"),
 ]
+
+
+def load_take_human(path: Path) -> list[mido.Message]:
+    """The human's messages of a take (`.jsonl` or `.mid`), each with `.time` = seconds since the start,
+    read by `conductor rehearse --human`'s own reader."""
+    part = read_human(path, kinds=("human",))
+    return [msg.copy(time=t) for t, msg in part.messages]
 
 
 def lines(path: Path) -> list[dict[str, Any]]:

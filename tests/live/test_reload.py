@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from conductor.live.reload import PieceWatcher, Rejected, Reloaded, ReloadResult
+from conductor.piece.limits import MAX_BYTES
 
 CRASHES = {
     "recursion": RecursionError("maximum recursion depth exceeded"),
@@ -119,6 +120,13 @@ def test_a_save_that_is_not_utf8_is_rejected_and_watching_goes_on(watched) -> No
     error = rejected_then_recovers(piece, results, "v5")
     assert "is not UTF-8 text (byte 0xe9 at line 2, column 11: invalid continuation byte)" in error
     assert "save it as UTF-8" in error
+
+
+def test_a_save_over_the_piece_size_limit_is_rejected(watched) -> None:  # type: ignore[no-untyped-def]
+    piece, results = watched
+    piece.write_text("# " + "x" * MAX_BYTES + "\n")  # the limit `conductor check` reads pieces under
+    error = rejected_then_recovers(piece, results, "v5b")
+    assert f"is larger than {MAX_BYTES:,} bytes, too large for a piece" in error
 
 
 def test_a_deleted_piece_is_reported_once_it_stays_gone(watched) -> None:  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from conductor.live.finish import finish
+from conductor.live.rig import Opened
 from conductor.live.stopping import EmergencyStop, StopSignals
 
 
@@ -84,19 +85,17 @@ def test_the_end_runs_every_step_even_when_parts_fail(caplog: pytest.LogCaptureF
     sender = Part(calls, "sender", fails=True)
     recorder = Part(calls, "recorder", fails=True)
     recorder.log_path = recorder.midi_path = Path("take")  # type: ignore[attr-defined]
-    perf = SimpleNamespace(
-        clock=SimpleNamespace(now=lambda: 12.0),
-        _parts={"engine": engine, "sender": sender, "recorder": recorder, "runner": Part(calls, "runner"),
-                "watcher": Part(calls, "watcher", fails=True), "lister": Part(calls, "lister")},
-        _ports={"output": Part(calls, "output", fails=True), "input": Part(calls, "input")},
-        all_notes_off=lambda now: calls.append("all_notes_off"),
-        feedback=SimpleNamespace(dropped=0),
+    opened = Opened(
+        output=Part(calls, "output", fails=True), input=Part(calls, "input"),  # type: ignore[arg-type]
+        lister=Part(calls, "lister"), runner=Part(calls, "runner"), recorder=recorder,  # type: ignore[arg-type]
+        engine=engine, sender=sender, watcher=Part(calls, "watcher", fails=True),  # type: ignore[arg-type]
     )  # fmt: skip
-    finish(perf)  # type: ignore[arg-type]
+    finish(opened, 12.0, 2, SimpleNamespace(dropped=0))  # type: ignore[arg-type]
     assert calls == [
-        "engine.stop", "scheduler.close_all", "sender.stop", "sender.send_due", "all_notes_off",
+        "engine.stop", "scheduler.close_all", "sender.stop", "sender.send_due", "output.send",
         "watcher.stop", "runner.close", "sender.heard_lateness", "recorder.close",
         "output.close", "input.close", "lister.close",
     ]  # fmt: skip
     assert "while stopping (closing the engine's notes): RuntimeError: engine is broken" in caplog.text
+    assert "while stopping (sending All Notes Off): RuntimeError: output is broken" in caplog.text
     assert "take saved" not in caplog.text  # the recorder failed: not claimed

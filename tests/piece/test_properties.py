@@ -27,11 +27,13 @@ from conductor.engine.engine import Engine
 from conductor.engine.runner import InlineRunner, Latency
 from conductor.piece import PieceErrors, load_piece_text
 from conductor.piece.compiled import Piece
+from conductor.piece.names import Mode
 from conductor.piece.parser import shared_parser
-from conductor.piece.schema import MODES, PieceFile
+from conductor.piece.schema import PieceFile
 from conductor.piece.settings import SettingsRaw
 from tests.rehearse.helpers import balanced, human, run
 
+MODES = tuple(m.value for m in Mode)
 ROOT = Path(__file__).resolve().parents[2]
 THOROUGH = pytest.mark.skipif(not os.environ.get("CONDUCTOR_THOROUGH"), reason="set CONDUCTOR_THOROUGH=1")
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))

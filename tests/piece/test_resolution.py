@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from conductor.core.events import Source
+from conductor.core.keys import parse_key
 from conductor.core.timebase import Span, Unit
 from conductor.piece import compiled as c
 from conductor.piece import load_piece_text
@@ -21,17 +22,15 @@ def piece(sections: str, head: str = "title: t\ntempo: 96\n") -> c.Piece:
 def test_mode_defaults_apply_when_nothing_is_written() -> None:
     s = piece("sections:\n  - {name: a, mode: ai_chords, length: 8 bars}\n").sections[0]
     assert s.listen == c.ListenSpec(frozenset({Source.HUMAN}), Span(4, Unit.BARS), 256)
-    assert s.cadence == c.CadenceSpec(
-        c.CadenceKind.EVERY, every=Span(2, Unit.BARS), overlap=c.Overlap.REPLACE
-    )
-    assert s.output == c.OutputSpec(events=24, span=Span(2, Unit.BARS), horizon=Span(2, Unit.BARS))
+    assert s.cadence == c.Every(every=Span(2, Unit.BARS), overlap=c.Overlap.REPLACE)
+    assert s.output == c.OutputSpec(events=24, horizon=Span(2, Unit.BARS))
     assert s.filters == (
-        c.KeyFilter(None, c.KeyAction.SNAP),
+        c.KeyFilter(c.DetectKey(), c.KeyAction.SNAP),
         c.ChordsFilter(3, Span(0.05, Unit.SECONDS)),
         c.RangeFilter(36, 72),
         c.VelocityFilter(scale=0.8),
     )
-    assert not s.silent and s.turns is None
+    assert not s.silent
 
 
 def test_defaults_override_mode_and_section_overrides_defaults_key_by_key() -> None:
@@ -49,9 +48,7 @@ def test_defaults_override_mode_and_section_overrides_defaults_key_by_key() -> N
 def test_section_cadence_kind_replaces_the_inherited_kind() -> None:
     text = "sections:\n  - name: a\n    mode: duet\n    length: 8 bars\n    cadence: {phrase_end: 1 beat}\n"
     cadence = piece(text).sections[0].cadence
-    assert cadence == c.CadenceSpec(
-        c.CadenceKind.PHRASE_END, silence=Span(1, Unit.BEATS), overlap=c.Overlap.OVERLAP
-    )
+    assert cadence == c.PhraseEnd(silence=Span(1, Unit.BEATS), overlap=c.Overlap.OVERLAP)
 
 
 def test_filters_merge_by_kind_in_the_written_order() -> None:
@@ -75,7 +72,11 @@ def test_fixed_key_with_drop_and_note_names() -> None:
         "      - {key: bb minor, action: drop}\n      - range: {low: C3, high: 'F#5'}\n"
     )
     filters = piece(text).sections[0].filters
-    assert filters == (c.KeyFilter("Bb minor", c.KeyAction.DROP), c.RangeFilter(48, 78))
+    assert filters == (
+        c.KeyFilter(c.FixedKey(parse_key("Bb minor")), c.KeyAction.DROP),
+        c.RangeFilter(48, 78),
+    )
+    assert filters[0].key.key.name == "Bb minor"  # type: ignore[union-attr]
 
 
 def test_trading_turns_window_and_output_follow_the_turn() -> None:
@@ -84,10 +85,9 @@ def test_trading_turns_window_and_output_follow_the_turn() -> None:
         "sections:\n  - name: a\n    mode: trading\n    length: 16 bars\n    turns: {bars: 8, starts: ai}\n"
     )
     s = piece(text).sections[0]
-    assert s.turns == c.TurnSpec(8, Source.AI)
-    assert s.cadence.kind is c.CadenceKind.TURNS  # the defaults' `every` does not apply to trading
+    assert s.cadence == c.AtTurns(8, Source.AI, c.Overlap.REPLACE)  # the defaults' `every` does not apply
     assert s.listen.window == Span(8, Unit.BARS)
-    assert s.output.span == Span(8, Unit.BARS) and s.output.horizon == Span(8, Unit.BARS)
+    assert s.output.horizon == Span(8, Unit.BARS)
     assert s.on_exit is c.ExitPolicy.RING
 
 
@@ -117,8 +117,8 @@ def test_channels_and_programs_are_one_based_in_yaml_and_zero_based_compiled() -
     p = piece(text)
     assert p.routing == c.RoutingSpec("Key", "Synth", None, ai_channel=15, program=0)
     assert p.actions == (
-        c.ActionMapping(c.Trigger("note", 36, channel=9), c.Action.GOTO, "a"),
-        c.ActionMapping(c.Trigger("cc", 80, threshold=100), c.Action.HOLD),
+        c.ActionMapping(c.MidiTrigger(c.TriggerKind.NOTE, 36, channel=9), c.Action.GOTO, "a"),
+        c.ActionMapping(c.MidiTrigger(c.TriggerKind.CC, 80, threshold=100), c.Action.HOLD),
     )
     assert p.params == (c.ParamMapping(1, "temperature", 0.7, 1.3, channel=0),)
 
@@ -188,3 +188,26 @@ def test_the_whole_piece_example_in_the_docs_checks() -> None:
     example = docs.split("## A whole piece\n\n```yaml\n", 1)[1].split("```", 1)[0]
     piece = load_piece_text(example)
     assert [s.name for s in piece.sections] == ["intro", "fours"]
+
+
+def test_the_horizon_is_one_span_the_tighter_of_span_and_horizon() -> None:
+    text = (
+        "sections:\n  - {name: a, mode: duet, length: 8 bars}\n"  # preset: span 1 bar, horizon 2 bars
+        "  - {name: b, mode: duet, length: 8 bars, output: {span: 4 bars, horizon: 3 s}}\n"
+        "  - {name: c, mode: listen, length: 8 bars}\n"  # nothing written: the OutputSpec default
+        "  - {name: d, mode: trading, length: 8 bars, turns: {bars: 2}, output: {span: 1 bar}}\n"
+    )
+    a, b, cc, d = piece(text).sections  # 96 bpm: a bar is 2.5 s
+    assert a.output.horizon == Span(1, Unit.BARS)
+    assert b.output.horizon == Span(3, Unit.SECONDS)
+    assert cc.output.horizon == c.OutputSpec().horizon == Span(2, Unit.BARS)
+    assert d.output.horizon == Span(1, Unit.BARS)  # tighter than the 2-bar turn
+
+
+def test_presets_are_typed_settings_the_schema_accepts() -> None:
+    from conductor.piece.names import Mode
+    from conductor.piece.settings import SettingsRaw
+
+    for mode, preset in PRESETS.items():
+        assert isinstance(mode, Mode) and isinstance(preset, SettingsRaw)
+        assert SettingsRaw.model_validate(preset.model_dump(exclude_none=True)) == preset

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from conductor.engine.filters import parse_key
+from conductor.core.keys import parse_key
 from tests.rehearse.helpers import ai_notes, balanced, human, load, run
 
 EPS = 1e-6

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from conductor.core.events import Note, Source
-from conductor.piece.schema import ACTIONS as PIECE_ACTIONS
+from conductor.piece.names import Action
 from conductor.stage.access import is_loopback, parse_bind, refusal
 from conductor.stage.commands import CommandError, Press, SetParam, parse_command
 from conductor.stage.frames import FIELDS, FrameEncoder, frame_text, view_dict
@@ -19,7 +19,7 @@ from tests.stage.scripted import view_at
 
 
 def test_actions_are_the_pieces_plus_goto() -> None:
-    assert set(ACTIONS) == {*PIECE_ACTIONS, "goto"}
+    assert set(ACTIONS) == {a.value for a in Action} and "goto" in ACTIONS
 
 
 def test_view_box_versions_each_set() -> None:

@@ -85,7 +85,8 @@ class MarkovModel:
         self._learner.add(n for n in notes if n.source is Source.HUMAN or self._learn_ai)
 
     def generate(self, request: GenerationRequest) -> Iterator[Note]:
-        """Stream notes for `request`; deterministic for a fixed `sampling.seed` and generation id."""
+        """Stream notes for `request`; deterministic for a fixed `sampling.seed` (the engine derives one
+        per generation: `conductor.core.seeds`)."""
         if request.timebase != self._learner.timebase:
             self._learner.set_timebase(request.timebase)
         self._learner.flush()
@@ -155,4 +156,4 @@ def _rng(request: GenerationRequest) -> np.random.Generator:
     seed = request.sampling.seed
     if seed is None:
         return np.random.default_rng()
-    return np.random.default_rng([seed & 0xFFFF_FFFF_FFFF_FFFF, request.generation & 0xFFFF_FFFF])
+    return np.random.default_rng(seed & 0xFFFF_FFFF_FFFF_FFFF)

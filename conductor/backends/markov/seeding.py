@@ -25,7 +25,10 @@ from typing import Any
 from conductor.backends.base import ModelError
 from conductor.backends.markov.events import cluster, encode_all
 from conductor.backends.markov.table import CountTable
+from conductor.core.cache import cache_root
 from conductor.core.events import Note
+from conductor.core.inputfile import InputFileError
+from conductor.core.midifile import read_midi
 from conductor.core.timebase import Timebase
 
 log = logging.getLogger(__name__)
@@ -33,7 +36,6 @@ log = logging.getLogger(__name__)
 DEFAULT_CORPUS_LIMIT = 40
 SEED_MAX_CONTEXTS = 200_000
 SEED_TB = Timebase(bpm=60.0)  # seed notes are timed in beats: one second per beat
-CACHE_ENV = "CONDUCTOR_CACHE_DIR"
 CACHE_VERSION = 1
 DRUM_CHANNEL = 9
 
@@ -54,9 +56,8 @@ class SeedSource:
 
 
 def cache_dir() -> Path:
-    """`$CONDUCTOR_CACHE_DIR/markov`, else `~/.cache/conductor/markov`."""
-    root = os.environ.get(CACHE_ENV)
-    return Path(root) / "markov" if root else Path.home() / ".cache" / "conductor" / "markov"
+    """The seed tables: `markov/` in the one cache root (`conductor.core.cache`)."""
+    return cache_root() / "markov"
 
 
 def resolve(source: str, base_dir: Path) -> SeedSource:
@@ -116,13 +117,17 @@ def _pieces(source: SeedSource) -> Iterator[list[Note]]:
 
 
 def midi_notes(path: Path) -> list[Note]:
-    """Every non-drum note of a MIDI file, timed in beats. Raises ModelError if it cannot be read."""
+    """Every non-drum note of a MIDI file, timed in beats. Raises ModelError (one line naming the file)
+    if it cannot be read (`conductor.core.midifile.read_midi`)."""
     import mido
 
     try:
-        mid = mido.MidiFile(path)
-    except (OSError, ValueError, EOFError) as exc:
-        raise ModelError(f"markov seed {path}: not a readable MIDI file ({exc})") from exc
+        read = read_midi(path)
+    except InputFileError as exc:
+        raise ModelError(f"markov seed {exc}") from exc
+    for warning in read.warnings:
+        log.warning("markov seed %s", warning)
+    mid = read.midi
     tpb, tick = mid.ticks_per_beat, 0
     sounding: dict[tuple[int, int], list[tuple[int, int]]] = {}
     out: list[Note] = []

@@ -31,11 +31,10 @@ from conductor.backends.skytnt.generate import Decoder, Row
 from conductor.backends.skytnt.masks import TIME_STEPS, from_constraints
 from conductor.backends.skytnt.model import MIDIModel, build_model
 from conductor.backends.skytnt.sampling import Sampling, make_generator
+from conductor.backends.skytnt.score import score_note_to_note
 from conductor.backends.skytnt.voices import voiced_score
-from conductor.core.events import Note, Source
-from conductor.core.timebase import Timebase
-from conductor.engine.context import bar_origin, score_note_to_note
-from conductor.engine.memory import sort_notes
+from conductor.core.events import Note, Source, sort_notes
+from conductor.core.timebase import Timebase, bar_origin
 from conductor.piece.compiled import ModelSpec, SamplingSpec
 
 log = logging.getLogger(__name__)
@@ -107,7 +106,7 @@ class SkyTNTModel:
         voices = replace(request.constraints, channels=frozenset(self._voices))
         mask = from_constraints(self.tokenizer, voices, window, self.decoder.device, rows)
         seed = request.sampling.seed
-        gen = make_generator(None if seed is None else seed + request.generation, "cpu")
+        gen = make_generator(seed, "cpu")
         channel = min(request.constraints.channels, default=0)
         self._streaming = True
         try:

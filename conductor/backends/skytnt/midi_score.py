@@ -15,7 +15,9 @@ A score is `[ticks_per_beat, track, ...]`; each track is a list of events with a
   are appended last, grouped by (channel, pitch) in order of that pair's first note-on;
 - reading a track stops at its first end-of-track; an end-of-track with a delta leaves an empty
   text event carrying that time.
-Text is kept as str (mido decodes it as latin-1) where MIDI.py keeps bytes.
+Text is kept as str (mido decodes it as latin-1) where MIDI.py keeps bytes. The file is read by
+`conductor.core.midifile.read_midi` (bounded, one-line errors naming the file; a malformed meta event
+costs a logged warning, not the notes).
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ from typing import Any
 import mido
 
 from conductor.backends.skytnt.midi_score_write import score_to_midi, write_score
+from conductor.core.errors import ConductorError
+from conductor.core.inputfile import InputFileError
+from conductor.core.midifile import read_midi
 
 __all__ = ["MidiFileError", "midi_to_score", "read_score", "score_to_midi", "track_to_score", "write_score"]
 
@@ -56,8 +61,9 @@ TEXT_EVENTS = {
 }
 
 
-class MidiFileError(ValueError):
-    """A MIDI file is missing or cannot be read; the message is one sentence naming the file."""
+class MidiFileError(ConductorError, ValueError):
+    """Raised by `read_score` when a MIDI file is missing or cannot be read; the message is one sentence
+    naming the file."""
 
 
 def read_score(path: str | Path) -> list[Any]:
@@ -66,10 +72,12 @@ def read_score(path: str | Path) -> list[Any]:
     if not p.is_file():
         raise MidiFileError(f"{p}: no such MIDI file")
     try:
-        mid = mido.MidiFile(p)
-    except (OSError, EOFError, ValueError, KeyError, IndexError, mido.KeySignatureError) as exc:
-        raise MidiFileError(f"{p} is not a readable MIDI file ({str(exc) or type(exc).__name__})") from exc
-    return midi_to_score(mid)
+        read = read_midi(p)
+    except InputFileError as exc:
+        raise MidiFileError(str(exc)) from exc
+    for warning in read.warnings:
+        log.warning("%s", warning)
+    return midi_to_score(read.midi)
 
 
 def midi_to_score(mid: mido.MidiFile) -> list[Any]:

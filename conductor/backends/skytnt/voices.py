@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from conductor.backends.skytnt.score import to_score
 from conductor.core.events import Note, Source
 from conductor.core.timebase import Timebase
-from conductor.engine.context import to_score
 
 VOICES = 4  # the AI's parts: four, as in a chorale
 DRUMS = 9

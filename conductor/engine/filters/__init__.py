@@ -3,17 +3,5 @@ and the turn window — run as a streaming `FilterChain` or in one go with `appl
 
 from conductor.engine.filters.base import FilterContext, Stage
 from conductor.engine.filters.chain import FilterChain, apply_filters, make_stage
-from conductor.engine.filters.keys import KeyEstimate, detect_key, make_key, parse_key, snap_pitch
 
-__all__ = [
-    "FilterChain",
-    "FilterContext",
-    "KeyEstimate",
-    "Stage",
-    "apply_filters",
-    "detect_key",
-    "make_key",
-    "make_stage",
-    "parse_key",
-    "snap_pitch",
-]
+__all__ = ["FilterChain", "FilterContext", "Stage", "apply_filters", "make_stage"]

@@ -14,8 +14,8 @@ from typing import Protocol
 
 from conductor.backends.base import GenerationRequest
 from conductor.core.events import Note
+from conductor.core.keys import Key
 from conductor.core.timebase import Timebase
-from conductor.engine.filters.keys import KeyEstimate
 
 EPS = 1e-9  # times this close count as equal (float noise from bar arithmetic)
 
@@ -37,12 +37,12 @@ class FilterContext:
     timebase: Timebase = field(default_factory=Timebase)
     human_density: float = 0.0
     seed: int = 0
-    key: KeyEstimate | None = None
+    key: Key | None = None
     clip: bool = False
 
     @classmethod
     def from_request(
-        cls, request: GenerationRequest, seed: int, key: KeyEstimate | None = None, clip: bool = False
+        cls, request: GenerationRequest, seed: int, key: Key | None = None, clip: bool = False
     ) -> FilterContext:
         """The context for filtering the answer to `request`."""
         return cls(

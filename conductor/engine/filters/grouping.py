@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from conductor.core.events import Note
 from conductor.engine.filters.base import EPS, order
-from conductor.piece.compiled import ChordsFilter, MelodyFilter, MelodyLine
+from conductor.piece.compiled import ChordsFilter, MelodyFilter
+from conductor.piece.names import MelodyLine
 
 MELODY_WINDOW_S = 0.05  # notes starting this close together are one moment for the melody filter
 

@@ -6,16 +6,17 @@ from __future__ import annotations
 from collections import deque
 
 from conductor.core.events import Note
+from conductor.core.keys import Key, detect_key, snap_pitch
 from conductor.engine.filters.base import EPS, FilterContext, MapStage, unit_random
-from conductor.engine.filters.keys import KeyEstimate, detect_key, parse_key, snap_pitch
 from conductor.piece.compiled import (
     DensityFilter,
+    FixedKey,
     HorizonFilter,
-    KeyAction,
     KeyFilter,
     RangeFilter,
     VelocityFilter,
 )
+from conductor.piece.names import KeyAction
 
 COMPLEMENT_HALF = 4.0  # human notes per second at which `complement` halves the keep-probability
 
@@ -85,10 +86,10 @@ class VelocityStage(MapStage):
         return note if velocity == note.velocity else note.with_(velocity=velocity)
 
 
-def resolve_key(spec: KeyFilter, ctx: FilterContext) -> KeyEstimate | None:
+def resolve_key(spec: KeyFilter, ctx: FilterContext) -> Key | None:
     """The fixed key, else the context's key, else the key detected in the listening window."""
-    if spec.key is not None:
-        return parse_key(spec.key)
+    if isinstance(spec.key, FixedKey):
+        return spec.key.key
     return ctx.key if ctx.key is not None else detect_key(ctx.window)
 
 
@@ -130,8 +131,7 @@ class DensityStage(MapStage):
     """
 
     def __init__(self, spec: DensityFilter, ctx: FilterContext) -> None:
-        keep = 1.0 if spec.keep is None else spec.keep
-        self.keep = keep * (complement_factor(ctx.human_density) if spec.complement else 1.0)
+        self.keep = spec.keep * (complement_factor(ctx.human_density) if spec.complement else 1.0)
         self.seed = ctx.seed
         rate = spec.max_per_second
         self.span = max(1.0, 1.0 / rate) if rate else 0.0

@@ -10,4 +10,4 @@ import pytest
 @pytest.fixture(autouse=True)
 def _seed_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Seed tables are cached in the test's own folder, never in ~/.cache."""
-    monkeypatch.setenv("CONDUCTOR_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("CONDUCTOR_CACHE", str(tmp_path))

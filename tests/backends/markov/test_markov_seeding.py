@@ -91,3 +91,7 @@ def test_seed_entries_are_resolved_or_rejected_with_the_entry_named(tmp_path: Pa
         resolve("empty", tmp_path)
     with pytest.raises(ModelError, match="corpus:no_such_work_xyz"):
         seed_table(["corpus:no_such_work_xyz"], 2, tmp_path)
+    (tmp_path / "torn.mid").write_bytes(b"MThd\x00\x00\x00\x06\x00\x01")  # the robust reader's line
+    torn = r"^markov seed .*torn\.mid: the file ends inside the header .+: is it truncated\?$"
+    with pytest.raises(ModelError, match=torn):
+        seed_table(["torn.mid"], 2, tmp_path)

@@ -11,8 +11,8 @@ from skytnt_tiny import note_rows, tiny_model
 from conductor.backends.base import Constraints
 from conductor.backends.skytnt.generate import Decoder
 from conductor.backends.skytnt.masks import from_constraints
-from conductor.backends.skytnt.reference import reference_stream
 from conductor.backends.skytnt.sampling import Sampling, make_generator
+from conductor.measure.skytnt_reference import reference_stream
 
 SAMPLING = Sampling(temperature=1.0, top_p=0.98, top_k=20)
 

@@ -35,7 +35,7 @@ def test_config_dict_with_sorted_keys_gives_the_same_layout() -> None:
     assert isinstance(again, MIDITokenizerV2) and again.optimise_midi
     assert again.parameter_ids == tok.parameter_ids  # ...but the layout is the definition order
     assert again.to_config_dict() == tok.to_config_dict()
-    assert isinstance(tok.from_config_dict({"version": "v1", "optimise_midi": False}), MIDITokenizerV1)
+    assert isinstance(from_config_dict({"version": "v1", "optimise_midi": False}), MIDITokenizerV1)
 
 
 def test_unknown_names_are_refused() -> None:

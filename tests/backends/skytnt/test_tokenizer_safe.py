@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conductor.backends.skytnt import get_tokenizer
-from conductor.backends.skytnt.tokenizer_safe import dropped_notes, safe_context_score
+from conductor.backends.skytnt.tokenizer.safe_context import dropped_notes, safe_context_score
 
 NASTY = [
     480,

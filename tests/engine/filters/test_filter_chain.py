@@ -10,12 +10,14 @@ from hypothesis import strategies as st
 
 from conductor.backends.base import GenerationRequest
 from conductor.core.events import Note, Source
+from conductor.core.keys import make_key, parse_key
 from conductor.core.timebase import Span, Timebase, Unit
-from conductor.engine.filters import FilterChain, FilterContext, apply_filters, make_key
+from conductor.engine.filters import FilterChain, FilterContext, apply_filters
 from conductor.piece.compiled import (
     ChordsFilter,
     DensityFilter,
     Filter,
+    FixedKey,
     HorizonFilter,
     KeyAction,
     KeyFilter,
@@ -38,7 +40,11 @@ def order(note: Note) -> tuple[float, int, int, float, int]:
 
 
 def test_simple_filters_release_at_once() -> None:
-    filters: tuple[Filter, ...] = (KeyFilter(key="C major"), RangeFilter(48, 72), VelocityFilter(scale=0.5))
+    filters: tuple[Filter, ...] = (
+        KeyFilter(FixedKey(parse_key("C major"))),
+        RangeFilter(48, 72),
+        VelocityFilter(scale=0.5),
+    )
     chain = FilterChain(filters, FilterContext(0.0, 10.0, timebase=TB))
     assert chain.push(n(0.0, 61)) == [n(0.0, 60, velocity=50)]
     assert chain.push(n(0.5, 85)) == [n(0.5, 72, velocity=50)]
@@ -103,8 +109,8 @@ notes_st = st.lists(
 )
 filter_st = st.sampled_from(
     [
-        KeyFilter(key="D minor"),
-        KeyFilter(key="F# major", action=KeyAction.DROP),
+        KeyFilter(FixedKey(parse_key("D minor"))),
+        KeyFilter(FixedKey(parse_key("F# major")), action=KeyAction.DROP),
         KeyFilter(),
         ChordsFilter(min_notes=2),
         ChordsFilter(min_notes=3, window=Span(0.1, Unit.SECONDS)),

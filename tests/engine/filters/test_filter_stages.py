@@ -5,13 +5,15 @@ from __future__ import annotations
 import pytest
 
 from conductor.core.events import Note, Source
+from conductor.core.keys import make_key, parse_key
 from conductor.core.timebase import Span, Timebase, Unit
-from conductor.engine.filters import FilterChain, FilterContext, apply_filters, make_key
+from conductor.engine.filters import FilterChain, FilterContext, apply_filters
 from conductor.engine.filters.simple import complement_factor
 from conductor.piece.compiled import (
     ChordsFilter,
     DensityFilter,
     Filter,
+    FixedKey,
     HorizonFilter,
     KeyAction,
     KeyFilter,
@@ -77,13 +79,13 @@ def test_velocity_scale_offset_clamp_never_zero() -> None:
 
 
 def test_key_snap_downward_and_dedupe() -> None:
-    spec = KeyFilter(key="C major")
+    spec = KeyFilter(FixedKey(parse_key("C major")))
     notes = [n(0.0, 60), n(0.0, 61), n(0.0, 64), n(0.5, 66), n(1.0, 70), n(1.5, 1)]
     assert run((spec,), notes) == [n(0.0, 60), n(0.0, 64), n(0.5, 65), n(1.0, 69), n(1.5, 0)]
 
 
 def test_key_drop() -> None:
-    spec = KeyFilter(key="D minor", action=KeyAction.DROP)
+    spec = KeyFilter(FixedKey(parse_key("D minor")), action=KeyAction.DROP)
     notes = [n(0.0, 62), n(0.5, 61), n(1.0, 70), n(1.5, 71)]
     assert run((spec,), notes) == [n(0.0, 62), n(1.0, 70)]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from conductor.backends.skytnt.tokenizer_common import SkyTNTTokenizer
-from conductor.backends.skytnt.tokenizer_layout import Event, TokenFormat
+from conductor.backends.skytnt.tokenizer.layout import Event, TokenFormat
+from conductor.backends.skytnt.tokenizer.pipeline import SkyTNTTokenizer
 
 V1_FORMAT = TokenFormat(
     version="v1",

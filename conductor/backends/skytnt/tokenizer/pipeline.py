@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from conductor.backends.skytnt.tokenizer_arrange import encode, gather_setup, sort_key
-from conductor.backends.skytnt.tokenizer_collect import Collected, Origins, Thresholds, bpm_to_tempo, collect
-from conductor.backends.skytnt.tokenizer_layout import Event, TokenFormat, TokenLayout
-from conductor.backends.skytnt.tokenizer_remap import Remapped, remap
+from conductor.backends.skytnt.tokenizer.arrange import encode, gather_setup, sort_key
+from conductor.backends.skytnt.tokenizer.collect import Collected, Origins, Thresholds, bpm_to_tempo, collect
+from conductor.backends.skytnt.tokenizer.layout import Event, TokenFormat, TokenLayout
+from conductor.backends.skytnt.tokenizer.remap import Remapped, remap
 
 Score = list[Any]  # [ticks_per_beat, track, ...]; each track a list of events (MIDI.py "score")
 DETOKENIZE_TPB = 480  # detokenized scores always use 480 ticks per beat
@@ -68,13 +68,6 @@ class SkyTNTTokenizer(TokenLayout):
             "bos_id": self.bos_id,
             "eos_id": self.eos_id,
         }
-
-    @staticmethod
-    def from_config_dict(d: dict[str, Any]) -> SkyTNTTokenizer:
-        """The tokenizer a checkpoint's config.json `tokenizer` entry names (version, optimise_midi)."""
-        from conductor.backends.skytnt.tokenizer import from_config_dict
-
-        return from_config_dict(d)
 
     def options(
         self,

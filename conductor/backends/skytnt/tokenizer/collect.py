@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from conductor.backends.skytnt.tokenizer_layout import Event, TokenFormat
+from conductor.backends.skytnt.tokenizer.layout import Event, TokenFormat
 
 Key = tuple[Any, ...]
 Origins = dict[int, tuple[Event, tuple[int, int]]]  # id(note event) -> (event, (track, index in track))

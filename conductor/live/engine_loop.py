@@ -8,6 +8,10 @@ from the engine is logged and shown, never fatal: the performance goes on.
 It also turns the clock thread's late notes (`Sender.late_notes`) into warning lines — at once for the
 first, then at most one a second — since the clock thread itself does no I/O. An engine error that
 repeats (one failing on every step) is logged and recorded at most once a second, with its count.
+
+It runs on a `Rig` (the engine and the live parts, typed) and owns the `StageState`: what the stage
+display shows besides the engine's status. The engine thread writes it; rich's refresh thread reads
+`info`, which is replaced whole, never mutated.
 """
 
 from __future__ import annotations
@@ -15,8 +19,13 @@ from __future__ import annotations
 import logging
 import queue
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeAlias, TypeVar
 
+import mido
+
+from conductor.engine.clock import Clock
 from conductor.engine.take_events import (
     EngineFault,
     NotesLate,
@@ -24,28 +33,59 @@ from conductor.engine.take_events import (
     ReloadRejected,
     WorkerRestarted,
 )
-from conductor.live.reload import Rejected, Reloaded
+from conductor.live.display import StageInfo
+from conductor.live.feedback import FeedbackFilter
+from conductor.live.process_runner import WorkerHealth
+from conductor.live.reload import Rejected, Reloaded, ReloadResult
+from conductor.live.rig import Rig
 from conductor.live.stage import reload_line, snapshot
-
-if TYPE_CHECKING:
-    from conductor.live.perform import Performance
 
 log = logging.getLogger(__name__)
 MAX_WAIT_S = 0.005
 HEALTH_EVERY_S = 0.5
 SNAPSHOT_EVERY_S = 0.25
-EXIT_PORT_LOST = 3  # perform.EXIT_PORT_LOST
+EXIT_PORT_LOST = 3  # a port vanished mid-performance (see `conductor.live.perform`)
+T = TypeVar("T")
+Payload: TypeAlias = mido.Message | Reloaded | Rejected | str  # a message in, a reload's result, why to stop
+Inbox: TypeAlias = queue.SimpleQueue[tuple[float, str, Payload]]  # (t, role, payload)
+
+
+@dataclass
+class StageState:
+    """What the display shows besides the engine's status. Engine thread writes; `info` is replaced
+    whole (rich's refresh thread reads it)."""
+
+    info: StageInfo
+    reload_text: str = "-"
+    reload_error: str = ""  # the whole text of the last rejected edit, until a good one
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LoopOptions:
+    """The loop's settings: the piece's title, `--duration`, the port names to watch (substrings for
+    virtual ports)."""
+
+    title: str
+    duration: float | None = None
+    watched: tuple[str, ...] = ()
+    substring: bool = False
 
 
 class EngineLoop:
     """Runs until a stop request, the piece's end, `--duration`, or a vanished port."""
 
-    def __init__(self, perf: Performance, engine: Any) -> None:
-        self.perf = perf
-        self.engine = engine
-        self.sender = perf._parts["sender"]
-        self.runner = perf._parts["runner"]
-        self.recorder = perf._parts.get("recorder")
+    def __init__(
+        self, rig: Rig, inbox: Inbox, clock: Clock, feedback: FeedbackFilter, options: LoopOptions
+    ) -> None:
+        self.rig, self.inbox, self.clock, self.feedback, self.options = rig, inbox, clock, feedback, options
+        self.engine, self.sender, self.runner, self.recorder = (
+            rig.engine,
+            rig.sender,
+            rig.runner,
+            rig.recorder,
+        )
+        self.stage = StageState(StageInfo(piece=options.title))
         self._status_rc = 0
         self._running = True
         self._next_health = self._next_snapshot = 0.0
@@ -57,7 +97,7 @@ class EngineLoop:
 
     def run(self) -> int:
         """The loop; returns the exit status."""
-        clock, duration = self.perf.clock, self.perf.opts.duration
+        clock, duration = self.clock, self.options.duration
         wake: float | None = None
         while self._running:
             self._wait(wake)
@@ -73,54 +113,54 @@ class EngineLoop:
         return self._status_rc
 
     def _wait(self, wake: float | None) -> None:
-        now = self.perf.clock.now()
+        now = self.clock.now()
         timeout = MAX_WAIT_S if wake is None else min(MAX_WAIT_S, max(0.0, wake - now))
         try:
-            item = self.perf.inbox.get(timeout=timeout)
+            item = self.inbox.get(timeout=timeout)
         except queue.Empty:
             return
         self._handle(*item)
         while self._running:  # everything else already waiting
             try:
-                item = self.perf.inbox.get_nowait()
+                item = self.inbox.get_nowait()
             except queue.Empty:
                 return
             self._handle(*item)
 
-    def _handle(self, t: float, role: str, payload: Any) -> None:
-        if role == "input":
-            if not self.perf.feedback.is_echo(payload, t):
+    def _handle(self, t: float, role: str, payload: Payload) -> None:
+        if isinstance(payload, Reloaded | Rejected):
+            self._reload(payload)
+        elif isinstance(payload, str):
+            log.info("stopping (%s): closing every note and saving the take", payload)
+            self._running = False
+        elif role == "input":
+            if not self.feedback.is_echo(payload, t):
                 self._guarded(self.engine.on_message, payload, t, "input")
         elif role == "footswitch":
             if self.recorder is not None:
                 self.recorder.footswitch(payload, t)
             self._guarded(self.engine.on_message, payload, t, "footswitch")
-        elif role == "reload":
-            self._reload(payload)
-        elif role == "stop":
-            log.info("stopping (%s): closing every note and saving the take", payload)
-            self._running = False
 
-    def _reload(self, result: Any) -> None:
-        now = self.perf.clock.now()
-        self.perf.reload_text = reload_line(result)
+    def _reload(self, result: ReloadResult) -> None:
+        now = self.clock.now()
+        self.stage.reload_text = reload_line(result)
         if isinstance(result, Rejected):
-            self.perf.reload_error = result.error  # shown whole until the next good save
+            self.stage.reload_error = result.error  # shown whole until the next good save
             if self.recorder is not None:
                 self.recorder.record(ReloadRejected(result.error), now)
-        elif isinstance(result, Reloaded):
-            self.perf.reload_error = ""
+        else:
+            self.stage.reload_error = ""
             delay_ms = (time.monotonic() - result.settled_at) * 1000.0
             self._guarded(self.engine.reload, result.piece, now)
             if self.recorder is not None:
                 self.recorder.record(ReloadAccepted(result.piece.title, delay_ms), now)
 
-    def _guarded(self, func: Any, *args: Any) -> Any:
+    def _guarded(self, func: Callable[..., T], *args: object) -> T | None:
         try:
             return func(*args)
         except Exception as exc:  # never let the engine's bug end the show
-            self.perf.error = f"{type(exc).__name__}: {exc}"
-            repeats = self._repeats.due(self.perf.error, time.monotonic())
+            self.stage.error = f"{type(exc).__name__}: {exc}"
+            repeats = self._repeats.due(self.stage.error, time.monotonic())
             if repeats is not None:
                 self._report_error(repeats)
             return None
@@ -129,7 +169,7 @@ class EngineLoop:
         again = f" (and {repeats} more times since it was last logged)" if repeats else ""
         log.exception("engine error (the performance goes on)%s", again)
         if self.recorder is not None:
-            self.recorder.record(EngineFault(self.perf.error, repeats), self.perf.clock.now())
+            self.recorder.record(EngineFault(self.stage.error, repeats), self.clock.now())
 
     def _housekeeping(self) -> None:
         """Late-note warnings, port health, the display's snapshot: a failure in any of them is
@@ -152,12 +192,11 @@ class EngineLoop:
         log.warning("%s", report.line(late.every_s))
         if self.recorder is not None:
             event = NotesLate(report.count, report.worst_ms, report.example)
-            self.recorder.record(event, self.perf.clock.now())
+            self.recorder.record(event, self.clock.now())
 
     def _check_ports(self) -> None:
         """A port counts as lost when two checks in a row miss it (one odd listing is not a loss)."""
-        perf = self.perf
-        missing = perf._parts["lister"].missing(perf._watched, substring=perf.opts.virtual)
+        missing = self.rig.lister.missing(self.options.watched, substring=self.options.substring)
         if not missing:
             self._missing_once = False
             return
@@ -166,7 +205,7 @@ class EngineLoop:
             log.warning("MIDI port(s) not listed: %s; checking again", ", ".join(missing))
             return
         log.error("MIDI port(s) disappeared: %s — stopping and saving the take", ", ".join(missing))
-        self.perf.error = f"port lost: {', '.join(missing)}"
+        self.stage.error = f"port lost: {', '.join(missing)}"
         self._status_rc = EXIT_PORT_LOST
         self._running = False
 
@@ -177,19 +216,19 @@ class EngineLoop:
         health = self.runner.health()
         if health.last_error and health.last_error != self._last_worker_error:
             self._last_worker_error = health.last_error
-            self.perf.error = health.last_error
+            self.stage.error = health.last_error
         self._record_restarts(health, status.time)
         if status.section != self._last_section:
             self._last_section = status.section
             log.info("section: %s (%s)", status.section, status.mode)
         take = str(self.recorder.log_path) if self.recorder is not None else "(not recording)"
         confirm = self.engine.controls.confirm_left(status.time)
-        self.perf.info = snapshot(
-            self.perf.piece.title, status, health, self.sender, confirm, reload=self.perf.reload_text,
-            reload_error=self.perf.reload_error, error=self.perf.error, take=take,
+        self.stage.info = snapshot(
+            self.options.title, status, health, self.sender, confirm, reload=self.stage.reload_text,
+            reload_error=self.stage.reload_error, error=self.stage.error, take=take,
         )  # fmt: skip
 
-    def _record_restarts(self, health: Any, t: float) -> None:
+    def _record_restarts(self, health: WorkerHealth, t: float) -> None:
         """A `worker_restart` line in the take for each restart of the model worker since the last look."""
         if health.restarts > self._restarts and self.recorder is not None:
             self.recorder.record(WorkerRestarted(health.restarts, health.last_error or ""), t)

@@ -16,8 +16,8 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any
 
-from conductor.backends.skytnt.tokenizer_collect import MAX_TRACKS
-from conductor.backends.skytnt.tokenizer_common import Score, SkyTNTTokenizer, Trace
+from conductor.backends.skytnt.tokenizer.collect import MAX_TRACKS
+from conductor.backends.skytnt.tokenizer.pipeline import Score, SkyTNTTokenizer, Trace
 
 MAX_SIXTEENTHS = 2047  # longest duration a row can hold
 MAX_ROUNDS = 32

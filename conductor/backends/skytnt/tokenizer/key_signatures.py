@@ -8,9 +8,9 @@ are removed. Drum-only tracks always get sf 0.
 
 from __future__ import annotations
 
-from conductor.backends.skytnt.tokenizer_collect import Collected
-from conductor.backends.skytnt.tokenizer_layout import Event
-from conductor.backends.skytnt.tokenizer_remap import Remapped
+from conductor.backends.skytnt.tokenizer.collect import Collected
+from conductor.backends.skytnt.tokenizer.layout import Event
+from conductor.backends.skytnt.tokenizer.remap import Remapped
 
 SF_ZERO = 7  # the stored value of sf = 0
 

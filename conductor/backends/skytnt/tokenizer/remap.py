@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from conductor.backends.skytnt.tokenizer_collect import Collected
-from conductor.backends.skytnt.tokenizer_layout import Event, TokenFormat
+from conductor.backends.skytnt.tokenizer.collect import Collected
+from conductor.backends.skytnt.tokenizer.layout import Event, TokenFormat
 
 
 @dataclass

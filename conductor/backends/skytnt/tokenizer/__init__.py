@@ -3,15 +3,22 @@
 "v2o" is v2 with `optimise_midi=True` (remap tracks and channels, add default instruments, remove
 empty channels), the setting of the `tv2o-*` checkpoints. Token ids, rows and detokenized scores
 match SkyTNT/midi-model's midi_tokenizer.py exactly, quirks included: see docs/skytnt-format.md.
+
+The package, in the order a score becomes token rows: `layout` (the token id tables, one event ↔ one
+row), `collect` (a score's tracks → quantised, de-duplicated events), `remap` (v2o: tracks and
+channels renumbered), `key_signatures` (v2: key signatures placed, guessed from the notes),
+`arrange` (sort, the opening setup, time steps), `pipeline` (`SkyTNTTokenizer`: those steps in
+order, and detokenize), `v1` and `v2` (the two formats); `safe_context` keeps a performer's notes
+out of the upstream quirks that silently drop notes.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from conductor.backends.skytnt.tokenizer_common import Score, SkyTNTTokenizer
-from conductor.backends.skytnt.tokenizer_v1 import MIDITokenizerV1
-from conductor.backends.skytnt.tokenizer_v2 import MIDITokenizerV2
+from conductor.backends.skytnt.tokenizer.pipeline import Score, SkyTNTTokenizer
+from conductor.backends.skytnt.tokenizer.v1 import MIDITokenizerV1
+from conductor.backends.skytnt.tokenizer.v2 import MIDITokenizerV2
 
 TOKENIZER_NAMES = ("v1", "v2", "v2o")
 

@@ -1,4 +1,9 @@
-"""Keys: parse a key name, detect the key of some notes, and snap pitches into a key.
+"""Music theory: keys — the one key parser, key detection, snapping pitches into a key.
+
+`parse_key` reads a key name as a musician writes it (the piece's grammar): a tonic A-G, an optional
+accidental (#, b, ♯, ♭, music21's '-', or the words sharp/flat) and an optional mode (major, minor,
+maj, min, m; major when none), in any case. The key keeps the tonic as written ("A# minor" stays
+A# minor); a detected key is named with the usual spelling (`make_key`).
 
 `detect_key` is the Krumhansl-Schmuckler method with music21's published profiles: a pitch-class
 histogram weighted by duration is correlated (Pearson) with the 12 rotations of the major and the
@@ -16,9 +21,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from conductor.core.errors import too_long
 from conductor.core.events import Note
 
 PROFILES: dict[str, dict[str, tuple[float, ...]]] = {
@@ -43,10 +49,11 @@ _LETTERS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 _KEY_RE = re.compile(
     r"^\s*([A-Ga-g])\s*([#♯]|b|-|♭|sharp|flat)?\s*(major|minor|maj|min|m)?\s*$", re.IGNORECASE
 )
+_SPELLING = {"#": "#", "♯": "#", "sharp": "#", "b": "b", "-": "b", "♭": "b", "flat": "b"}
 
 
 @dataclass(frozen=True, slots=True)
-class KeyEstimate:
+class Key:
     """A key: its name ("F# minor"), tonic pitch class, mode, scale pitch classes and how sure we are.
 
     `correlation` is the Pearson correlation of the notes with the key's profile (1.0 for a key
@@ -60,31 +67,27 @@ class KeyEstimate:
     correlation: float = 1.0
 
 
-def make_key(tonic_pc: int, mode: str, correlation: float = 1.0) -> KeyEstimate:
+def make_key(tonic_pc: int, mode: str, correlation: float = 1.0) -> Key:
     """The key on `tonic_pc` (0 = C) in `mode`, named with the usual spelling."""
     tonic_pc %= 12
     pcs = frozenset((tonic_pc + step) % 12 for step in SCALES[mode])
-    return KeyEstimate(f"{_NAMES[mode][tonic_pc]} {mode}", tonic_pc, mode, pcs, correlation)
+    return Key(f"{_NAMES[mode][tonic_pc]} {mode}", tonic_pc, mode, pcs, correlation)
 
 
 @lru_cache(maxsize=128)
-def parse_key(text: str) -> KeyEstimate:
+def parse_key(text: str) -> Key:
     """Parse "D minor", "F# major", "Bb minor", "E- major", "Ebm", "g" (major when no mode is given).
 
-    Raises ValueError with the accepted forms.
+    Raises ValueError("'H major' is not a key") for anything else.
     """
     match = _KEY_RE.match(text)
     if match is None:
-        raise ValueError(
-            f"not a key: {text!r} (expected a tonic A-G with optional #/b and 'major' or 'minor', "
-            "e.g. 'D minor', 'F# major', 'Bb minor')"
-        )
-    letter, accidental, mode = match.groups()
-    pc = _LETTERS[letter.upper()]
-    if accidental:
-        pc += 1 if accidental.lower() in ("#", "♯", "sharp") else -1
-    minor = mode is not None and mode.lower() in ("minor", "min", "m")
-    return make_key(pc, "minor" if minor else "major")
+        raise ValueError(f"'{too_long(text)}' is not a key")
+    letter, accidental, mode_word = match.groups()
+    spelling = _SPELLING[accidental.lower()] if accidental else ""
+    pc = (_LETTERS[letter.upper()] + {"#": 1, "b": -1, "": 0}[spelling]) % 12
+    mode = "minor" if mode_word is not None and mode_word.lower() in ("minor", "min", "m") else "major"
+    return replace(make_key(pc, mode), name=f"{letter.upper()}{spelling} {mode}")
 
 
 def histogram(notes: Iterable[Note]) -> tuple[float, ...]:
@@ -97,7 +100,7 @@ def histogram(notes: Iterable[Note]) -> tuple[float, ...]:
     return tuple(weights) if sum(weights) > 0 else tuple(counts)
 
 
-def detect_key(notes: Iterable[Note], profile: str = "aarden") -> KeyEstimate | None:
+def detect_key(notes: Iterable[Note], profile: str = "aarden") -> Key | None:
     """The most likely key of `notes` (None when there are none). Cached by histogram shape."""
     hist = histogram(notes)
     total = sum(hist)
@@ -108,7 +111,7 @@ def detect_key(notes: Iterable[Note], profile: str = "aarden") -> KeyEstimate | 
 
 
 @lru_cache(maxsize=4096)
-def _detect_cached(shape: tuple[float, ...], profile: str) -> KeyEstimate:
+def _detect_cached(shape: tuple[float, ...], profile: str) -> Key:
     best: tuple[float, int, str] = (-2.0, 0, "major")
     for mode in ("major", "minor"):
         for tonic, r in enumerate(_correlations(shape, PROFILES[profile][mode])):
@@ -146,7 +149,7 @@ def snap_pitch(pitch: int, pitch_classes: frozenset[int]) -> int:
     return pitch
 
 
-def key_correlation(notes: Iterable[Note], key: KeyEstimate, profile: str = "aarden") -> float:
+def key_correlation(notes: Iterable[Note], key: Key, profile: str = "aarden") -> float:
     """How well `notes` fit `key`: the Pearson correlation with the key's rotated profile."""
     hist = histogram(notes)
     total = sum(hist)

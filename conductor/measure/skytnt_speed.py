@@ -22,10 +22,10 @@ from conductor.backends.base import Constraints
 from conductor.backends.skytnt.generate import Decoder
 from conductor.backends.skytnt.masks import from_constraints
 from conductor.backends.skytnt.model import MIDIModel
-from conductor.backends.skytnt.reference import reference_stream
 from conductor.backends.skytnt.runtime import KVCache
 from conductor.backends.skytnt.sampling import Sampling, make_generator
 from conductor.backends.skytnt.tokenizer import get_tokenizer
+from conductor.measure.skytnt_reference import reference_stream
 
 SAMPLING = Sampling(temperature=1.0, top_p=0.98, top_k=20)
 

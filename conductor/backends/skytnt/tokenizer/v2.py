@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from conductor.backends.skytnt.tokenizer_collect import Collected
-from conductor.backends.skytnt.tokenizer_common import Options, SkyTNTTokenizer
-from conductor.backends.skytnt.tokenizer_keys import remap_key_signatures, settle_key_signatures
-from conductor.backends.skytnt.tokenizer_layout import Event, TokenFormat
-from conductor.backends.skytnt.tokenizer_remap import Remapped, remapped_track_channels
+from conductor.backends.skytnt.tokenizer.collect import Collected
+from conductor.backends.skytnt.tokenizer.key_signatures import remap_key_signatures, settle_key_signatures
+from conductor.backends.skytnt.tokenizer.layout import Event, TokenFormat
+from conductor.backends.skytnt.tokenizer.pipeline import Options, SkyTNTTokenizer
+from conductor.backends.skytnt.tokenizer.remap import Remapped, remapped_track_channels
 
 V2_FORMAT = TokenFormat(
     version="v2",

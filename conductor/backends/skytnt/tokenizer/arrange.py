@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from conductor.backends.skytnt.tokenizer_collect import Origins
-from conductor.backends.skytnt.tokenizer_layout import Event, TokenFormat, TokenLayout
+from conductor.backends.skytnt.tokenizer.collect import Origins
+from conductor.backends.skytnt.tokenizer.layout import Event, TokenFormat, TokenLayout
 
 SortKey = Callable[[Event], list[Any]]
 

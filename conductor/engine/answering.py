@@ -1,0 +1,80 @@
+"""`Answering`: when and what the AI answers in the current section.
+
+For each section it keeps the `Cadence` (when a trigger is due, and a pressed `regenerate`); at a
+trigger it asks the `KeyTracker` for the key when the section plays in a detected one (once per
+generation, from the human over a longer window, with hysteresis), has `plan_generation` decide the
+generation, and starts it through `Turns`. A trigger under the `replace` policy, a trading turn and a
+`regenerate` first cancel what runs (the first two also the section's unsounded output).
+
+Not thread-safe: the engine thread owns it.
+"""
+
+from __future__ import annotations
+
+from conductor.core.timebase import Timebase
+from conductor.engine.cadence import Cadence, Trigger
+from conductor.engine.keytrack import KeyTracker
+from conductor.engine.plan import Frame, Heard, LiveParams, plan_generation, wants_detected_key
+from conductor.engine.turns import Turns
+from conductor.piece.compiled import Section
+from conductor.piece.names import ExitPolicy, Overlap
+
+
+class Answering:
+    """Triggers, keys and plans of the current section (see the module docstring)."""
+
+    def __init__(self, turns: Turns, lead: float) -> None:
+        self.turns = turns
+        self.lead = lead
+        self.keys = KeyTracker()
+        self.section: Section | None = None
+        self.cadence: Cadence | None = None
+
+    def enter(self, section: Section, tb: Timebase, start: float, resume_at: float | None = None) -> None:
+        """Start answering in `section` (started at `start`; after a reload, from `resume_at`)."""
+        self.section = section
+        self.cadence = Cadence(section, tb, start, self.lead)
+        if resume_at is not None:
+            self.cadence.resume(resume_at)
+        self.turns.new_section()
+
+    def leave(self, t: float) -> None:
+        """The section ends at `t`: stop decoding; cancel its output unless it is to ring."""
+        ring = self.section is not None and self.section.on_exit is ExitPolicy.RING
+        self.turns.cancel_all(t, close=not ring)
+
+    def heard(self, end: float | None = None) -> None:
+        """A human note began (`end` None) or ended at `end` (phrase-end cadence)."""
+        if self.cadence is not None:
+            self.cadence.heard(end)
+
+    def regenerate(self, t: float, grid: str) -> None:
+        """Answer now: a trigger on the next `grid` point."""
+        if self.cadence is not None:
+            self.cadence.regenerate(t, grid)
+
+    def next_time(self) -> float | None:
+        """When a trigger could next fire."""
+        return self.cadence.next_time() if self.cadence is not None else None
+
+    def answer(self, frame: Frame, heard: Heard, params: LiveParams, hold: bool) -> None:
+        """Start the generation due at `heard.now`, if any (never in a silent section or while held)."""
+        trigger = self._due(heard)
+        section, t = self.section, heard.now
+        if trigger is None or section is None or section.silent or hold:
+            return
+        replacing = section.cadence.overlap is Overlap.REPLACE or trigger.reason == "turn"
+        if replacing or trigger.reason == "regenerate":
+            self.turns.cancel_all(max(t, trigger.start), close=replacing)
+        key = None
+        if wants_detected_key(section):
+            key = self.keys.update(heard.memory, t, section.listen.window, frame.timebase, heard.held)
+        plan = plan_generation(section, frame, heard, key, params, trigger, self.turns.next_id)
+        self.turns.start(plan, trigger, section.name, t)
+
+    def _due(self, heard: Heard) -> Trigger | None:
+        if self.cadence is None:
+            return None
+        sounding = self.turns.sounding()
+        running = bool(self.turns.running)
+        return self.cadence.poll(heard.now, held=bool(heard.held), running=running, sounding=sounding)

@@ -1,0 +1,230 @@
+"""Plan one generation: a fully resolved section and what was heard → the request and the filters.
+
+`plan_generation` is the one place a generation is decided: the listening window taken from the
+memory (held notes included), the time origin (the bar line at or before the first context note),
+the output window (the trigger's), the event budget (a trading turn may decode more), the sampling
+(the section's, live temperature and top_p on top, a seed per generation), the constraints (AI
+channel, program, a range filter's range, the key) and the filter chain with its context: the
+section's filters, then the live density and velocity as the same density and velocity stages. The
+key decision lives here too: `wants_detected_key` tells the engine when to ask its `KeyTracker`; the
+key so found goes into the constraints (the model samples in it) and the key filter (snap/drop) alike.
+
+Pure: it only reads the memory. O(window) work, on the engine thread.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from conductor.backends.base import Constraints, GenerationRequest
+from conductor.core.events import Note, Source
+from conductor.core.keys import Key
+from conductor.core.seeds import derive_seed
+from conductor.core.timebase import Span, Timebase, Unit, bar_origin
+from conductor.engine.cadence import Trigger
+from conductor.engine.filters import FilterChain, FilterContext
+from conductor.engine.memory import Memory
+from conductor.engine.take_events import GenerationStarted
+from conductor.piece.compiled import (
+    DensityFilter,
+    DetectKey,
+    Filter,
+    FixedKey,
+    KeyFilter,
+    ModelSpec,
+    Piece,
+    RangeFilter,
+    SamplingSpec,
+    Section,
+    VelocityFilter,
+)
+from conductor.piece.names import Param
+
+TURN_EVENTS_PER_BEAT = 4  # a trading answer may use four voices on every beat of its turn
+_EPS = 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """What every section of a piece plays within: the timebase, the AI's channel and program, and the
+    engine's seed (`--seed`)."""
+
+    timebase: Timebase
+    ai_channel: int
+    program: int | None
+    seed: int
+
+    @classmethod
+    def of(cls, piece: Piece, seed: int) -> Frame:
+        """The frame of `piece` played with `seed`."""
+        routing = piece.routing
+        return cls(piece.timebase, routing.ai_channel, routing.program, seed)
+
+
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """What the engine has heard by `now`: its memory, and the notes still held (from the tracker)."""
+
+    memory: Memory
+    held: tuple[Note, ...]
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class LiveParams:
+    """The live parameters pedals and knobs have set so far (None: not set; the section's own)."""
+
+    temperature: float | None = None
+    top_p: float | None = None
+    density: float | None = None  # keep probability of each note
+    velocity: float | None = None  # velocity scale
+
+    def with_(self, param: Param, value: float) -> LiveParams:
+        """These params with `param` set to `value`."""
+        return replace(self, **{str(param): value})
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationPlan:
+    """One generation, decided: what to ask which model, and how to filter what streams back.
+
+    `key` is the detected key it plays in (None: a fixed key, or no key filter).
+    """
+
+    request: GenerationRequest
+    model: ModelSpec
+    filters: tuple[Filter, ...]
+    filtering: FilterContext
+    key: Key | None
+
+    def chain(self) -> FilterChain:
+        """A fresh filter chain for this generation."""
+        return FilterChain(self.filters, self.filtering)
+
+    def started(self, trigger: Trigger, section: str) -> GenerationStarted:
+        """The take event of this generation's start (every parameter that shapes it)."""
+        request, s = self.request, self.request.sampling
+        return GenerationStarted(
+            request.generation, section, trigger.reason, trigger.start, trigger.until, s.temperature,
+            s.top_p, s.top_k, s.seed, self.key.name if self.key else None, len(request.context),
+            request.max_events,
+        )  # fmt: skip
+
+
+def wants_detected_key(section: Section) -> bool:
+    """Does `section` play in the detected key (a key filter without a fixed key)?"""
+    return any(isinstance(f, KeyFilter) and isinstance(f.key, DetectKey) for f in section.filters)
+
+
+def plan_generation(
+    section: Section,
+    frame: Frame,
+    heard: Heard,
+    key: Key | None,
+    params: LiveParams,
+    trigger: Trigger,
+    generation: int,
+) -> GenerationPlan:
+    """Generation number `generation` of `section`, triggered by `trigger` after hearing `heard`;
+    `key` is the key tracker's (used only if the section wants a detected key)."""
+    key = key if wants_detected_key(section) else None
+    request = _request(section, frame, heard, key, trigger, generation)
+    request = replace(request, sampling=_sampling(section.model.sampling, params, frame.seed, generation))
+    filtering = FilterContext.from_request(
+        request, derive_seed(frame.seed, generation), key=key, clip=trigger.clip
+    )
+    filters = section.filters + live_filters(params)
+    return GenerationPlan(request, section.model, filters, filtering, key)
+
+
+def live_filters(params: LiveParams) -> tuple[Filter, ...]:
+    """The live params as filters after the section's own: `density` a keep probability (drawn from
+    the generation's filter seed, as every density filter does), `velocity` a scale."""
+    live: list[Filter] = []
+    if params.density is not None:
+        live.append(DensityFilter(keep=params.density))
+    if params.velocity is not None:
+        live.append(VelocityFilter(scale=params.velocity))
+    return tuple(live)
+
+
+def _request(
+    section: Section, frame: Frame, heard: Heard, key: Key | None, trigger: Trigger, generation: int
+) -> GenerationRequest:
+    tb, listen, now = frame.timebase, section.listen, heard.now
+    context = heard.memory.window(now, listen.window, listen.sources, tb, listen.max_events, held=heard.held)
+    events = section.output.events
+    if trigger.reason == "turn":
+        events = turn_events(events, trigger.start, trigger.until, tb)
+    return GenerationRequest(
+        context=context,
+        origin=bar_origin(context[0].onset if context else now, tb),
+        start=trigger.start,
+        until=trigger.until,
+        timebase=tb,
+        max_events=events,
+        sampling=section.model.sampling,
+        constraints=constraints_for(frame, section, key),
+        markov=section.model.markov,
+        human_density=human_density(heard, listen.window, tb, context),
+        generation=generation,
+    )
+
+
+def _sampling(spec: SamplingSpec, params: LiveParams, seed: int, generation: int) -> SamplingSpec:
+    """The section's sampling, live temperature and top_p on top, and this generation's seed."""
+    base = spec.seed if spec.seed is not None else seed
+    return replace(
+        spec,
+        temperature=spec.temperature if params.temperature is None else params.temperature,
+        top_p=spec.top_p if params.top_p is None else params.top_p,
+        seed=derive_seed(base, generation),
+    )
+
+
+def turn_events(events: int, start: float, until: float, tb: Timebase) -> int:
+    """The event budget of a trading answer: enough to fill the whole turn.
+
+    A musician's answer lasts the turn; `output.events` (a count fitted to a phrase) runs out after
+    a bar or two of four-part texture. So a turn may decode up to `TURN_EVENTS_PER_BEAT` events a
+    beat (never fewer than `events`); the model still ends its answer at the turn's end.
+    """
+    beats = max(0.0, tb.beats(until - start))
+    return max(events, math.ceil(beats * TURN_EVENTS_PER_BEAT - _EPS))
+
+
+def constraints_for(frame: Frame, section: Section, key: Key | None = None) -> Constraints:
+    """AI channel and program from the frame; range and scale from the section's filters (the fixed
+    key of a key filter, else `key`)."""
+    low, high = 0, 127
+    pitch_classes: frozenset[int] | None = None
+    for spec in section.filters:
+        if isinstance(spec, RangeFilter):
+            low, high = max(low, spec.low), min(high, spec.high)
+        elif isinstance(spec, KeyFilter):
+            fixed = spec.key.key if isinstance(spec.key, FixedKey) else key
+            if fixed is not None:
+                pitch_classes = fixed.pitch_classes
+    channels = frozenset({frame.ai_channel})
+    return Constraints(
+        channels=channels, program=frame.program, low=low, high=high, pitch_classes=pitch_classes
+    )
+
+
+def human_density(heard: Heard, window: Span, tb: Timebase, context: Sequence[Note]) -> float:
+    """The human's notes per second over the listening window (held notes included).
+
+    A window counted in notes is measured over the time its context covers (at least one beat).
+    """
+    now = heard.now
+    if window.unit is Unit.NOTES:
+        first = context[0].onset if context else now
+        seconds = max(now - first, tb.seconds_per_beat)
+    else:
+        seconds = window.seconds(tb)
+    if seconds <= 0:
+        return 0.0
+    held = sum(1 for n in heard.held if n.source is Source.HUMAN and now - seconds - _EPS <= n.onset <= now)
+    return heard.memory.density(now, seconds, Source.HUMAN) + held / seconds
