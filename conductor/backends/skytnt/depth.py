@@ -49,12 +49,12 @@ class Depth:
 
     fixed: int | None = None
     most: int = 6
-    threshold: float = 0.25
-    least: float = 0.5
+    threshold: float = 0.3
+    least: float = 2.0
     probe: int = 16
-    rate: float = 0.1
+    rate: float = 0.2
     rows: float = 0.0
-    values: float = 1.0  # start by trying
+    values: float = 2.0  # start by trying, ready to stop after the first rows kept few values
     _waited: int = 0
 
     def __post_init__(self) -> None:

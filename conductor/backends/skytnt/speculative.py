@@ -16,8 +16,8 @@ One iteration, `depth` k (chosen by `Depth` from the acceptance so far):
    the rows kept.
 So every token is distributed exactly as the normal path samples it (speculative sampling, token by
 token), masks and truncation included: p is zero wherever the mask or truncation puts nothing.
-Depth 0 is the normal path (`Decoder.step`). The first event after a prefilled context drafts one
-row: its state is already there, so no event-net pass runs before it.
+Depth 0 is the normal path (`Decoder.step`). The first event after a prefilled context (its state
+is there already) is always decoded the normal way, so the time to the first event is unchanged.
 
 Streaming as the `Decoder`: rows are yielded one at a time and join the decoder's sequence as they
 are yielded; at each `yield` the decoder's cache holds only yielded rows (closing the stream leaves a
@@ -107,6 +107,8 @@ class SpeculativeDecoder:
         done = 0
         while done < max_events and len(dec.rows) < dec.net.max_positions:
             depth = min(self.depth.next(), max_events - done, dec.net.max_positions - len(dec.rows))
+            if dec.cache.length == len(dec.rows):
+                depth = 0  # the first event: its state is there, decode it as the normal path does
             if depth == 0:
                 row = dec.step(mask if done == 0 else mask.opened(), sampling, generator)
                 if row is None:
