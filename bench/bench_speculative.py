@@ -4,10 +4,11 @@
    torch thread, a 256-event context prefilled (heard while played). Per seed, the normal decoder and
    the speculative one with each draft decode `--events` events from that state, one after the
    other, so each ratio compares runs seconds apart: first event (s) and events/s, ratio per seed.
-2. Acceptance of every draft (`--drafts`; `skipN` = the model with only its first N event-net layers)
-   on that model and on trained checkpoints (`--checkpoint PATH:CHANNELS`, the channels the model may
-   play), from a context of `--rows FILE.npz` (a token cache written by `conductor train`) or a Bach
-   chorale: rows kept whole, values kept, and events/s against the normal path.
+2. Acceptance of every draft (`--drafts`; `skipN` = the model with only its first N event-net layers;
+   `NAME@K` = that draft at a fixed depth K instead of the adaptive one)
+   on that model and on trained checkpoints (`--checkpoint PATH:CHANNELS[:ROWS.npz]`: the channels the
+   model may play; its context from a token cache written by `conductor train`, else a Bach chorale):
+   rows kept whole, values kept, and events/s against the normal path.
 3. Exactness: `--tv-runs` continuations of 4 events from one context by the normal sampler (twice,
    other seeds) and the speculative one; total-variation distance between the histograms of every
    parameter's values and of the first events, speculative vs normal beside normal vs normal (the
@@ -58,7 +59,11 @@ def systems(model: MIDIModel, dtype: str, drafts: list[str]) -> dict[str, System
     out: dict[str, System] = {"normal": Decoder(copy.deepcopy(model), dtype=dtype)}
     for name in drafts:
         dec = Decoder(copy.deepcopy(model), dtype=dtype)
-        out[name] = SpeculativeDecoder(dec, draft_for(name, dec, model, dtype), Depth())
+        draft, _, fixed = name.partition("@")
+        spec = SpeculativeDecoder(dec, draft_for(draft, dec, model, dtype))
+        if fixed:
+            spec.depth = Depth(fixed=int(fixed))
+        out[name] = spec
     return out
 
 
@@ -112,9 +117,10 @@ def tv(a: Counter[Any], b: Counter[Any]) -> float:
 
 
 def histograms(runs: list[list[Row]], tok: Any) -> dict[str, Counter[Any]]:
-    """Per parameter, the values over every decoded event; and the first events as whole rows."""
+    """Per parameter, the values over every decoded event; onsets; the first events as whole rows."""
     params = tok.events["note"]
     out: dict[str, Counter[Any]] = {p: Counter() for p in params}
+    out["onset (time1, time2)"] = Counter(row[1:3] for run in runs for row in run)
     out["first event"] = Counter(run[0] for run in runs if run)
     for run in runs:
         for row in run:
@@ -137,15 +143,15 @@ def exactness(named: dict[str, System], rows: list[Row], mask: EventMask, runs: 
         print(f"| {name} | " + " | ".join(f"{tv(hist[k], base[k]):.3f}" for k in keys) + " |", flush=True)
 
 
-def checkpoint_rows(tokenizer: str, rows_file: str | None, length: int) -> list[Row]:
-    """A context of `length` rows (or less): the first long enough piece of a token cache, or Bach."""
+def checkpoint_rows(tokenizer: str, rows_file: str, length: int) -> list[Row]:
+    """A context of `length` rows (or less): the longest of a token cache's first 200 pieces less its
+    last 48 rows, or Bach chorales from music21's corpus."""
     if rows_file:
         from conductor.train.data import read_cache
 
         corpus = read_cache(Path(rows_file))
-        pieces = [corpus.piece(i) for i in range(len(corpus))]
-        piece = max(pieces[:200], key=len)
-        return [tuple(int(t) for t in r) for r in piece[: min(length, len(piece) - 32)]]
+        piece = max((corpus.piece(i) for i in range(min(200, len(corpus)))), key=len)
+        return [tuple(int(t) for t in r) for r in piece[: min(length, len(piece) - 48)]]
     from music21 import corpus as m21
 
     from conductor.backends.skytnt.tokenizer import get_tokenizer
@@ -161,10 +167,10 @@ def checkpoint_rows(tokenizer: str, rows_file: str | None, length: int) -> list[
 
 
 def trained(spec: str, args: argparse.Namespace) -> None:
-    """Acceptance and speed of every draft on one checkpoint (`PATH:CHANNELS`)."""
-    path, _, channels = spec.partition(":")
+    """Acceptance and speed of every draft on one checkpoint (`PATH:CHANNELS[:ROWS.npz]`)."""
+    path, channels, rows_file = [*spec.split(":"), "", ""][:3]
     model = load_checkpoint(Path(path))
-    rows = checkpoint_rows(model.config.tokenizer, args.rows, args.context)
+    rows = checkpoint_rows(model.config.tokenizer, rows_file, args.context)
     chans = frozenset(int(c) for c in channels.split(",")) if channels else frozenset({0})
     named = systems(model, "float32", args.drafts.split(",") + args.skip.split(","))
     mask = from_constraints(named["normal"].tokenizer, Constraints(channels=chans), context=rows)
@@ -184,8 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--drafts", default="online,stale")
     parser.add_argument("--skip", default="skip1", help="layer-skipping drafts for trained checkpoints")
     parser.add_argument("--tv-runs", type=int, default=300)
-    parser.add_argument("--checkpoint", action="append", default=[], help="PATH:CHANNELS (repeatable)")
-    parser.add_argument("--rows", help="token cache (.npz) for the checkpoints' contexts")
+    parser.add_argument("--checkpoint", action="append", default=[], help="PATH:CHANNELS[:ROWS.npz]")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     print(f"torch threads {args.threads}, {torch.__version__}, load average at start "

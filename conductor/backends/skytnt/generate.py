@@ -58,6 +58,7 @@ class Decoder:
     def __init__(self, model: MIDIModel, dtype: str = "float32", device: str = "cpu") -> None:
         _check_device(dtype, device)
         self.model = model.to(device=device, dtype=DTYPES[dtype]).eval()
+        self.dtype = dtype
         self.tokenizer: Any = get_tokenizer(model.config.tokenizer)
         self.device = torch.device(device)
         with torch.inference_mode():

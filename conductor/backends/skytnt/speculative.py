@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import torch
 
-from conductor.backends.skytnt.depth import Depth, SpecStats
+from conductor.backends.skytnt.depth import Depth, SpecStats, least_kept
 from conductor.backends.skytnt.draft import Draft
 from conductor.backends.skytnt.drafting import Proposal, draft_rows
 from conductor.backends.skytnt.generate import Decoder, Row
@@ -72,7 +72,7 @@ class SpeculativeDecoder:
     def __init__(self, decoder: Decoder, draft: Draft, depth: Depth | None = None) -> None:
         self.decoder = decoder
         self.draft = draft
-        self.depth = depth or Depth()
+        self.depth = depth or Depth(least=least_kept(*_token_net_size(decoder), decoder.dtype))
         self.stats = SpecStats()
 
     @property
@@ -254,3 +254,9 @@ class SpeculativeDecoder:
             return None  # EOS (or a non-event id) where the draft had an event
         dec.token_cache.length = t + 1  # the state and the inputs of the tokens before t
         return dec.finish_event([*prop.tokens[:t], token], [], mask, sampling, gen, at)
+
+
+def _token_net_size(dec: Decoder) -> tuple[int, int]:
+    """The token net's layers and the weights they read per pass."""
+    net = dec.model.net_token
+    return len(net.layers), sum(p.numel() for p in net.layers.parameters())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import pytest
 import torch
@@ -316,3 +317,21 @@ def test_depth_zero_is_the_normal_path(decoder: Decoder) -> None:
     fast = list(spec.stream(context, mask, SAMPLING, make_generator(4), 8))
     assert fast == list(decoder.stream(context, mask, SAMPLING, make_generator(4), 8))
     assert spec.stats.normal == 8 and spec.stats.verified == 0
+
+
+def test_the_backend_decodes_speculatively_on_request() -> None:
+    from test_backend_skytnt import human, request
+
+    from conductor.backends.base import ModelError
+    from conductor.backends.skytnt.backend import SkyTNTModel
+
+    normal, fast = SkyTNTModel(tiny_model()), SkyTNTModel(tiny_model(), draft="online")
+    assert normal.speculative is None and fast.speculative is not None
+    req = replace(request(human(16), start=4.0), max_events=12)
+    notes = list(fast.generate(req))
+    assert notes[0] == next(normal.generate(req))  # the first note: the normal path's draws
+    assert fast.speculative.stats.verified > 0 and notes == list(fast.generate(req))  # seeded
+    for n in notes:
+        assert 4.0 <= n.onset <= 8.0 and n.channel == 2 and 48 <= n.pitch <= 72
+    with pytest.raises(ModelError, match="unknown draft 'tiny': expected one of online, stale"):
+        SkyTNTModel(tiny_model(), draft="tiny")
