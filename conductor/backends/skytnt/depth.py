@@ -73,7 +73,7 @@ class Depth:
     probe: int = 16
     rate: float = 0.2
     rows: float = 0.0
-    values: float = -1.0  # below 0: start at `least` (try drafting, stop soon if it keeps little)
+    values: float = -1.0  # below 0: start at 2 * least + 1 (try drafting; a few poor rows stop it)
     _waited: int = 0
 
     def __post_init__(self) -> None:
@@ -82,7 +82,7 @@ class Depth:
         if self.most < 1:
             raise ValueError(f"speculative depth at most {self.most}: expected 1 or more events")
         if self.values < 0:
-            self.values = self.least
+            self.values = 2 * self.least + 1
 
     def next(self) -> int:
         """The depth of the next iteration (0: decode the next event the normal way)."""

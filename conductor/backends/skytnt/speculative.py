@@ -49,7 +49,7 @@ class _Batch:
     ended: bool  # the generation ends after these rows
     full: int  # cache length covering the pass's rows that were kept
     base: int  # cache length before the pass
-    outputs: torch.Tensor | None  # the pass's event-net outputs (None: no pass)
+    outputs: torch.Tensor  # the pass's event-net outputs
 
 
 def accept(p: torch.Tensor, q: torch.Tensor, x: int, gen: torch.Generator | None) -> int:
@@ -110,11 +110,9 @@ class SpeculativeDecoder:
             if dec.cache.length == len(dec.rows):
                 depth = 0  # the first event: its state is there, decode it as the normal path does
             if depth == 0:
-                row = dec.step(mask if done == 0 else mask.opened(), sampling, generator)
+                row = self._normal(mask if done == 0 else mask.opened(), sampling, generator)
                 if row is None:
                     return
-                self.stats.events += 1
-                self.stats.normal += 1
                 done += 1
                 yield row
                 continue
@@ -131,25 +129,29 @@ class SpeculativeDecoder:
 
     # ---- one iteration ---------------------------------------------------------------------------
 
+    def _normal(self, mask: EventMask, sampling: Sampling, gen: torch.Generator | None) -> Row | None:
+        row = self.decoder.step(mask, sampling, gen)
+        if row is not None:
+            self.stats.events += 1
+            self.stats.normal += 1
+        return row
+
     @torch.inference_mode()
     def _iteration(
         self, depth: int, mask: EventMask, done: int, sampling: Sampling, gen: torch.Generator | None
     ) -> _Batch:
         dec = self.decoder
-        pending = dec.rows[dec.cache.length :]
-        masks = [mask if done + j == 0 else mask.opened() for j in range(depth if pending else 1)]
+        pending = dec.rows[dec.cache.length :]  # the last decoded event at least (see `stream`)
+        masks = [mask if done + j == 0 else mask.opened() for j in range(depth)]
         proposals = draft_rows(dec, self.draft, masks, sampling, gen)
         base = dec.cache.length
         outputs = self._forward([*pending, *(dec.padded(p.tokens) for p in proposals[:-1])])
-        states = [outputs[len(pending) - 1 + j] if outputs is not None and len(pending) + j > 0
-                  else dec.hidden for j in range(len(proposals))]  # fmt: skip
-        rows, ended, kept = self._verify_all(proposals, states, masks, sampling, gen)
-        full = base if outputs is None else base + len(pending) + min(kept, len(proposals) - 1)
-        return _Batch(rows, ended, full, base, outputs)
+        rows, ended, kept = self._verify_all(
+            proposals, list(outputs[len(pending) - 1 :]), masks, sampling, gen
+        )
+        return _Batch(rows, ended, base + len(pending) + min(kept, len(proposals) - 1), base, outputs)
 
-    def _forward(self, rows: list[Row]) -> torch.Tensor | None:
-        if not rows:
-            return None
+    def _forward(self, rows: list[Row]) -> torch.Tensor:
         dec = self.decoder
         ids = torch.tensor(rows, dtype=torch.long, device=dec.device)
         self.stats.passes += 1
@@ -162,7 +164,7 @@ class SpeculativeDecoder:
         dec.rows.append(row)
         dec.beats.append(beat)
         dec.cache.length = min(batch.full, len(dec.rows))
-        if batch.outputs is not None and dec.cache.length > batch.base:
+        if dec.cache.length > batch.base:
             dec.hidden = batch.outputs[dec.cache.length - 1 - batch.base]
         self.stats.events += 1
         return self._snapshot()
@@ -176,7 +178,7 @@ class SpeculativeDecoder:
     def _verify_all(
         self,
         proposals: list[Proposal],
-        states: list[torch.Tensor | None],
+        states: list[torch.Tensor],
         masks: list[EventMask],
         sampling: Sampling,
         gen: torch.Generator | None,
@@ -186,7 +188,6 @@ class SpeculativeDecoder:
         rows: list[tuple[Row, int]] = []
         at = (dec.last_beat, dec.last_step)
         for prop, state, mask in zip(proposals, states, masks, strict=False):
-            assert state is not None
             row, whole = self._verify(prop, state, mask, at, sampling, gen)
             if row is None:
                 return rows, True, len(rows)
