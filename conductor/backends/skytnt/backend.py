@@ -10,7 +10,9 @@ that slides forward still extends the cached token rows and only new events are 
 passed to `observe` are prefilled as they arrive, so a trigger mostly decodes. When the anchor grows
 past three quarters of `max_context` notes it is rebuilt from the latest window inside `observe`
 (between triggers), not at a trigger; only a request that would overflow `max_context` restarts the
-anchor at a trigger. Not thread-safe (live: one worker process owns it).
+anchor at a trigger. With `draft` (e.g. "online"), decoding is speculative (`speculative.py`): the
+same distribution, drafted events verified in one pass. Not thread-safe (live: one worker process
+owns it).
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ import torch
 from conductor.backends.base import GenerationRequest, ModelError
 from conductor.backends.skytnt.checkpoint import load_checkpoint
 from conductor.backends.skytnt.config import MIDIModelConfig
+from conductor.backends.skytnt.draft import make_draft
 from conductor.backends.skytnt.generate import Decoder, Row
 from conductor.backends.skytnt.masks import TIME_STEPS, from_constraints
 from conductor.backends.skytnt.model import MIDIModel, build_model
 from conductor.backends.skytnt.sampling import Sampling, make_generator
 from conductor.backends.skytnt.score import score_note_to_note
+from conductor.backends.skytnt.speculative import SpeculativeDecoder
 from conductor.backends.skytnt.voices import voiced_score
 from conductor.core.events import Note, Source, sort_notes
 from conductor.core.timebase import Timebase, bar_origin
@@ -45,12 +49,19 @@ class SkyTNTModel:
     """A SkyTNT model that streams notes and keeps its context cache between generations."""
 
     def __init__(
-        self, model: MIDIModel, dtype: str = "float32", device: str = "cpu", max_context: int = 768
+        self,
+        model: MIDIModel,
+        dtype: str = "float32",
+        device: str = "cpu",
+        max_context: int = 768,
+        draft: str | None = None,
     ) -> None:
         try:
             self.decoder = Decoder(model, dtype=dtype, device=device)
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"cannot run the model with dtype {dtype} on {device}: {exc}") from exc
+        self.speculative = _speculative(self.decoder, draft)
+        self._source: Decoder | SpeculativeDecoder = self.speculative or self.decoder
         self.tokenizer = self.decoder.tokenizer
         self.max_context = max_context
         self._notes: list[Note] = []  # the anchor context, in onset order
@@ -94,7 +105,7 @@ class SkyTNTModel:
             return
         if len(self._notes) > self.max_context * 3 // 4:  # rebuild here, before a trigger must
             self._rebase(self._notes[-1].onset - self._window)
-        self.decoder.prefill(self._rows())
+        self._source.prefill(self._rows())
 
     def generate(self, request: GenerationRequest) -> Iterator[Note]:
         """Stream notes starting in [request.start, request.until], at most `request.max_events`."""
@@ -110,7 +121,7 @@ class SkyTNTModel:
         channel = min(request.constraints.channels, default=0)
         self._streaming = True
         try:
-            for row in self.decoder.stream(rows, mask, _sampling(request.sampling), gen, request.max_events):
+            for row in self._source.stream(rows, mask, _sampling(request.sampling), gen, request.max_events):
                 note = self._to_note(row, origin, tb)
                 if note is not None and request.start - 1e-6 <= note.onset <= request.until + 1e-6:
                     yield note.with_(channel=channel)
@@ -190,6 +201,16 @@ def _merge(notes: Sequence[Note], more: Sequence[Note]) -> list[Note]:
         if key not in out or note.duration > out[key].duration:
             out[key] = note
     return sort_notes(out.values())
+
+
+def _speculative(decoder: Decoder, draft: str | None) -> SpeculativeDecoder | None:
+    """Speculative decoding with the named draft (None: the normal path)."""
+    if draft is None:
+        return None
+    try:
+        return SpeculativeDecoder(decoder, make_draft(draft, decoder))
+    except ValueError as exc:
+        raise ModelError(f"model draft: {exc}") from exc
 
 
 def _sampling(spec: SamplingSpec) -> Sampling:

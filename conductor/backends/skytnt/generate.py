@@ -58,6 +58,7 @@ class Decoder:
     def __init__(self, model: MIDIModel, dtype: str = "float32", device: str = "cpu") -> None:
         _check_device(dtype, device)
         self.model = model.to(device=device, dtype=DTYPES[dtype]).eval()
+        self.dtype = dtype
         self.tokenizer: Any = get_tokenizer(model.config.tokenizer)
         self.device = torch.device(device)
         with torch.inference_mode():
@@ -164,45 +165,85 @@ class Decoder:
         row = self._decode(self.hidden, mask, sampling, generator)
         if row is None:
             return None
-        beat = self.last_beat + row[1] - self._time1_base
-        if mask.ends(beat * TIME_STEPS + row[2] - self._time2_base):
+        beat, sixteenth = self.place(row, self.last_beat)
+        if mask.ends(beat * TIME_STEPS + sixteenth):
             return None  # the model went past the onset window: this generation is complete
         self.rows.append(row)
         self.beats.append(beat)
         return row
 
-    def _last_step(self) -> int:
+    @property
+    def last_step(self) -> int:
         """The 16th within its beat of the last event in the sequence (0 for the BOS row)."""
         last = self.rows[-1] if self.rows else None
         if last is None or last[0] not in self.tokenizer.id_events:
             return 0
-        return int(last[2] - self._time2_base)
+        return self.place(last, 0)[1]
+
+    def place(self, row: Sequence[int], beat: int) -> tuple[int, int]:
+        """The beat of event `row` decoded after a row at `beat`, and its 16th within that beat."""
+        return beat + row[1] - self._time1_base, int(row[2] - self._time2_base)
+
+    def event_allowed(self, mask: EventMask) -> torch.Tensor:
+        """The `<event>` head's mask: the event types `mask` allows, and EOS where it allows that."""
+        tok = self.tokenizer
+        allowed = {tok.event_ids[e] for e in mask.events} | ({tok.eos_id} if mask.allow_eos else set())
+        return torch.tensor([i in allowed for i in self.heads["<event>"][1]])
 
     def _decode(
         self, hidden: torch.Tensor, mask: EventMask, sampling: Sampling, gen: torch.Generator | None
     ) -> Row | None:
-        tok = self.tokenizer
         self.token_cache.length = 0
         pending = [hidden]
-        event_ids = self.heads["<event>"][1]
-        allowed_events = [tok.event_ids[e] for e in mask.events] + ([tok.eos_id] if mask.allow_eos else [])
-        first = self._choose(
-            "<event>", pending, torch.tensor([i in allowed_events for i in event_ids]), sampling, gen
-        )
-        if first is None or first == tok.eos_id:
+        first = self._choose("<event>", pending, self.event_allowed(mask), sampling, gen)
+        if first is None or first == self.tokenizer.eos_id:
             return None
-        row, time1, last_step = [first], 0, self._last_step()
-        pending.append(self.token_net.embed[first])
-        for param in tok.events[tok.id_events[first]]:
-            size = tok.event_parameters[param]
-            allowed = mask.allowed(param, time1, self.last_beat, size, last_step)
-            token = self._choose(param, pending, allowed, sampling, gen)
+        at = (self.last_beat, self.last_step)
+        return self.finish_event([first], pending, mask, sampling, gen, at)
+
+    def finish_event(
+        self,
+        row: list[int],
+        pending: list[torch.Tensor],
+        mask: EventMask,
+        sampling: Sampling,
+        gen: torch.Generator | None,
+        at: tuple[int, int],
+    ) -> Row | None:
+        """Decode the rest of the event whose first tokens are `row` (its type first), the previous
+        event lying at `at` (its beat, its 16th). The token cache holds every input before `pending`;
+        the last token of `row` is fed here. None: a parameter with no allowed value."""
+        pending.append(self.token_net.embed[row[-1]])
+        while len(row) < self.event_length(row[0]):
+            head, allowed = self.token_mask(row, mask, at)
+            token = self._choose(head, pending, allowed, sampling, gen)
             if token is None:
                 return None
-            if param == "time1":
-                time1 = token - self._time1_base
             row.append(token)
             pending.append(self.token_net.embed[token])
+        return self.padded(row)
+
+    def token_mask(
+        self, prefix: Sequence[int], mask: EventMask, at: tuple[int, int]
+    ) -> tuple[str, torch.Tensor | None]:
+        """The head and the allowed values (None: any) of the token after `prefix`, the first tokens
+        of an event (empty: its type) after an event at `at` (its beat, its 16th)."""
+        if not prefix:
+            return "<event>", self.event_allowed(mask)
+        tok = self.tokenizer
+        params = tok.events[tok.id_events[prefix[0]]]
+        param, done = params[len(prefix) - 1], params[: len(prefix) - 1]
+        time1 = prefix[1 + done.index("time1")] - self._time1_base if "time1" in done else 0
+        return param, mask.allowed(param, time1, at[0], tok.event_parameters[param], at[1])
+
+    def event_length(self, first: int) -> int:
+        """Tokens in an event whose type token is `first` (1 for EOS or any non-event id)."""
+        tok = self.tokenizer
+        return 1 + len(tok.events[tok.id_events[first]]) if first in tok.id_events else 1
+
+    def padded(self, row: Sequence[int]) -> Row:
+        """`row` padded to the tokenizer's row length."""
+        tok = self.tokenizer
         return tuple(row) + (tok.pad_id,) * (tok.max_token_seq - len(row))
 
     def _choose(
