@@ -43,9 +43,10 @@ def max_events(case: Case) -> int:
 class RoleFormatModel:
     """A role-format model decoding on its own channel. Not thread-safe."""
 
-    def __init__(self, model: Any, dtype: str = "float16") -> None:
+    def __init__(self, model: Any, dtype: str = "float16", sampling: Sampling = SAMPLING) -> None:
         self.decoder = Decoder(model, dtype=dtype)
         self.tok = self.decoder.tokenizer
+        self.sampling = sampling
 
     def answer(self, case: Case, seed: int) -> list[NoteEvent]:
         """The AI's notes in the span, decoded after the case's prompt."""
@@ -53,7 +54,7 @@ class RoleFormatModel:
         rows = role_rows(self.tok, rs)
         only_ai = Constraints(channels=frozenset({rs.ai_channel}))
         mask = from_constraints(self.tok, only_ai, span_16ths(case), self.decoder.device, rows)
-        stream = self.decoder.stream(rows, mask, SAMPLING, make_generator(seed), max_events(case))
+        stream = self.decoder.stream(rows, mask, self.sampling, make_generator(seed), max_events(case))
         for _ in stream:
             pass
         decoded = np.asarray(self.decoder.rows, dtype=np.int64)
@@ -72,7 +73,7 @@ def timebase(case: Case) -> Timebase:
     return Timebase(60_000_000 / m.tempo_us, quarters, 4)
 
 
-def backend_answer(model: Model, case: Case, seed: int) -> list[NoteEvent]:
+def backend_answer(model: Model, case: Case, seed: int, sampling: Sampling = SAMPLING) -> list[NoteEvent]:
     """A live model's answer: it hears the prompt (human on channel 0, itself on 1) and plays the span."""
     from conductor.piece.compiled import SamplingSpec
 
@@ -98,9 +99,9 @@ def backend_answer(model: Model, case: Case, seed: int) -> list[NoteEvent]:
     )
     model.observe(heard)
     start, until = case.cut / TICKS_PER_BEAT * spb, (case.end / TICKS_PER_BEAT - 1 / 32) * spb
-    sampling = SamplingSpec(SAMPLING.temperature, SAMPLING.top_p, SAMPLING.top_k, seed)
+    spec = SamplingSpec(sampling.temperature, sampling.top_p, sampling.top_k, seed)
     request = GenerationRequest(
-        tuple(heard), 0.0, start, until, tb, max_events(case), sampling, Constraints(channels=frozenset({1}))
+        tuple(heard), 0.0, start, until, tb, max_events(case), spec, Constraints(channels=frozenset({1}))
     )
     out = list(model.generate(request))
     return [NoteEvent(n.onset / spb, n.pitch, n.duration / spb, n.velocity, 1) for n in out]
