@@ -132,3 +132,16 @@ def test_systems_answer_inside_the_span_on_the_ai_channel_and_rows_are_summed_up
     ]
     written = rows[0]
     assert written["cases"] == 1 and written["answer_overlap"] == 0.0 and written["on_grid"] == 1.0
+
+
+def test_the_bundled_player_gives_cases_for_every_role() -> None:
+    from pathlib import Path
+
+    from conductor.train.roleeval import read_player
+
+    notes, meter = read_player(Path(__file__).parents[2] / "examples" / "mark_human.mid")
+    assert meter == Meter(625_000, 4, 4) and len(notes) > 400  # 96 bpm, 4/4
+    cases = player_cases("mark", notes, meter)
+    trading = [c.name for c in cases if c.role is Role.TRADING]
+    assert trading == [f"mark | trading @{b}" for b in (20, 28, 36, 44)]  # bars 17-48: trading fours
+    assert {c.role for c in cases} == set(Role)
