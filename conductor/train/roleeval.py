@@ -158,16 +158,41 @@ def evaluate_roles(
 ) -> dict[str, Any]:
     """Run every system on held-out cases and players' files; write the JSON and the card."""
     named = systems(folder, previous, seed, sampling)
-    rows = run_cases("held-out works", held_out_cases(folder, data, per_role, cache), named, seed)
+    cases = held_out_cases(folder, data, per_role, cache)
+    rows = run_cases("held-out works", cases, named, seed)
     for path in players:
         notes, meter = read_player(path)
         rows += run_cases(path.name, player_cases(path.stem, notes, meter), named, seed)
-    result = {"rows": rows, "notes": [_note(per_role, sampling)]}
+    masses = key_masses(folder, cases, seed)
+    lines = [_note(per_role, sampling), _mass_note(masses)]
+    result: dict[str, Any] = {"rows": rows, "key_mass": masses, "notes": lines}
     (folder / ROLE_METRICS_FILE).write_text(json.dumps(result, indent=2) + "\n")
     if (folder / session.CARD_FILE).exists():
         info = session.read_card(folder)
-        session.write_card(folder, replace(info, role_metrics=rows))
+        kept = [n for n in info.notes if not n.startswith(("role checks:", "probability the model"))]
+        session.write_card(folder, replace(info, role_metrics=rows, notes=[*kept, *lines]))
     return result
+
+
+def key_masses(folder: Path, cases: Sequence[Case], seed: int) -> dict[str, float]:
+    """Teacher-forced in-key probability at the written AI notes (`conductor.train.keymass`)."""
+    from conductor.train.keymass import mean_key_mass
+
+    trained = modelio.load_model(folder).eval()
+    tok = modelio.tokenizer_of(trained)
+    untrained = modelio.untrained_like(trained, seed).eval()
+    return {
+        folder.name: round(mean_key_mass(trained, tok, cases), 3),
+        "same size, untrained": round(mean_key_mass(untrained, tok, cases), 3),
+    }
+
+
+def _mass_note(masses: dict[str, float]) -> str:
+    shown = ", ".join(f"{k} {v}" for k, v in masses.items())
+    return (
+        "probability the model gives to the human's key at the written AI notes of the held-out "
+        f"spans (teacher-forced, no sampling; a key-blind model ~0.58): {shown}"
+    )
 
 
 def _note(per_role: int, sampling: Sampling) -> str:

@@ -145,3 +145,17 @@ def test_the_bundled_player_gives_cases_for_every_role() -> None:
     trading = [c.name for c in cases if c.role is Role.TRADING]
     assert trading == [f"mark | trading @{b}" for b in (20, 28, 36, 44)]  # bars 17-48: trading fours
     assert {c.role for c in cases} == set(Role)
+
+
+def test_key_mass_is_read_at_every_written_ai_note_of_the_span() -> None:
+    from conductor.train import modelio
+    from conductor.train.keymass import key_mass, mean_key_mass
+
+    case = pair_case(tune_pair())
+    assert case is not None
+    model = modelio.new_model("tiny", seed=1).eval()
+    tok = modelio.tokenizer_of(model)
+    masses = key_mass(model, tok, case)
+    assert len(masses) == len(case.reference) == 8
+    assert all(0.0 < m < 1.0 for m in masses)
+    assert mean_key_mass(model, tok, [case]) == pytest.approx(sum(masses) / 8)
