@@ -22,10 +22,12 @@ from conductor.train.rolecases import Case, beats
 
 
 @torch.no_grad()
-def key_mass(model: Any, tok: Any, case: Case) -> list[float]:
-    """In-key probability mass at each written AI note of the span (empty without one)."""
+def key_mass(model: Any, tok: Any, case: Case, shift: int = 0) -> list[float]:
+    """In-key probability mass at each written AI note of the span (empty without one); ``shift``
+    moves the parts as a `KEY_COMMON` model reads them (the key moves with them)."""
     both = [*case.ai_prompt, *case.reference]
-    rows = np.asarray(role_rows(tok, role_score(case.human_prompt(), both, case.role, case.meter)))
+    rs = role_score(case.human_prompt(), both, case.role, case.meter, shift)
+    rows = np.asarray(role_rows(tok, rs))
     cut = case.cut / TICKS_PER_BEAT
     span = [r for r, n in rows_to_notes(rows, tok) if n.channel == AI_CHANNEL and n.onset >= cut - 1e-6]
     if not span:
@@ -35,7 +37,7 @@ def key_mass(model: Any, tok: Any, case: Case) -> list[float]:
     scale = sorted(key_scale(beats(case.human)))
     x = torch.from_numpy(rows.astype(np.int64))[None]
     hidden = model.net(inputs_embeds=model.net.embed_tokens(x).sum(-2)).last_hidden_state[0]
-    in_key = torch.tensor([p % 12 in scale for p in range(128)])
+    in_key = torch.tensor([(p - shift) % 12 in scale for p in range(128)])
     out = []
     for i in span:
         prefix = torch.from_numpy(rows[i, :pitch_col].astype(np.int64))[None]
@@ -46,7 +48,14 @@ def key_mass(model: Any, tok: Any, case: Case) -> list[float]:
     return out
 
 
-def mean_key_mass(model: Any, tok: Any, cases: Sequence[Case]) -> float:
+def mean_key_mass(model: Any, tok: Any, cases: Sequence[Case], common_key: bool = False) -> float:
     """Mean in-key mass over every written AI note of the cases (NaN when there is none)."""
-    values = [v for case in cases if case.reference for v in key_mass(model, tok, case)]
+    from conductor.train.rolesystems import human_shift
+
+    values = [
+        v
+        for case in cases
+        if case.reference
+        for v in key_mass(model, tok, case, human_shift(case) if common_key else 0)
+    ]
     return float(np.mean(values)) if values else float("nan")

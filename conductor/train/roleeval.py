@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from conductor.backends.skytnt.roles import TICKS_PER_BEAT, Meter, PartNote, Role
+from conductor.backends.skytnt.roles import KEY_COMMON, TICKS_PER_BEAT, Meter, PartNote, Role, read_key
 from conductor.backends.skytnt.sampling import Sampling
 from conductor.train import card, modelio, session
 from conductor.train.batching import piece_group, split_by_piece
@@ -93,10 +93,11 @@ def systems(
 
     trained = modelio.load_model(folder).eval()
     untrained = modelio.untrained_like(trained, seed)
+    key = read_key(folder)
     out: dict[str, System] = {
         "written AI part (reference)": lambda c, s: reference_answer(c),
-        f"{folder.name} (role format)": RoleFormatModel(trained, sampling=sampling).answer,
-        "same size, untrained (role format)": RoleFormatModel(untrained, sampling=sampling).answer,
+        f"{folder.name} (role format)": RoleFormatModel(trained, sampling=sampling, key=key).answer,
+        "same size, untrained (role format)": RoleFormatModel(untrained, sampling=sampling, key=key).answer,
     }
     if previous is not None:
         plain = SkyTNTModel.from_spec(ModelSpec(kind="skytnt", checkpoint=previous, dtype="float16"))
@@ -181,9 +182,10 @@ def key_masses(folder: Path, cases: Sequence[Case], seed: int) -> dict[str, floa
     trained = modelio.load_model(folder).eval()
     tok = modelio.tokenizer_of(trained)
     untrained = modelio.untrained_like(trained, seed).eval()
+    common = read_key(folder) == KEY_COMMON
     return {
-        folder.name: round(mean_key_mass(trained, tok, cases), 3),
-        "same size, untrained": round(mean_key_mass(untrained, tok, cases), 3),
+        folder.name: round(mean_key_mass(trained, tok, cases, common), 3),
+        "same size, untrained": round(mean_key_mass(untrained, tok, cases, common), 3),
     }
 
 

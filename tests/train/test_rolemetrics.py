@@ -159,3 +159,18 @@ def test_key_mass_is_read_at_every_written_ai_note_of_the_span() -> None:
     assert len(masses) == len(case.reference) == 8
     assert all(0.0 < m < 1.0 for m in masses)
     assert mean_key_mass(model, tok, [case]) == pytest.approx(sum(masses) / 8)
+
+
+def test_a_common_key_model_reads_the_case_in_c_and_answers_in_the_players_key() -> None:
+    from conductor.backends.skytnt.roles import KEY_COMMON
+    from conductor.train import modelio
+    from conductor.train.rolesystems import RoleFormatModel, human_shift
+
+    g_major = (67, 71, 74, 72, 69, 66, 67, 62)
+    human = tuple(PartNote(b * BAR + i * 240, 240, p, 80) for b in range(8) for i, p in enumerate(g_major))
+    pair = Pair("g | chords", Role.CHORDS, human, (), tuple(i * BAR for i in range(9)), Meter())
+    case = case_at(pair, 6, 2, "g")
+    assert case is not None and human_shift(case) == 5
+    model = RoleFormatModel(modelio.new_model("tiny", seed=1).eval(), dtype="float32", key=KEY_COMMON)
+    answer = model.answer(case, seed=2)
+    assert all(6 * 4 <= n.onset < 8 * 4 for n in answer)
