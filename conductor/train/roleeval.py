@@ -20,7 +20,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from conductor.backends.skytnt.roles import KEY_COMMON, TICKS_PER_BEAT, Meter, PartNote, Role, read_key
+from conductor.backends.skytnt.roles import (
+    KEY_AS_PLAYED,
+    KEY_COMMON,
+    TICKS_PER_BEAT,
+    Meter,
+    PartNote,
+    Role,
+    read_key,
+)
 from conductor.backends.skytnt.sampling import Sampling
 from conductor.train import card, modelio, session
 from conductor.train.batching import piece_group, split_by_piece
@@ -84,7 +92,7 @@ def read_player(path: Path) -> tuple[list[PartNote], Meter]:
 
 
 def systems(
-    folder: Path, previous: Path | None, seed: int, sampling: Sampling = SAMPLING
+    folder: Path, previous: Path | None, seed: int, sampling: Sampling = SAMPLING, key: str | None = None
 ) -> dict[str, System]:
     """Every system to compare, by name (see the module docstring)."""
     from conductor.backends.markov.backend import MarkovModel
@@ -93,7 +101,7 @@ def systems(
 
     trained = modelio.load_model(folder).eval()
     untrained = modelio.untrained_like(trained, seed)
-    key = read_key(folder)
+    key = key or read_key(folder)
     out: dict[str, System] = {
         "written AI part (reference)": lambda c, s: reference_answer(c),
         f"{folder.name} (role format)": RoleFormatModel(trained, sampling=sampling, key=key).answer,
@@ -156,16 +164,21 @@ def evaluate_roles(
     seed: int = 0,
     cache: Path | None = None,
     sampling: Sampling = SAMPLING,
+    key: str | None = None,
 ) -> dict[str, Any]:
-    """Run every system on held-out cases and players' files; write the JSON and the card."""
-    named = systems(folder, previous, seed, sampling)
+    """Run every system on held-out cases and players' files; write the JSON and the card.
+
+    ``key``: how the model reads the parts (`KEY_AS_PLAYED` or `KEY_COMMON`); None: its config.json.
+    """
+    named = systems(folder, previous, seed, sampling, key)
     cases = held_out_cases(folder, data, per_role, cache)
     rows = run_cases("held-out works", cases, named, seed)
     for path in players:
         notes, meter = read_player(path)
         rows += run_cases(path.name, player_cases(path.stem, notes, meter), named, seed)
-    masses = key_masses(folder, cases, seed)
-    lines = [_note(per_role, sampling), _mass_note(masses)]
+    masses = key_masses(folder, cases, seed, key)
+    mode = key or read_key(folder)
+    lines = [f"{_note(per_role, sampling)}; the model reads the parts {mode}", _mass_note(masses)]
     result: dict[str, Any] = {"rows": rows, "key_mass": masses, "notes": lines}
     (folder / ROLE_METRICS_FILE).write_text(json.dumps(result, indent=2) + "\n")
     if (folder / session.CARD_FILE).exists():
@@ -175,14 +188,14 @@ def evaluate_roles(
     return result
 
 
-def key_masses(folder: Path, cases: Sequence[Case], seed: int) -> dict[str, float]:
+def key_masses(folder: Path, cases: Sequence[Case], seed: int, key: str | None = None) -> dict[str, float]:
     """Teacher-forced in-key probability at the written AI notes (`conductor.train.keymass`)."""
     from conductor.train.keymass import mean_key_mass
 
     trained = modelio.load_model(folder).eval()
     tok = modelio.tokenizer_of(trained)
     untrained = modelio.untrained_like(trained, seed).eval()
-    common = read_key(folder) == KEY_COMMON
+    common = (key or read_key(folder)) == KEY_COMMON
     return {
         folder.name: round(mean_key_mass(trained, tok, cases, common), 3),
         "same size, untrained": round(mean_key_mass(untrained, tok, cases, common), 3),
@@ -220,12 +233,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--temperature", type=float, default=SAMPLING.temperature)
     p.add_argument("--top-p", type=float, default=SAMPLING.top_p)
+    p.add_argument(
+        "--key",
+        choices=("as-played", "common"),
+        default=None,
+        help="how the model reads the parts (default: its config.json): common = moved to C major / "
+        "A minor by the human's key, the answer moved back",
+    )
     p.add_argument("--cache", type=Path, default=None)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     sampling = replace(SAMPLING, temperature=args.temperature, top_p=args.top_p)
     result = evaluate_roles(
-        args.folder, args.data, args.player, args.previous, args.cases, args.seed, args.cache, sampling
+        args.folder,
+        args.data,
+        args.player,
+        args.previous,
+        args.cases,
+        args.seed,
+        args.cache,
+        sampling,
+        {None: None, "as-played": KEY_AS_PLAYED, "common": KEY_COMMON}[args.key],
     )
     print("\n".join(card.role_table(result["rows"])))
     return 0
