@@ -178,7 +178,7 @@ def evaluate_roles(
         rows += run_cases(path.name, player_cases(path.stem, notes, meter), named, seed)
     masses = key_masses(folder, cases, seed, key)
     mode = key or read_key(folder)
-    lines = [f"{_note(per_role, sampling)}; the model reads the parts {mode}", _mass_note(masses)]
+    lines = [f"{_note(per_role, sampling)}; parts read: {mode}", _mass_note(masses)]
     result: dict[str, Any] = {"rows": rows, "key_mass": masses, "notes": lines}
     (folder / ROLE_METRICS_FILE).write_text(json.dumps(result, indent=2) + "\n")
     if (folder / session.CARD_FILE).exists():
