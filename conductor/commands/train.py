@@ -58,8 +58,9 @@ def _data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--augment",
         default="all",
-        choices=("none", "common", "all"),
-        help="transpose to all keys (default), to a common key (C major / A minor), or not",
+        choices=("none", "common", "all", "human"),
+        help="transpose to all keys (default), to a common key (C major / A minor), to C major / "
+        "A minor by the human part's key (role data; the model is marked for it), or not",
     )
     p.add_argument(
         "--tempo", action="store_true", help="tempo augmentation: bpm x0.7-1.4, a quarter at half speed"

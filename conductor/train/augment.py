@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from conductor.backends.skytnt.roles import HUMAN_CHANNEL, common_shift
+
 DRUM_CHANNEL = 9
 # Krumhansl-Kessler key profiles (as music21's KrumhanslKessler weights), C major / C minor
 MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
@@ -26,6 +28,7 @@ class Augment(StrEnum):
     NONE = "none"
     COMMON = "common"  # every piece to C major / A minor
     ALL = "all"  # a random key each epoch (all twelve over time)
+    HUMAN = "human"  # to C major / A minor by the key of the human's part (the role format)
 
 
 @dataclass(frozen=True)
@@ -73,9 +76,15 @@ class TokenLayout:
         keep = idx[channels != DRUM_CHANNEL]
         return keep, pcol[keep]
 
-    def pitches(self, rows: np.ndarray) -> np.ndarray:
-        """MIDI pitches of the non-drum notes, in row order."""
+    def pitches(self, rows: np.ndarray, channel: int | None = None) -> np.ndarray:
+        """MIDI pitches of the non-drum notes (of one channel if given), in row order."""
         idx, cols = self.pitched(rows)
+        if channel is not None:
+            on = (
+                rows[idx, self.channel_col[rows[idx, 0].astype(np.int64)]].astype(np.int64)
+                - self.channel_base
+            )
+            idx, cols = idx[on == channel], cols[on == channel]
         return rows[idx, cols].astype(np.int64) - self.pitch_base
 
 
@@ -185,11 +194,17 @@ def _corr(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(a, b)[0, 1])
 
 
-def common_key_shift(rows: np.ndarray, layout: TokenLayout, low: int = 0, high: int = 127) -> int:
-    """The shift taking a piece to C major / A minor, nearest first (an octave away if out of range)."""
-    tonic, mode = estimate_key(layout.pitches(rows))
-    target = 0 if mode == "major" else 9
-    base = (target - tonic + 6) % 12 - 6  # in -6..5
+def common_key_shift(
+    rows: np.ndarray, layout: TokenLayout, low: int = 0, high: int = 127, channel: int | None = None
+) -> int:
+    """The shift taking a piece to C major / A minor, nearest first (an octave away if out of range).
+
+    ``channel``: estimate the key from that channel's notes only (the role format's human part),
+    as the live engine estimates it from the human alone; all notes when that channel has none.
+    """
+    pitches = layout.pitches(rows, channel)
+    tonic, mode = estimate_key(pitches if len(pitches) else layout.pitches(rows))
+    base = common_shift(tonic, mode == "minor")
     candidates = [base, base + 12, base - 12]
     fits = allowed_shifts(rows, layout, candidates, low, high)
     return fits[0] if fits else 0
@@ -208,5 +223,7 @@ def choose_shift(
         return 0
     if mode is Augment.COMMON:
         return common_key_shift(rows, layout, low, high)
+    if mode is Augment.HUMAN:
+        return common_key_shift(rows, layout, low, high, channel=HUMAN_CHANNEL)
     fits = allowed_shifts(rows, layout, range(-6, 6), low, high)
     return int(rng.choice(fits)) if fits else 0

@@ -155,9 +155,9 @@ def packed(pieces: Sequence[np.ndarray], size: int) -> list[np.ndarray]:
 def eval_batches(
     corpus: Corpus, pieces: Sequence[int], layout: TokenLayout, block: int, batch_size: int, augment: Augment
 ) -> list[np.ndarray]:
-    """Every block of the given pieces (common key if training used it, else as written), batched."""
+    """Every block of the given pieces (a common key if training used one, else as written), batched."""
     rng = np.random.default_rng(0)
-    mode = Augment.COMMON if augment is Augment.COMMON else Augment.NONE
+    mode = augment if augment in (Augment.COMMON, Augment.HUMAN) else Augment.NONE
     blocks = [
         cut_blocks(
             transpose(corpus.piece(p), layout, choose_shift(corpus.piece(p), layout, mode, rng)),

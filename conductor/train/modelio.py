@@ -54,10 +54,13 @@ def load_model(path: Path) -> Any:
     return load_checkpoint(path).float().train()
 
 
-def save_model(model: Any, folder: Path, roles: bool = False, dtype: str = "float32") -> None:
+def save_model(
+    model: Any, folder: Path, roles: bool = False, dtype: str = "float32", key: str = "as played"
+) -> None:
     """Write ``config.json`` + ``model.safetensors`` (the shape the backend loads).
 
-    ``roles``: mark config.json as trained on the role format (`conductor.backends.skytnt.roles`).
+    ``roles``: mark config.json as trained on the role format (`conductor.backends.skytnt.roles`),
+    with the key the model expects its parts in (``key``).
     ``dtype`` "float16" halves the file (the backend loads it as float32 and casts as it is told).
     """
     import copy
@@ -72,7 +75,7 @@ def save_model(model: Any, folder: Path, roles: bool = False, dtype: str = "floa
     to_save = model if dtype == "float32" else copy.deepcopy(model).to(torch.float16)
     save_pretrained_folder(to_save, folder)
     if roles:
-        mark_config(folder)
+        mark_config(folder, key)
 
 
 def tokenizer_of(model: Any) -> Any:

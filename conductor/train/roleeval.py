@@ -20,7 +20,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from conductor.backends.skytnt.roles import TICKS_PER_BEAT, Meter, PartNote, Role
+from conductor.backends.skytnt.roles import (
+    KEY_AS_PLAYED,
+    KEY_COMMON,
+    TICKS_PER_BEAT,
+    Meter,
+    PartNote,
+    Role,
+    read_key,
+)
+from conductor.backends.skytnt.sampling import Sampling
 from conductor.train import card, modelio, session
 from conductor.train.batching import piece_group, split_by_piece
 from conductor.train.data import default_cache_dir, load_corpus, merge
@@ -28,7 +37,13 @@ from conductor.train.metrics import NoteEvent, continuation_checks, mean_checks
 from conductor.train.pairs import pairs_of, stable_hash
 from conductor.train.rolecases import Case, beats, pair_case, player_cases
 from conductor.train.rolemetrics import role_checks
-from conductor.train.rolesystems import RoleFormatModel, backend_answer, random_answer, reference_answer
+from conductor.train.rolesystems import (
+    SAMPLING,
+    RoleFormatModel,
+    backend_answer,
+    random_answer,
+    reference_answer,
+)
 
 ROLE_METRICS_FILE = "role_metrics.json"
 System = Callable[[Case, int], list[NoteEvent]]
@@ -76,7 +91,9 @@ def read_player(path: Path) -> tuple[list[PartNote], Meter]:
     return sorted(notes), meter
 
 
-def systems(folder: Path, previous: Path | None, seed: int) -> dict[str, System]:
+def systems(
+    folder: Path, previous: Path | None, seed: int, sampling: Sampling = SAMPLING, key: str | None = None
+) -> dict[str, System]:
     """Every system to compare, by name (see the module docstring)."""
     from conductor.backends.markov.backend import MarkovModel
     from conductor.backends.skytnt.backend import SkyTNTModel
@@ -85,26 +102,27 @@ def systems(folder: Path, previous: Path | None, seed: int) -> dict[str, System]
 
     trained = modelio.load_model(folder).eval()
     untrained = modelio.untrained_like(trained, seed)
+    key = key or read_key(folder)
     out: dict[str, System] = {
         "written AI part (reference)": lambda c, s: reference_answer(c),
-        f"{folder.name} (role format)": RoleFormatModel(trained).answer,
-        "same size, untrained (role format)": RoleFormatModel(untrained).answer,
+        f"{folder.name} (role format)": RoleFormatModel(trained, sampling=sampling, key=key).answer,
+        "same size, untrained (role format)": RoleFormatModel(untrained, sampling=sampling, key=key).answer,
     }
     if previous is not None:
         plain = SkyTNTModel.from_spec(
             ModelSpec(kind=ModelKind.SKYTNT, checkpoint=previous, dtype=Dtype.FLOAT16)
         )
-        out[f"previous: {previous.name} (live backend)"] = lambda c, s: _fresh(plain, c, s)
+        out[f"previous: {previous.name} (live backend)"] = lambda c, s: _fresh(plain, c, s, sampling)
     out["markov (order 4, learns the prompt)"] = lambda c, s: backend_answer(
-        MarkovModel.from_spec(ModelSpec(kind=ModelKind.MARKOV)), c, s
+        MarkovModel.from_spec(ModelSpec(kind=ModelKind.MARKOV)), c, s, sampling
     )
     out["random notes"] = random_answer
     return out
 
 
-def _fresh(model: Any, case: Case, seed: int) -> list[NoteEvent]:
+def _fresh(model: Any, case: Case, seed: int, sampling: Sampling) -> list[NoteEvent]:
     model.close()  # forget the previous case's context
-    return backend_answer(model, case, seed)
+    return backend_answer(model, case, seed, sampling)
 
 
 def case_checks(case: Case, answer: Sequence[NoteEvent]) -> dict[str, float]:
@@ -148,26 +166,59 @@ def evaluate_roles(
     per_role: int = 16,
     seed: int = 0,
     cache: Path | None = None,
+    sampling: Sampling = SAMPLING,
+    key: str | None = None,
 ) -> dict[str, Any]:
-    """Run every system on held-out cases and players' files; write the JSON and the card."""
-    named = systems(folder, previous, seed)
-    rows = run_cases("held-out works", held_out_cases(folder, data, per_role, cache), named, seed)
+    """Run every system on held-out cases and players' files; write the JSON and the card.
+
+    ``key``: how the model reads the parts (`KEY_AS_PLAYED` or `KEY_COMMON`); None: its config.json.
+    """
+    named = systems(folder, previous, seed, sampling, key)
+    cases = held_out_cases(folder, data, per_role, cache)
+    rows = run_cases("held-out works", cases, named, seed)
     for path in players:
         notes, meter = read_player(path)
         rows += run_cases(path.name, player_cases(path.stem, notes, meter), named, seed)
-    result = {"rows": rows, "notes": [_note(per_role)]}
+    masses = key_masses(folder, cases, seed, key)
+    mode = key or read_key(folder)
+    lines = [f"{_note(per_role, sampling)}; parts read: {mode}", _mass_note(masses)]
+    result: dict[str, Any] = {"rows": rows, "key_mass": masses, "notes": lines}
     (folder / ROLE_METRICS_FILE).write_text(json.dumps(result, indent=2) + "\n")
     if (folder / session.CARD_FILE).exists():
         info = session.read_card(folder)
-        session.write_card(folder, replace(info, role_metrics=rows))
+        kept = [n for n in info.notes if not n.startswith(("role checks:", "probability the model"))]
+        session.write_card(folder, replace(info, role_metrics=rows, notes=[*kept, *lines]))
     return result
 
 
-def _note(per_role: int) -> str:
+def key_masses(folder: Path, cases: Sequence[Case], seed: int, key: str | None = None) -> dict[str, float]:
+    """Teacher-forced in-key probability at the written AI notes (`conductor.train.keymass`)."""
+    from conductor.train.keymass import mean_key_mass
+
+    trained = modelio.load_model(folder).eval()
+    tok = modelio.tokenizer_of(trained)
+    untrained = modelio.untrained_like(trained, seed).eval()
+    common = (key or read_key(folder)) == KEY_COMMON
+    return {
+        folder.name: round(mean_key_mass(trained, tok, cases, common), 3),
+        "same size, untrained": round(mean_key_mass(untrained, tok, cases, common), 3),
+    }
+
+
+def _mass_note(masses: dict[str, float]) -> str:
+    shown = ", ".join(f"{k} {v}" for k, v in masses.items())
+    return (
+        "probability the model gives to the human's key at the written AI notes of the held-out "
+        f"spans (teacher-forced, no sampling; a key-blind model ~0.58): {shown}"
+    )
+
+
+def _note(per_role: int, sampling: Sampling) -> str:
     return (
         f"role checks: up to {per_role} held-out works per role, one cut each (trading: the middle AI "
         "phrase; else mid-piece, 2 bars); prompt = up to 8 bars of both parts; decoding on the AI's "
-        "channel only, no key or pitch mask; temperature 1.0, top_p 0.95, top_k 20, float16"
+        f"channel only, no key or pitch mask; temperature {sampling.temperature}, top_p "
+        f"{sampling.top_p}, top_k {sampling.top_k}, float16"
     )
 
 
@@ -183,11 +234,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--cases", type=int, default=16, help="held-out works per role")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--temperature", type=float, default=SAMPLING.temperature)
+    p.add_argument("--top-p", type=float, default=SAMPLING.top_p)
+    p.add_argument(
+        "--key",
+        choices=("as-played", "common"),
+        default=None,
+        help="how the model reads the parts (default: its config.json): common = moved to C major / "
+        "A minor by the human's key, the answer moved back",
+    )
     p.add_argument("--cache", type=Path, default=None)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
+    sampling = replace(SAMPLING, temperature=args.temperature, top_p=args.top_p)
     result = evaluate_roles(
-        args.folder, args.data, args.player, args.previous, args.cases, args.seed, args.cache
+        args.folder,
+        args.data,
+        args.player,
+        args.previous,
+        args.cases,
+        args.seed,
+        args.cache,
+        sampling,
+        {None: None, "as-played": KEY_AS_PLAYED, "common": KEY_COMMON}[args.key],
     )
     print("\n".join(card.role_table(result["rows"])))
     return 0

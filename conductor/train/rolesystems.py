@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -18,10 +19,18 @@ import numpy as np
 from conductor.backends.base import Constraints, GenerationRequest, Model
 from conductor.backends.skytnt.generate import Decoder
 from conductor.backends.skytnt.masks import from_constraints
-from conductor.backends.skytnt.roles import TICKS_PER_BEAT, role_rows, role_score
+from conductor.backends.skytnt.roles import (
+    KEY_AS_PLAYED,
+    KEY_COMMON,
+    TICKS_PER_BEAT,
+    common_shift,
+    role_rows,
+    role_score,
+)
 from conductor.backends.skytnt.sampling import Sampling, make_generator
 from conductor.core.events import Note, Source
 from conductor.core.timebase import Timebase
+from conductor.train.augment import estimate_key
 from conductor.train.evaluate import rows_to_notes
 from conductor.train.metrics import NoteEvent
 from conductor.train.rolecases import Case, beats
@@ -43,26 +52,38 @@ def max_events(case: Case) -> int:
 class RoleFormatModel:
     """A role-format model decoding on its own channel. Not thread-safe."""
 
-    def __init__(self, model: Any, dtype: str = "float16") -> None:
+    def __init__(
+        self, model: Any, dtype: str = "float16", sampling: Sampling = SAMPLING, key: str = KEY_AS_PLAYED
+    ) -> None:
         self.decoder = Decoder(model, dtype=dtype)
         self.tok = self.decoder.tokenizer
+        self.sampling = sampling
+        self.common_key = key == KEY_COMMON
 
     def answer(self, case: Case, seed: int) -> list[NoteEvent]:
-        """The AI's notes in the span, decoded after the case's prompt."""
-        rs = role_score(case.human_prompt(), case.ai_prompt, case.role, case.meter)
+        """The AI's notes in the span, decoded after the case's prompt (moved back from C major /
+        A minor for a `KEY_COMMON` model)."""
+        shift = human_shift(case) if self.common_key else 0
+        rs = role_score(case.human_prompt(), case.ai_prompt, case.role, case.meter, shift)
         rows = role_rows(self.tok, rs)
         only_ai = Constraints(channels=frozenset({rs.ai_channel}))
         mask = from_constraints(self.tok, only_ai, span_16ths(case), self.decoder.device, rows)
-        stream = self.decoder.stream(rows, mask, SAMPLING, make_generator(seed), max_events(case))
+        stream = self.decoder.stream(rows, mask, self.sampling, make_generator(seed), max_events(case))
         for _ in stream:
             pass
         decoded = np.asarray(self.decoder.rows, dtype=np.int64)
         end = case.end / TICKS_PER_BEAT
         return [
-            n
+            replace(n, pitch=n.pitch - shift)
             for r, n in rows_to_notes(decoded, self.tok)
-            if r >= len(rows) and n.channel == rs.ai_channel and n.onset < end
+            if r >= len(rows) and n.channel == rs.ai_channel and n.onset < end and 0 <= n.pitch - shift <= 127
         ]
+
+
+def human_shift(case: Case) -> int:
+    """`common_shift` of the key of the human's prompt (what the live engine's key tracker hears)."""
+    tonic, mode = estimate_key(np.array([n.pitch for n in case.human_prompt()], dtype=np.int64))
+    return common_shift(tonic, mode == "minor")
 
 
 def timebase(case: Case) -> Timebase:
@@ -72,7 +93,7 @@ def timebase(case: Case) -> Timebase:
     return Timebase(60_000_000 / m.tempo_us, quarters, 4)
 
 
-def backend_answer(model: Model, case: Case, seed: int) -> list[NoteEvent]:
+def backend_answer(model: Model, case: Case, seed: int, sampling: Sampling = SAMPLING) -> list[NoteEvent]:
     """A live model's answer: it hears the prompt (human on channel 0, itself on 1) and plays the span."""
     from conductor.piece.compiled import SamplingSpec
 
@@ -98,9 +119,9 @@ def backend_answer(model: Model, case: Case, seed: int) -> list[NoteEvent]:
     )
     model.observe(heard)
     start, until = case.cut / TICKS_PER_BEAT * spb, (case.end / TICKS_PER_BEAT - 1 / 32) * spb
-    sampling = SamplingSpec(SAMPLING.temperature, SAMPLING.top_p, SAMPLING.top_k, seed)
+    spec = SamplingSpec(sampling.temperature, sampling.top_p, sampling.top_k, seed)
     request = GenerationRequest(
-        tuple(heard), 0.0, start, until, tb, max_events(case), sampling, Constraints(channels=frozenset({1}))
+        tuple(heard), 0.0, start, until, tb, max_events(case), spec, Constraints(channels=frozenset({1}))
     )
     out = list(model.generate(request))
     return [NoteEvent(n.onset / spb, n.pitch, n.duration / spb, n.velocity, 1) for n in out]

@@ -68,8 +68,14 @@ def prepare(opts: Options, progress: Callable[[str], Progress] | None = None) ->
         opts.out,
         opts.settings,
         opts.device,
-        partial(modelio.save_model, roles=role_trained(opts), dtype=opts.save_dtype),
+        partial(modelio.save_model, roles=role_trained(opts), dtype=opts.save_dtype, key=_key(opts)),
     )
+
+
+def _key(opts: Options) -> str:
+    from conductor.backends.skytnt.roles import KEY_AS_PLAYED, KEY_COMMON
+
+    return KEY_COMMON if opts.settings.augment is Augment.HUMAN else KEY_AS_PLAYED
 
 
 def role_trained(opts: Options) -> bool:
@@ -178,4 +184,4 @@ def augment_from(text: str) -> Augment:
     try:
         return Augment(text)
     except ValueError as exc:
-        raise ValueError(f"--augment {text!r}: expected none, common or all") from exc
+        raise ValueError(f"--augment {text!r}: expected none, common, all or human") from exc

@@ -136,3 +136,19 @@ def test_role_training_with_tempo_and_packing_resumes_exactly_and_marks_the_mode
     state = whole.model.state_dict()
     for key, value in loaded.state_dict().items():
         assert value.dtype == torch.float32 and torch.allclose(value, state[key], atol=1e-2), key
+
+
+def test_human_key_augmentation_moves_each_window_by_its_human_part() -> None:
+    from conductor.train.augment import Augment, TokenLayout, choose_shift, common_key_shift
+
+    g_major = tuple(PartNote(i * 480, 480, p, 80) for i, p in enumerate((67, 71, 74, 72, 69, 66, 67, 62)))
+    other = tuple(PartNote(i * 480, 480, p, 80) for i, p in enumerate((61, 63, 66, 68, 70, 61, 66, 63)))
+    work = Work("x:w", (g_major, other), (0,), Meter())
+    corpus = tokenise_works("roles:x", "v2o", [work], 64, [])
+    rows = corpus.piece(0)  # the chords window: G major melody (human), the other part (AI)
+    assert corpus.names[0].split(" | ")[1] == "chords"
+    layout = TokenLayout.from_tokenizer(TOK)
+    assert common_key_shift(rows, layout, channel=0) == 5
+    rng = np.random.default_rng(0)
+    assert choose_shift(rows, layout, Augment.HUMAN, rng) == 5
+    assert common_key_shift(rows, layout) != 5  # all notes together read as another key

@@ -132,3 +132,45 @@ def test_systems_answer_inside_the_span_on_the_ai_channel_and_rows_are_summed_up
     ]
     written = rows[0]
     assert written["cases"] == 1 and written["answer_overlap"] == 0.0 and written["on_grid"] == 1.0
+
+
+def test_the_bundled_player_gives_cases_for_every_role() -> None:
+    from pathlib import Path
+
+    from conductor.train.roleeval import read_player
+
+    notes, meter = read_player(Path(__file__).parents[2] / "examples" / "mark_human.mid")
+    assert meter == Meter(625_000, 4, 4) and len(notes) > 400  # 96 bpm, 4/4
+    cases = player_cases("mark", notes, meter)
+    trading = [c.name for c in cases if c.role is Role.TRADING]
+    assert trading == [f"mark | trading @{b}" for b in (20, 28, 36, 44)]  # bars 17-48: trading fours
+    assert {c.role for c in cases} == set(Role)
+
+
+def test_key_mass_is_read_at_every_written_ai_note_of_the_span() -> None:
+    from conductor.train import modelio
+    from conductor.train.keymass import key_mass, mean_key_mass
+
+    case = pair_case(tune_pair())
+    assert case is not None
+    model = modelio.new_model("tiny", seed=1).eval()
+    tok = modelio.tokenizer_of(model)
+    masses = key_mass(model, tok, case)
+    assert len(masses) == len(case.reference) == 8
+    assert all(0.0 < m < 1.0 for m in masses)
+    assert mean_key_mass(model, tok, [case]) == pytest.approx(sum(masses) / 8)
+
+
+def test_a_common_key_model_reads_the_case_in_c_and_answers_in_the_players_key() -> None:
+    from conductor.backends.skytnt.roles import KEY_COMMON
+    from conductor.train import modelio
+    from conductor.train.rolesystems import RoleFormatModel, human_shift
+
+    g_major = (67, 71, 74, 72, 69, 66, 67, 62)
+    human = tuple(PartNote(b * BAR + i * 240, 240, p, 80) for b in range(8) for i, p in enumerate(g_major))
+    pair = Pair("g | chords", Role.CHORDS, human, (), tuple(i * BAR for i in range(9)), Meter())
+    case = case_at(pair, 6, 2, "g")
+    assert case is not None and human_shift(case) == 5
+    model = RoleFormatModel(modelio.new_model("tiny", seed=1).eval(), dtype="float32", key=KEY_COMMON)
+    answer = model.answer(case, seed=2)
+    assert all(6 * 4 <= n.onset < 8 * 4 for n in answer)

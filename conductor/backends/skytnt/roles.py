@@ -17,8 +17,10 @@ How the role is shown, and why it survives the v2o tokenizer:
   tempo is a `set_tempo`. Key signatures are the tokenizer's own (detected from both parts' notes).
 
 A model trained on this format says so in its ``config.json``: ``{"conductor": {"format": "roles",
-"version": 1, ...}}`` (`format_block`, `read_format`), so a backend can tell it from a SkyTNT
-checkpoint. Pure functions; thread-safe.
+"version": 1, "key": ...}}`` (`format_block`, `read_format`, `read_key`), so a backend can tell it
+from a SkyTNT checkpoint. ``"key": "C major / A minor"`` marks a model trained with every window
+moved to C major / A minor by its human part's key: the caller moves both parts by `common_shift`
+of the human's key (live: the engine's key tracker) and the answer back. Pure functions; thread-safe.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ HUMAN_CHANNEL = 0
 AI_CHANNEL = 1
 TICKS_PER_BEAT = 480
 TOKENIZE_OPTIONS: dict[str, Any] = {"remove_empty_channels": False}
+KEY_AS_PLAYED = "as played"  # the model reads the parts in the key they are played in
+KEY_COMMON = "C major / A minor"  # the caller moves both parts by `common_shift` of the human's key
 
 
 class Role(StrEnum):
@@ -96,18 +100,24 @@ class RoleScore:
 
 
 def role_score(
-    human: Iterable[PartNote], ai: Iterable[PartNote], role: Role, meter: Meter | None = None
+    human: Iterable[PartNote],
+    ai: Iterable[PartNote],
+    role: Role,
+    meter: Meter | None = None,
+    shift: int = 0,
 ) -> RoleScore:
     """The score the model reads: tempo + meter on track 0, the human's part (its role patch first)
     on track 1 / channel 0, the AI's on track 2 / channel 1. Notes are sorted by start (the
     tokenizer needs it); notes before tick 0, of zero length or outside MIDI's ranges are left out.
+    ``shift`` moves every pitch (a `KEY_COMMON` model: `common_shift` of the human's key; the
+    caller moves the AI's answer back by ``-shift``).
     """
     meter = meter or Meter()
     human_program, ai_program = PROGRAMS[Role(role)]
     head: list[Any] = [["set_tempo", 0, meter.tempo_us], meter.time_signature()]
     parts = [
-        _track(human, HUMAN_CHANNEL, human_program),
-        _track(ai, AI_CHANNEL, ai_program),
+        _track((n._replace(pitch=n.pitch + shift) for n in human), HUMAN_CHANNEL, human_program),
+        _track((n._replace(pitch=n.pitch + shift) for n in ai), AI_CHANNEL, ai_program),
     ]
     return RoleScore([TICKS_PER_BEAT, head, *parts], Role(role))
 
@@ -120,6 +130,12 @@ def _track(notes: Iterable[PartNote], channel: int, program: int) -> list[Any]:
     events: list[Any] = [["patch_change", 0, channel, program]]
     events += [["note", n.start, n.duration, channel, n.pitch, min(127, n.velocity)] for n in kept]
     return events
+
+
+def common_shift(tonic: int, minor: bool) -> int:
+    """Semitones (-6..5) taking a key (tonic pitch class, minor or not) to C major / A minor."""
+    target = 9 if minor else 0
+    return (target - tonic + 6) % 12 - 6
 
 
 def role_rows(tokenizer: Any, rs: RoleScore, bos: bool = True, eos: bool = False) -> list[list[int]]:
@@ -146,33 +162,42 @@ def role_of_row(tokenizer: Any, row: Sequence[int]) -> Role | None:
 # ---------------------------------------------------------------- the config.json mark
 
 
-def format_block() -> dict[str, Any]:
+def format_block(key: str = KEY_AS_PLAYED) -> dict[str, Any]:
     """The ``conductor`` block of a role-trained model's config.json."""
     return {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
+        "key": key,
         "human_channel": HUMAN_CHANNEL,
         "ai_channel": AI_CHANNEL,
         "programs": {role.value: list(p) for role, p in PROGRAMS.items()},
     }
 
 
-def mark_config(folder: Path) -> None:
+def mark_config(folder: Path, key: str = KEY_AS_PLAYED) -> None:
     """Add the ``conductor`` block to ``folder/config.json`` (written by the checkpoint saver)."""
     path = folder / "config.json"
     data = json.loads(path.read_text())
-    data[CONFIG_KEY] = format_block()
+    data[CONFIG_KEY] = format_block(key)
     path.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
 
-def read_format(folder: Path) -> int | None:
-    """The role-format version a model folder was trained on, or None (a plain SkyTNT checkpoint)."""
+def read_block(folder: Path) -> dict[str, Any] | None:
+    """The ``conductor`` block of a model folder's config.json, or None (a plain SkyTNT checkpoint)."""
     path = folder / "config.json" if folder.is_dir() else folder.with_name("config.json")
     try:
         block = json.loads(path.read_text()).get(CONFIG_KEY)
     except (OSError, ValueError, AttributeError):
         return None
-    if not isinstance(block, dict) or block.get("format") != FORMAT_NAME:
-        return None
-    version = block.get("version")
+    return block if isinstance(block, dict) and block.get("format") == FORMAT_NAME else None
+
+
+def read_format(folder: Path) -> int | None:
+    """The role-format version a model folder was trained on, or None (a plain SkyTNT checkpoint)."""
+    version = (read_block(folder) or {}).get("version")
     return version if isinstance(version, int) else None
+
+
+def read_key(folder: Path) -> str:
+    """How a role model expects the parts' key: `KEY_AS_PLAYED` (also for older marks) or `KEY_COMMON`."""
+    return str((read_block(folder) or {}).get("key", KEY_AS_PLAYED))

@@ -130,3 +130,18 @@ def test_config_mark_round_trip(tmp_path: Path) -> None:
     assert data["conductor"] == format_block() and data["tokenizer"] == {"version": "v2"}
     assert read_format(tmp_path) == 1 and read_format(tmp_path / "model.safetensors") == 1
     assert read_format(tmp_path / "elsewhere" / "missing") is None
+
+
+def test_common_key_shift_and_the_key_mark(tmp_path: Path) -> None:
+    from conductor.backends.skytnt.roles import KEY_AS_PLAYED, KEY_COMMON, common_shift, read_key
+
+    assert common_shift(7, minor=False) == 5  # G major up a fourth to C
+    assert common_shift(4, minor=True) == 5  # E minor to A minor
+    assert common_shift(2, minor=False) == -2 and common_shift(9, minor=True) == 0
+    rs = role_score(MELODY, CHORD, Role.CHORDS, shift=-2)
+    assert [e[4] for track in rs.score[2:] for e in track if e[0] == "note"] == [70, 72, 58, 62]
+    (tmp_path / "config.json").write_text("{}")
+    mark_config(tmp_path)
+    assert read_key(tmp_path) == KEY_AS_PLAYED
+    mark_config(tmp_path, KEY_COMMON)
+    assert read_key(tmp_path) == KEY_COMMON and read_format(tmp_path) == 1
