@@ -1,9 +1,12 @@
 """`conductor rehearse PIECE --human FILE.mid`: play a whole piece against a recorded human.
 
 The engine runs on a virtual clock, as fast as the model allows; the take (`--out`), its piano roll
-(`--plot`, default next to the take), a per-section summary and the same evaluation table as
-`conductor evaluate` come out. Same `--seed` and inputs:
-the same take, byte for byte. Opens nothing.
+(`--plot`, default next to the take), a per-section summary (first-note latency p50/p95, notes
+dropped as late), a verdict on this machine and the same evaluation table as `conductor evaluate`
+come out. Timing (`--timing`): a piece with a transformer is rehearsed honestly by default — the
+virtual clock is charged the model's measured compute — a Markov or scripted piece with simulated
+model time (`--latency`), where the same `--seed` and inputs give the same take, byte for byte.
+Opens nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import argparse
 import sys
 from pathlib import Path
 from typing import Any
+
+SIMULATED = "0.02,0.002"  # the simulated model time's default: 20 ms to the first event, 2 ms per event
 
 
 def register(subparsers: Any) -> None:
@@ -34,9 +39,17 @@ def register(subparsers: Any) -> None:
     p.add_argument("--plot", type=Path, help="the piano roll (.png); default next to the take")
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed + inputs = same take)")
     p.add_argument(
+        "--timing",
+        choices=("auto", "measured", "simulated"),
+        default="auto",
+        help="model time: measured (the model's real compute moves the virtual clock: what this "
+        "machine would play late), simulated (--latency; byte-exact takes) or auto (default: "
+        "measured when a section uses a transformer, simulated for Markov and scripted models)",
+    )
+    p.add_argument(
         "--latency",
-        default="0.02,0.002",
-        help="simulated model time in seconds: FIRST[,PER_EVENT] (default 0.02,0.002)",
+        help=f"simulated model time in seconds: FIRST[,PER_EVENT] (default {SIMULATED}); implies "
+        "--timing simulated",
     )
     p.set_defaults(func=run)
 
@@ -51,19 +64,24 @@ def run(args: argparse.Namespace) -> int:
     except _Unusable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    from conductor.engine.runner import Measured
     from conductor.evaluate import evaluate_file, evaluation_table
     from conductor.rehearse.pianoroll import plot_take
     from conductor.rehearse.rehearsal import rehearse
-    from conductor.rehearse.summary import summary_table
+    from conductor.rehearse.summary import first_note_latencies, summary_table, timing_line, verdict
 
     for line in advice(piece, human, args.human):
         print(f"warning: {line}", file=sys.stderr)
+    print(timing_line(latency))
     result = rehearse(piece, human, models, seed=args.seed, latency=latency)
     out = args.out or piece.takes_folder() / f"{args.piece.stem}-rehearsal.mid"
     plot = args.plot or out.with_suffix(".png")
     result.take.write(piece, out)
     plot_take(result.take, plot, piece.title)
-    console.print(summary_table(list(result.engine.stats.values()), f"{piece.title}: {result.end:.1f} s"))
+    stats, measured = list(result.engine.stats.values()), isinstance(latency, Measured)
+    title = f"{piece.title}: {result.end:.1f} s"
+    console.print(summary_table(stats, title, first_note_latencies(result.take), measured))
+    print(verdict(stats, measured))
     console.print(evaluation_table(evaluate_file(out, piece)))  # the same as `conductor evaluate`
     print(f"take: {out}")
     print(f"plot: {plot}")
@@ -92,13 +110,24 @@ def advice(piece: Any, human: Any, path: Path) -> list[str]:
     return lines
 
 
+def timing_for(piece: Any, mode: str, latency: str | None) -> Any:
+    """`Measured()` or a simulated `Latency` for `--timing MODE` and `--latency TEXT` (see `register`)."""
+    from conductor.engine.runner import Latency, Measured
+
+    if mode == "measured" and latency is not None:
+        raise ValueError("--latency sets simulated model time: leave it out with --timing measured")
+    transformer = any(not s.silent and s.model.kind == "skytnt" for s in piece.sections)
+    if mode == "measured" or (mode == "auto" and latency is None and transformer):
+        return Measured()
+    return Latency.parse(latency or SIMULATED)
+
+
 class _Unusable(Exception):
     """An input the musician has to fix."""
 
 
 def _prepare(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
     from conductor.backends.base import ModelError
-    from conductor.engine.runner import Latency
     from conductor.piece import PieceErrors
     from conductor.piece.parser import shared_parser
     from conductor.rehearse.human import parse_presses, read_human
@@ -106,7 +135,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
     try:
         piece = shared_parser().load(args.piece)  # the parser process (in this one if none can start)
         human = read_human(args.human).with_presses(parse_presses(args.press))
-        latency = Latency.parse(args.latency)
+        latency = timing_for(piece, args.timing, args.latency)
     except (PieceErrors, ValueError) as exc:
         raise _Unusable(str(exc)) from exc
     except OSError as exc:  # the piece (the human file's reader raises InputFileError, a ValueError)

@@ -4,17 +4,21 @@
 thread for rehearsals: it pulls the model's generator lazily and stamps every note with a simulated,
 deterministic arrival time in virtual time (first-event latency + a cost per event), so the engine
 schedules notes as they stream — the first note when it is decoded, not after the whole generation —
-and a rehearsal never reads the wall clock. The live helper's `ProcessRunner` runs the model in a
-worker process behind the same protocol.
+and a rehearsal never reads the wall clock. With `Measured` timing instead (an honest rehearsal) it
+decodes each event one step ahead and charges the virtual clock the wall-clock seconds the model
+really took for it (and for each `observe`, which keeps the model busy as the live worker is): the
+take then shows what this machine would play late, at the price of byte-exact reproducibility. The
+live helper's `ProcessRunner` runs the model in a worker process behind the same protocol.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from conductor.backends.base import GenerationRequest, Model
 from conductor.core.events import Note
@@ -24,6 +28,7 @@ from conductor.piece.compiled import ModelSpec, SamplingSpec
 log = logging.getLogger(__name__)
 
 _PER_EVENT = 0.002
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +100,24 @@ class Latency:
         return cls(parts[0], parts[1] if len(parts) == 2 else _PER_EVENT)
 
 
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """Measured decoding time: every model call moves virtual time by the wall-clock seconds it took,
+    times `scale` (2.0: a machine half as fast). `timer` is injectable (tests charge a fixed cost)."""
+
+    scale: float = 1.0
+    timer: Callable[[], float] = time.perf_counter
+
+    def charge(self, call: Callable[[], T]) -> tuple[T, float]:
+        """`call()`'s result and its cost in virtual seconds."""
+        t0 = self.timer()
+        result = call()
+        return result, (self.timer() - t0) * self.scale
+
+
+Timing = Latency | Measured
+
+
 @dataclass(slots=True)
 class _Job:
     request: GenerationRequest
@@ -102,10 +125,12 @@ class _Job:
     requested_at: float
     iterator: Iterator[Note] | None = None
     next_at: float = 0.0  # when the next event (note or end) becomes available
+    ahead: Note | Exception | None = None  # Measured: the next event, decoded already (StopIteration: end)
 
 
 class InlineRunner:
-    """Runs models in this thread, one generation at a time, with simulated latency in virtual time.
+    """Runs models in this thread, one generation at a time, with simulated (`Latency`) or measured
+    (`Measured`) decoding time in virtual time.
 
     `models` is either one `Model` or a factory from `ModelSpec` to `Model` (called once per
     distinct spec, sampling ignored: sampling travels in the request). Not thread-safe.
@@ -115,14 +140,15 @@ class InlineRunner:
         self,
         models: Model | Callable[[ModelSpec], Model],
         clock: Clock,
-        latency: Latency | None = None,
+        latency: Timing | None = None,
     ) -> None:
         self._factory = models if callable(models) and not isinstance(models, Model) else None
         self._default: Model | None = None if self._factory else models  # type: ignore[assignment]
         self._models: dict[ModelSpec, Model] = {}
         self._clock = clock
-        self.latency = latency or Latency()
+        self.latency: Timing = latency or Latency()
         self._jobs: deque[_Job] = deque()  # the head job is decoding; the rest wait
+        self._busy_until = 0.0  # Measured: the model is observing until then
 
     def start(self, request: GenerationRequest, model: ModelSpec | None = None) -> None:
         """Queue a generation; it starts decoding when the one before it has finished."""
@@ -132,12 +158,28 @@ class InlineRunner:
         self._jobs.append(job)
 
     def _begin(self, job: _Job, at: float) -> None:
-        job.next_at = at + self.latency.first
+        if isinstance(self.latency, Measured):
+            iterator, cost = self.latency.charge(lambda: self._generate(job))
+            job.iterator = iterator
+            self._decode_ahead(job, max(at, self._busy_until) + cost)
+        else:
+            job.next_at = at + self.latency.first
+            job.iterator = self._generate(job)
+
+    def _generate(self, job: _Job) -> Iterator[Note]:
         try:
-            job.iterator = self._model_for(job.spec).generate(job.request)
+            return self._model_for(job.spec).generate(job.request)
         except Exception as exc:  # a broken model must never stop the performance
             log.error("model failed to start generation %d: %s", job.request.generation, exc)
-            job.iterator = _raising(exc)
+            return _raising(exc)
+
+    def _decode_ahead(self, job: _Job, at: float) -> None:
+        """Measured: decode the job's next event now; it arrives `at` + what decoding it cost."""
+        assert isinstance(self.latency, Measured)
+        iterator = job.iterator
+        assert iterator is not None
+        job.ahead, cost = self.latency.charge(lambda: _advance(iterator))
+        job.next_at = at + cost
 
     def _model_for(self, spec: ModelSpec | None) -> Model:
         if self._factory is None or spec is None:
@@ -159,17 +201,21 @@ class InlineRunner:
 
     def _step(self, job: _Job, events: list[RunnerEvent]) -> None:
         generation, at = job.request.generation, job.next_at
-        try:
-            assert job.iterator is not None
-            note = next(job.iterator)
-        except StopIteration:
+        assert job.iterator is not None
+        measured = isinstance(self.latency, Measured)
+        result = job.ahead if measured else _advance(job.iterator)
+        if isinstance(result, StopIteration):
             events.append(GenerationDone(generation, at))
-        except Exception as exc:
-            log.error("generation %d failed: %s: %s", generation, type(exc).__name__, exc)
-            events.append(GenerationFailed(generation, f"{type(exc).__name__}: {exc}", at))
+        elif isinstance(result, Exception):
+            log.error("generation %d failed: %s: %s", generation, type(result).__name__, result)
+            events.append(GenerationFailed(generation, f"{type(result).__name__}: {result}", at))
         else:
-            events.append(NoteArrived(generation, note, at))
-            job.next_at = at + self.latency.per_event
+            assert result is not None
+            events.append(NoteArrived(generation, result, at))
+            if isinstance(self.latency, Measured):
+                self._decode_ahead(job, at)
+            else:
+                job.next_at = at + self.latency.per_event
             return
         self._finish(at)
 
@@ -190,9 +236,16 @@ class InlineRunner:
                 return
 
     def observe(self, notes: Sequence[Note]) -> None:
-        """Pass played notes to every model built so far."""
+        """Pass played notes to every model built so far (Measured: the model is busy meanwhile)."""
         if not notes:
             return
+        if isinstance(self.latency, Measured):
+            _, cost = self.latency.charge(lambda: self._observe(notes))
+            self._busy_until = max(self._busy_until, self._clock.now()) + cost
+        else:
+            self._observe(notes)
+
+    def _observe(self, notes: Sequence[Note]) -> None:
         for model in self._all_models():
             try:
                 model.observe(notes)
@@ -227,6 +280,14 @@ class InlineRunner:
 def model_key(spec: ModelSpec) -> ModelSpec:
     """Specs that differ only in sampling share one model (sampling travels in each request)."""
     return replace(spec, sampling=SamplingSpec())
+
+
+def _advance(iterator: Iterator[Note]) -> Note | Exception:
+    """The iterator's next note, or what ended it (`StopIteration`) or broke it (the exception)."""
+    try:
+        return next(iterator)
+    except Exception as exc:  # StopIteration included: the generation's end
+        return exc
 
 
 def _raising(exc: Exception) -> Iterator[Note]:

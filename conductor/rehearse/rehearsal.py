@@ -1,8 +1,10 @@
 """The rehearsal loop: the engine on a virtual clock, fed a recorded human, as fast as the model allows.
 
 Time jumps from one thing to the next — a human message, a press, a runner arrival, a trigger, a
-scheduled message — so a light model rehearses far faster than real time, and the same seed and
-inputs always give the same take.
+scheduled message — so a light model rehearses far faster than real time. With simulated model time
+(`Latency`) the same seed and inputs always give the same take; with measured time (`Measured`, an
+honest rehearsal) each decoded event moves the virtual clock by what it really cost on this machine,
+so notes that would be late on stage are dropped as late here too (and the take may differ by those).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from conductor.backends.base import Model
 from conductor.engine.clock import VirtualClock
 from conductor.engine.engine import Engine
-from conductor.engine.runner import InlineRunner, Latency
+from conductor.engine.runner import InlineRunner, Latency, Measured, Timing
 from conductor.piece.compiled import ModelSpec, Piece
 from conductor.rehearse.human import HumanInput, Press
 from conductor.rehearse.take import Take
@@ -32,10 +34,16 @@ class Rehearsal:
     end: float
 
 
-def lead_for(latency: Latency) -> float:
-    """How long before its first note a generation is asked for: the first-note latency plus a
-    few events (filters that wait for a chord to complete), and at least 50 ms."""
-    return max(0.05, latency.first + 8 * latency.per_event)
+LIVE_LEAD = 0.05  # how early `perform` asks for a generation (the engine's default lead)
+
+
+def lead_for(latency: Timing) -> float:
+    """How long before its first note a generation is asked for. Simulated: the first-note latency
+    plus a few events (filters that wait for a chord to complete), and at least 50 ms. Measured: what
+    `perform` uses, so the rehearsal is late exactly where the stage would be."""
+    if isinstance(latency, Measured):
+        return LIVE_LEAD
+    return max(LIVE_LEAD, latency.first + 8 * latency.per_event)
 
 
 def rehearse(
@@ -44,7 +52,7 @@ def rehearse(
     models: ModelSource,
     *,
     seed: int = 0,
-    latency: Latency | None = None,
+    latency: Timing | None = None,
     tail_bars: float = 2.0,
     on_step: Callable[[Engine, float], None] | None = None,
 ) -> Rehearsal:
