@@ -13,6 +13,8 @@ import subprocess
 from collections.abc import Iterator
 
 NAME = "conductor-bench"
+LATENCY = "conductor-latency"  # the long latency benchmarks (bench_honest, bench_window, soak): they
+# run for minutes and must not share a server with a shorter benchmark started meanwhile
 
 
 @contextlib.contextmanager

@@ -102,11 +102,18 @@ class Latency:
 
 @dataclass(frozen=True, slots=True)
 class Measured:
-    """Measured decoding time: every model call moves virtual time by the wall-clock seconds it took,
-    times `scale` (2.0: a machine half as fast). `timer` is injectable (tests charge a fixed cost)."""
+    """Measured decoding time: every model call moves virtual time by the seconds it took, times
+    `scale` (2.0: a machine half as fast). `timer` is injectable (tests charge a fixed cost).
+
+    The default timer is this thread's CPU time, not the wall clock: a rehearsal decodes flat out and
+    so, on a loaded machine, waits for the CPU far more than the live worker does (which sleeps between
+    generations and is scheduled at once when it wakes); charging wall time there overstated the first
+    note 2-3x against the same piece played live (bench/bench_honest.py). Decoding runs on one torch
+    thread (`SkyTNTModel.from_spec`), which is this thread; with more threads set, CPU time undercounts.
+    """
 
     scale: float = 1.0
-    timer: Callable[[], float] = time.perf_counter
+    timer: Callable[[], float] = time.thread_time
 
     def charge(self, call: Callable[[], T]) -> tuple[T, float]:
         """`call()`'s result and its cost in virtual seconds."""
