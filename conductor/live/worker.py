@@ -12,7 +12,8 @@ requests (parent → worker)             replies (worker → parent)
 
 Generations run one at a time, in order (like `InlineRunner`). Between two decoded notes the worker
 looks at its request queue: a cancel of the running generation closes its iterator at once, a cancel
-of a queued one unqueues it; `observe` calls that arrive during a generation are applied after it.
+of a queued one unqueues it; `observe` calls that arrive during a generation are applied after it,
+and observes queued back to back are applied as one (one prefill for all their notes).
 `spec` (a section's `ModelSpec`, or None for the piece's) picks the model; one model is built per
 distinct spec (sampling aside: it travels in the request), the piece's model at start-up.
 
@@ -184,10 +185,32 @@ def _serve(models: _Models, default: ModelSpec, requests: Requests, replies: Rep
         if isinstance(cmd, Stop):
             return
         if isinstance(cmd, Observe):
+            notes = _observed(cmd, requests, pending)
             for model in models.all():
-                _safely(model.observe, cmd.notes)
+                _safely(model.observe, notes)
         elif isinstance(cmd, Generate):
             pending = _generate(models, cmd.spec or default, cmd.request, requests, replies) + pending
+
+
+def _observed(first: Observe, requests: Requests, pending: list[Request]) -> tuple[Note, ...]:
+    """`first`'s notes and those of every `Observe` queued right behind it (taken off `pending` or the
+    queue; the first other request goes back to `pending`): one prefill of many rows is far cheaper
+    than one per note, and the notes heard during a generation all arrive at once after it."""
+    notes = list(first.notes)
+    while True:
+        if pending and isinstance(pending[0], Observe):
+            cmd = pending.pop(0)
+        elif pending:
+            return tuple(notes)
+        else:
+            try:
+                cmd = requests.get_nowait()
+            except queue.Empty:
+                return tuple(notes)
+        if not isinstance(cmd, Observe):
+            pending.append(cmd)  # from the queue (pending was empty): handled next
+            return tuple(notes)
+        notes.extend(cmd.notes)
 
 
 def _next(requests: Requests, timeout: float = 1.0) -> Request | None:

@@ -7,8 +7,9 @@ decoding under the request's constraints (channels, pitch range, key, and an ons
 The cache stays useful across generations: the model keeps an *anchor* context (its origin and the
 notes it has seen), and each request's window is merged into it instead of replacing it, so a window
 that slides forward still extends the cached token rows and only new events are prefilled. Notes
-passed to `observe` are prefilled as they arrive, so a trigger mostly decodes. When the anchor grows
-past three quarters of `max_context` notes it is rebuilt from the latest window inside `observe`
+passed to `observe` are prefilled as they arrive, so a trigger mostly decodes. `max_context` (768 notes,
+or twice the longest window asked for, within the model's positions) bounds the anchor: when it grows
+past three quarters of that it is rebuilt from the latest window inside `observe`
 (between triggers), not at a trigger; only a request that would overflow `max_context` restarts the
 anchor at a trigger. With `draft` (e.g. "online"), decoding is speculative (`speculative.py`): the
 same distribution, drafted events verified in one pass. Not thread-safe (live: one worker process
@@ -43,6 +44,7 @@ from conductor.piece.compiled import ModelSpec, SamplingSpec
 
 log = logging.getLogger(__name__)
 TPB = 480
+SETUP_ROWS = 32  # token rows besides the notes: BOS, tempo, meter, key and a program per channel
 
 
 class SkyTNTModel:
@@ -136,9 +138,14 @@ class SkyTNTModel:
     # ---- context -------------------------------------------------------------------------------
 
     def _adopt(self, request: GenerationRequest) -> None:
-        """Merge the request's window into the anchor, or restart the anchor from it."""
+        """Merge the request's window into the anchor, or restart the anchor from it. The anchor may
+        hold twice the window (so it slides for a while before a rebuild), within the positions the
+        model has once the answer's rows are kept free; a longer window keeps its latest notes."""
         self._window = max(0.0, request.start - request.origin)
-        merged = _merge(self._notes, request.context)
+        room = self.decoder.net.max_positions - request.max_events - SETUP_ROWS
+        context = request.context[-room:] if len(request.context) > room else request.context
+        self.max_context = max(self.max_context, min(room, 2 * len(context)))
+        merged = _merge(self._notes, context)
         reuse = (
             self._origin is not None
             and self._tb == request.timebase
@@ -149,7 +156,7 @@ class SkyTNTModel:
             self._notes = merged
         else:
             self._tb, self._origin = request.timebase, request.origin
-            self._notes = _merge([], request.context)
+            self._notes = _merge([], context)
 
     def _rebase(self, since: float) -> None:
         assert self._tb is not None

@@ -11,7 +11,7 @@ from skytnt_tiny import tiny_model
 
 from conductor.backends.base import Constraints, GenerationRequest, Model, ModelError
 from conductor.backends.factory import build_model
-from conductor.backends.skytnt.backend import SkyTNTModel
+from conductor.backends.skytnt.backend import SETUP_ROWS, SkyTNTModel
 from conductor.backends.skytnt.checkpoint import save_pretrained_folder
 from conductor.core.events import Note, Source
 from conductor.core.timebase import Timebase
@@ -93,12 +93,22 @@ def test_from_spec_errors(tmp_path: Path) -> None:
 
 def test_a_long_anchor_is_rebuilt_while_listening_not_at_the_trigger() -> None:
     model = SkyTNTModel(tiny_model(), max_context=24)
-    list(model.generate(request(human(16), start=4.0)))
-    model.observe(human(8, start=4.0))  # 24 notes > 3/4 of 24: rebuild from the last window
-    assert len(model._notes) <= 12 and model._origin == 2.0
+    list(model.generate(request(human(12), start=4.0)))  # a 12-note window: the anchor holds 24
+    model.observe(human(12, start=4.0))  # 24 notes > 3/4 of 24: rebuild from the last window
+    assert len(model._notes) <= 12 and model._origin == 4.0
     assert model.decoder.prefill(model._rows()) == 0  # already prefilled for the next trigger
     later = request(human(8, start=4.0), start=6.0, origin=4.0)
     assert all(6.0 <= n.onset <= 10.0 for n in model.generate(later))
+
+
+def test_the_anchor_holds_twice_a_long_window_within_the_model_positions() -> None:
+    model = SkyTNTModel(tiny_model(), max_context=24)
+    list(model.generate(request(human(40), start=10.0)))  # a window longer than max_context
+    assert model.max_context == 80 and len(model._notes) == 40  # kept whole: it can slide warm
+    positions = model.decoder.net.max_positions
+    huge = request(human(positions), start=positions / 4, max_events=6)
+    notes = list(model.generate(huge))  # more notes than the model has positions: its latest fit
+    assert len(model._notes) == positions - 6 - SETUP_ROWS and notes
 
 
 def test_held_and_finished_versions_of_a_note_merge_into_one(model: SkyTNTModel) -> None:
