@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -147,13 +148,18 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, help="write the numbers here")
     args = parser.parse_args()
+    load = [os.getloadavg()[0]]
     runs: dict[str, Numbers] = {"rehearsal (bundled human)": rehearsed(read_human(HUMAN), args.seed)}
     with tempfile.TemporaryDirectory() as tmp:
+        load.append(os.getloadavg()[0])
         runs["live over JACK"], log, offset = live(args.seed, Path(tmp) / "takes")
+        load.append(os.getloadavg()[0])
         runs["rehearsal (live's human)"] = rehearsed(read_human(log), args.seed)
     print(table(runs))
     heard = runs["live over JACK"]
     print(f"\nlive: human started {offset:.2f} s after the piece; clock thread late: {heard.clock_late}")
+    print(f"load average (1 min) before the rehearsal, before and after the live run: {load} "
+          f"on {os.cpu_count()} cores")  # fmt: skip
     for name in ("rehearsal (bundled human)", "rehearsal (live's human)"):
         print(f"{name} vs live: {'within' if within(runs[name], heard) else 'OUTSIDE'} the tolerance")
     if args.json:

@@ -47,6 +47,13 @@ def register(subparsers: Any) -> None:
         "measured when a section uses a transformer, simulated for Markov and scripted models)",
     )
     p.add_argument(
+        "--slower",
+        type=float,
+        default=1.0,
+        help="measured timing: charge the model FACTOR times its measured compute, for a stage machine "
+        "that is slower or busier than this one (default 1)",
+    )
+    p.add_argument(
         "--latency",
         help=f"simulated model time in seconds: FIRST[,PER_EVENT] (default {SIMULATED}); implies "
         "--timing simulated",
@@ -110,15 +117,20 @@ def advice(piece: Any, human: Any, path: Path) -> list[str]:
     return lines
 
 
-def timing_for(piece: Any, mode: str, latency: str | None) -> Any:
-    """`Measured()` or a simulated `Latency` for `--timing MODE` and `--latency TEXT` (see `register`)."""
+def timing_for(piece: Any, mode: str, latency: str | None, slower: float = 1.0) -> Any:
+    """`Measured(scale=slower)` or a simulated `Latency` for `--timing MODE`, `--latency TEXT` and
+    `--slower FACTOR` (see `register`)."""
     from conductor.engine.runner import Latency, Measured
 
     if mode == "measured" and latency is not None:
         raise ValueError("--latency sets simulated model time: leave it out with --timing measured")
+    if not 0 < slower < 1000:
+        raise ValueError(f"--slower must be a factor above 0 (2 = twice the measured compute), got {slower}")
     transformer = any(not s.silent and s.model.kind == "skytnt" for s in piece.sections)
     if mode == "measured" or (mode == "auto" and latency is None and transformer):
-        return Measured()
+        return Measured(scale=slower)
+    if slower != 1.0:
+        raise ValueError("--slower scales measured model time: add --timing measured, or drop --latency")
     return Latency.parse(latency or SIMULATED)
 
 
@@ -135,7 +147,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
     try:
         piece = shared_parser().load(args.piece)  # the parser process (in this one if none can start)
         human = read_human(args.human).with_presses(parse_presses(args.press))
-        latency = timing_for(piece, args.timing, args.latency)
+        latency = timing_for(piece, args.timing, args.latency, args.slower)
     except (PieceErrors, ValueError) as exc:
         raise _Unusable(str(exc)) from exc
     except OSError as exc:  # the piece (the human file's reader raises InputFileError, a ValueError)

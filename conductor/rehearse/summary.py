@@ -67,7 +67,8 @@ def summary_table(
 def timing_line(latency: Timing) -> str:
     """What moves the virtual clock, in one line."""
     if isinstance(latency, Measured):
-        return "timing: measured on this machine"
+        slower = "" if latency.scale == 1.0 else f", charged {latency.scale:g}x"
+        return f"timing: measured on this machine{slower}"
     return f"timing: simulated ({latency.first:g} s first, {latency.per_event:g} s per event)"
 
 

@@ -140,6 +140,11 @@ def test_timing_is_measured_for_a_transformer_and_simulated_otherwise() -> None:
     assert timing_for(scripted, "measured", None) == Measured()
     with pytest.raises(ValueError, match="leave it out with --timing measured"):
         timing_for(sky, "measured", "0.1")
+    assert timing_for(sky, "auto", None, slower=2.0) == Measured(scale=2.0)
+    with pytest.raises(ValueError, match="--slower scales measured model time"):
+        timing_for(scripted, "auto", None, slower=2.0)
+    with pytest.raises(ValueError, match="--slower must be a factor above 0"):
+        timing_for(sky, "auto", None, slower=0.0)
 
 
 def test_cli_prints_the_timing_and_the_verdict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -150,7 +155,7 @@ def test_cli_prints_the_timing_and_the_verdict(tmp_path: Path, capsys: pytest.Ca
     out = capsys.readouterr().out
     assert "timing: simulated (0.02 s first, 0.002 s per event)" in out
     assert "no verdict on this machine" in out and "first p95" in out
-    assert main([*argv, "--timing", "measured"]) == 0
+    assert main([*argv, "--timing", "measured", "--slower", "3"]) == 0
     out = capsys.readouterr().out
-    assert "timing: measured on this machine" in out
+    assert "timing: measured on this machine, charged 3x" in out
     assert "this machine can" in out  # can or cannot: that is the machine's answer, not the test's
