@@ -7,7 +7,7 @@ every beat, a sixteenth-note line and an eighth-note bass, ~18 notes a second â€
 16 bars (C, G, E flat, A, ...), so the window slides every bar, the detected key changes the token
 prefix and section changes restart phrases. `conductor perform --virtual --midi-api jack` runs it on a
 private JACK server (`bench.jack`); the take log gives each generation's context size
-(`generation_start`) and first-note latency (`generation_end`). Prints a markdown table: p50/p95/max
+(`generation` events) and first-note latency (`generation_end`). Prints a markdown table: p50/p95/max
 first note over the run and over the generations whose context was at least 90 % of W (the window
 full), and notes dropped as late. The issue asks 10 minutes per window; `--minutes` (default 10).
 """
@@ -93,7 +93,7 @@ def run(window: int, minutes: float, tmp: Path) -> list[dict[str, Any]]:
 
 def figures(window: int, events: list[dict[str, Any]]) -> dict[str, Any]:
     """p50/p95/max first note (ms) overall and with the window full; context sizes; late notes."""
-    context = {e["generation"]: e["context"] for e in events if e["kind"] == "generation_start"}
+    context = {e["generation"]: e["context"] for e in events if e["kind"] == "generation"}
     ends = [e for e in events if e["kind"] == "generation_end"]
     every = [e["latency"] * 1000 for e in ends if e["latency"] is not None]
     full = [

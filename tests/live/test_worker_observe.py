@@ -1,8 +1,10 @@
-"""The model worker applies observes queued back to back as one (one prefill for all their notes)."""
+"""The model worker applies observes queued back to back as one (one prefill for all their notes);
+any other request ends the batch at once and keeps its place."""
 
 from __future__ import annotations
 
 import queue
+import threading
 from typing import Any
 
 from conductor.core.events import Note, Source
@@ -36,3 +38,13 @@ def test_observes_left_over_from_a_generation_are_taken_first_in_order() -> None
     notes = _observed(Observe((heard(0.1),)), queued(stop), pending)  # type: ignore[arg-type]
     assert [n.onset for n in notes] == [0.1, 0.2]
     assert pending == [Cancel(3), Observe((heard(0.5),))]
+
+
+def test_an_observe_arriving_within_the_batch_joins_it_until_another_request_ends_it() -> None:
+    requests: queue.Queue[Any] = queue.Queue()
+    later = threading.Timer(0.02, lambda: [requests.put(x) for x in (Observe((heard(0.2),)), Stop())])
+    later.start()
+    pending: list[Any] = []
+    notes = _observed(Observe((heard(0.1),)), requests, pending, batch_s=30.0)  # type: ignore[arg-type]
+    later.join()
+    assert [n.onset for n in notes] == [0.1, 0.2] and pending == [Stop()]
