@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,11 @@ import mido  # noqa: E402
 
 from bench.jack import LATENCY as SERVER  # noqa: E402
 from bench.jack import running_jack  # noqa: E402
+from conductor.backends.factory import build_model  # noqa: E402
+from conductor.engine.runner import Measured  # noqa: E402
+from conductor.engine.take_events import GenerationEnded, GenerationStarted  # noqa: E402
+from conductor.piece import load_piece_text  # noqa: E402
+from conductor.rehearse import HumanInput, rehearse  # noqa: E402
 from conductor.rehearse.summary import percentile  # noqa: E402
 from tests.live.harness import Stage  # noqa: E402
 
@@ -91,6 +97,20 @@ def run(window: int, minutes: float, tmp: Path) -> list[dict[str, Any]]:
         stage.close()
 
 
+def rehearsed(window: int, minutes: float) -> list[dict[str, Any]]:
+    """The same piece and human in an honest rehearsal (first notes charged the decoding thread's CPU
+    time: the warm path's own cost, whatever else the machine runs); its take events as log lines."""
+    piece = load_piece_text(PIECE.format(w=window, bars=max(8, window // 32)))
+    model = build_model(piece.sections[0].model)
+    part = HumanInput(tuple(human(minutes * 60)))
+    take = rehearse(piece, part, lambda spec: model, seed=1, latency=Measured()).take
+    return [
+        {"kind": e.kind, **asdict(e)}
+        for _, e in take.events
+        if isinstance(e, (GenerationStarted, GenerationEnded))
+    ]
+
+
 def figures(window: int, events: list[dict[str, Any]]) -> dict[str, Any]:
     """p50/p95/max first note (ms) overall and with the window full; context sizes; late notes."""
     context = {e["generation"]: e["context"] for e in events if e["kind"] == "generation"}
@@ -139,10 +159,15 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=10.0, help="length of each run (the issue: 10)")
     parser.add_argument("--windows", default="256,1024,4096", help="window sizes in events")
     parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--rehearse", action="store_true", help="an honest rehearsal instead of live")
     args = parser.parse_args()
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
+    if args.rehearse:
         for window in (int(w) for w in args.windows.split(",")):
+            rows.append(figures(window, rehearsed(window, args.minutes)))
+            print(json.dumps(rows[-1]), flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for window in (int(w) for w in args.windows.split(",") if not args.rehearse):
             with running_jack(SERVER):  # a fresh server per run, as the live tests do
                 rows.append(figures(window, run(window, args.minutes, Path(tmp))))
             print(json.dumps(rows[-1]), flush=True)
