@@ -78,7 +78,7 @@ def verdict(stats: list[SectionStats], measured: bool) -> str:
     if not measured:
         return (
             f"simulated model time: {late} notes late in rehearsal, no verdict on this machine "
-            "(rehearse without --latency to charge the model's measured compute)"
+            "(--timing measured charges the model's measured compute)"
         )
     can = "can" if late == 0 else "cannot"
     notes = "note" if late == 1 else "notes"
