@@ -15,6 +15,8 @@ EPILOG = """examples:
   conductor train --data corpus:bach --out runs/bach --config conductor-small --steps 2000
   conductor train --data my_midis/ --data takes/ --out runs/mine --from models/conductor-small --steps 300
   conductor train --data corpus:bach --out runs/bach --config conductor-small --steps 2000 --resume
+  torchrun --nproc_per_node 4 -m conductor train --data ~/midi --out runs/big --device cuda \
+      --batch 8 --accumulate 4 --precision bf16 --workers 8      (see docs/training.md)
 """
 
 
@@ -98,11 +100,29 @@ def _optim_args(p: argparse.ArgumentParser) -> None:
         help="token-level loss on at most N random events per block, as upstream (default 0: all)",
     )
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    p.add_argument(
+        "--accumulate",
+        type=int,
+        default=1,
+        metavar="N",
+        help="micro-batches per step on each rank: the global batch is batch x ranks x N (default 1)",
+    )
+    p.add_argument(
+        "--precision",
+        choices=("fp32", "bf16"),
+        default="fp32",
+        help="bf16: bfloat16 autocast, for GPUs (it runs on CPU too, rarely faster); weights stay float32",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    """Train; returns 0 when the run finished, 1 on a problem the user can fix."""
+    """Train; returns 0 when the run finished, 1 on a problem the user can fix.
+
+    Under ``torchrun`` every rank runs this: each joins the process group, rank 0 writes.
+    """
     import torch
+
+    from conductor.train import parallel
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -111,12 +131,26 @@ def run(args: argparse.Namespace) -> int:
         return 1
     from conductor.backends.base import ModelError
 
+    world = parallel.world_from_env()
     try:
         _check_config(args.config)
-        return _train(_options(args))
+        _check_steps(args)
+        device = parallel.start(world, args.device)
+        try:
+            return _train(_options(args, world, device))
+        finally:
+            parallel.stop(world)
     except (FileExistsError, ValueError, OSError, ModelError) as exc:
-        print(f"conductor train: {exc}", file=sys.stderr)
+        where = f" (rank {world.rank} of {world.size})" if world.size > 1 else ""
+        print(f"conductor train{where}: {exc}", file=sys.stderr)
         return 1
+
+
+def _check_steps(args: argparse.Namespace) -> None:
+    if args.accumulate < 1 or args.batch < 1:
+        raise ValueError(f"--batch {args.batch} --accumulate {args.accumulate}: both must be 1 or more")
+    if args.precision == "bf16" and not args.device.startswith("cuda"):
+        log.warning("--precision bf16 is meant for GPUs; on a CPU it runs, rarely faster than fp32")
 
 
 def _check_config(name: str | None) -> None:
@@ -136,7 +170,7 @@ def _check_config(name: str | None) -> None:
         raise ModelError(unknown_name("--config", name, known)) from exc
 
 
-def _options(args: argparse.Namespace) -> Any:
+def _options(args: argparse.Namespace, world: Any, device: str) -> Any:
     from conductor.train import session
     from conductor.train.loop import Settings
 
@@ -156,6 +190,8 @@ def _options(args: argparse.Namespace) -> Any:
         save_every=args.save_every,
         tempo=args.tempo,
         pack=args.pack,
+        accumulate=args.accumulate,
+        precision=args.precision,
     )
     return session.Options(
         data=args.data,
@@ -163,13 +199,21 @@ def _options(args: argparse.Namespace) -> Any:
         config=args.config,
         init=args.init,
         settings=settings,
-        device=args.device,
+        device=device,
         resume=args.resume,
         cache=args.cache,
         notes=tuple(args.note),
         save_dtype=args.save_dtype,
-        command="conductor train " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
+        command=_command(world),
+        world=world,
     )
+
+
+def _command(world: Any) -> str:
+    """The command line for the model card (with the launcher when there are several ranks)."""
+    args = " ".join(shlex.quote(a) for a in sys.argv[2:])
+    launcher = f"torchrun (world {world.size}) -m " if world.size > 1 else ""
+    return f"{launcher}conductor train {args}"
 
 
 def _train(opts: Any) -> int:
@@ -177,6 +221,9 @@ def _train(opts: Any) -> int:
 
     from conductor.train import loop, session
 
+    if not opts.world.is_main:  # the other ranks train quietly: rank 0 reports and writes
+        loop.train(session.prepare(opts))
+        return 0
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
