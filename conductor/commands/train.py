@@ -76,6 +76,18 @@ def _data_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--val-fraction", type=float, default=0.05, help="pieces held out (default 0.05)")
     p.add_argument("--cache", type=Path, default=None, help="token cache folder (default ~/.cache/conductor)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="processes tokenising MIDI folders and corpus:NAME into the token cache (default 1)",
+    )
+    p.add_argument(
+        "--cache-only",
+        action="store_true",
+        help="build (or check) the token caches of every --data and stop: before a multi-rank run",
+    )
     p.add_argument("--note", action="append", default=[], help="a line for the model card (repeatable)")
     p.add_argument("--resume", action="store_true", help="continue the unfinished run in --out")
 
@@ -135,6 +147,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         _check_config(args.config)
         _check_steps(args)
+        if args.cache_only:
+            return _cache_only(_options(args, world, args.device))
         device = parallel.start(world, args.device)
         try:
             return _train(_options(args, world, device))
@@ -206,6 +220,7 @@ def _options(args: argparse.Namespace, world: Any, device: str) -> Any:
         save_dtype=args.save_dtype,
         command=_command(world),
         world=world,
+        workers=args.workers,
     )
 
 
@@ -214,6 +229,23 @@ def _command(world: Any) -> str:
     args = " ".join(shlex.quote(a) for a in sys.argv[2:])
     launcher = f"torchrun (world {world.size}) -m " if world.size > 1 else ""
     return f"{launcher}conductor train {args}"
+
+
+def _cache_only(opts: Any) -> int:
+    """Tokenise every --data source into its cache (or find it there) and stop."""
+    from conductor.train import modelio, session
+    from conductor.train.data import default_cache_dir
+
+    if opts.init is None:
+        tokenizer = modelio.config_for(opts.config or "conductor-small").tokenizer
+    else:
+        tokenizer = session.build_model(opts).config.tokenizer
+    corpus = session.load_data(opts, tokenizer)
+    print(
+        f"{len(corpus)} pieces, {corpus.events:,} events, {len(corpus.skipped)} files skipped; "
+        f"token caches in {opts.cache or default_cache_dir()}"
+    )
+    return 0
 
 
 def _train(opts: Any) -> int:

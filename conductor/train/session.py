@@ -40,6 +40,7 @@ class Options:
     notes: tuple[str, ...] = ()  # lines for the model card
     save_dtype: str = "float32"  # model.safetensors (train_state.pt always keeps float32)
     world: parallel.World = field(default_factory=parallel.World)  # torchrun's ranks (one: rank 0 of 1)
+    workers: int = 1  # processes tokenising a source into its cache
 
 
 def prepare(opts: Options, progress: Callable[[str], Progress] | None = None) -> Run:
@@ -80,9 +81,10 @@ def build_model(opts: Options) -> Any:
 
 def load_data(opts: Options, tokenizer: str, progress: Callable[[str], Progress] | None = None) -> Corpus:
     """Every ``--data`` source, tokenised (or read from its cache), as one corpus."""
+    block, workers = opts.settings.block, opts.workers
     return merge(
         [
-            load_corpus(src, tokenizer, opts.cache, progress(src) if progress else None, opts.settings.block)
+            load_corpus(src, tokenizer, opts.cache, progress(src) if progress else None, block, workers)
             for src in opts.data
         ]
     )
