@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 SHARDS_FORMAT = 1
-SHARD_FILES = 256  # source files per shard
+SHARD_FILES = 128  # source files per shard
 
 Job = tuple[str, str, int, int, str]  # (source, tokenizer, first file, end file, shard path prefix)
 
