@@ -54,7 +54,7 @@ def start(world: World, device: str) -> str:
 
     if device == "cuda" and world.size > 1:
         device = f"cuda:{world.local_rank}"
-    if device.startswith("cuda"):
+    if torch.device(device).index is not None:  # nccl's collectives run on the current device
         torch.cuda.set_device(torch.device(device))
     if world.size > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if device.startswith("cuda") else "gloo")

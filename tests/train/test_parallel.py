@@ -57,6 +57,19 @@ def test_the_ranks_micro_batches_cover_the_global_batch_once() -> None:
     assert all(s.stop - s.start == 2 for s in my_slices(rows, World(1, 3), 4))
 
 
+def test_the_world_comes_from_torchruns_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from conductor.train.parallel import start, world_from_env
+
+    for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK"):
+        monkeypatch.delenv(name, raising=False)
+    assert world_from_env() == World(0, 1, 0) and world_from_env().is_main
+    assert start(World(), "cpu") == "cpu"  # one process: no process group
+    monkeypatch.setenv("RANK", "3")
+    monkeypatch.setenv("WORLD_SIZE", "4")
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    assert world_from_env() == World(3, 4, 1) and not world_from_env().is_main
+
+
 def test_accumulation_takes_the_step_of_the_whole_batch(corpus: Corpus, tmp_path: Path) -> None:
     whole = _run(corpus, tmp_path / "whole", SETTINGS)
     accumulated = _run(corpus, tmp_path / "acc", replace(SETTINGS, batch=2, accumulate=2))
