@@ -81,6 +81,17 @@ def main_first(world: World) -> Iterator[None]:
         dist.barrier()
 
 
+def same_everywhere(value: int, world: World, device: str) -> bool:
+    """True when every rank holds the same ``value`` (one all-reduce; True on one process)."""
+    if world.size == 1:
+        return True
+    import torch.distributed as dist
+
+    both = torch.tensor([value, -value], dtype=torch.int64, device=device)
+    dist.all_reduce(both, op=dist.ReduceOp.MAX)
+    return int(both[0]) == -int(both[1])
+
+
 class LossSum(torch.nn.Module):
     """Upstream's two-level loss summed over the chosen targets: the module DDP wraps.
 

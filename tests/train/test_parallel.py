@@ -151,3 +151,30 @@ def test_two_gloo_ranks_follow_one_process_and_resume_in_one(midi_folder: Path, 
     assert main(_conductor_train(midi_folder, two, cache, *more)) == 0
     assert len(_history(two)) == 9
     assert np.allclose(_history(one), _history(two), atol=TOLERANCE, rtol=0)
+
+
+AGREE = """
+from conductor.train.parallel import same_everywhere, start, stop, world_from_env
+
+world = world_from_env()
+start(world, "cpu")
+same, differ = same_everywhere(7, world, "cpu"), same_everywhere(world.rank, world, "cpu")
+print(f"rank {world.rank}: same {same}, differ {differ}")
+stop(world)
+"""
+
+
+@pytest.mark.slow
+def test_ranks_notice_when_they_resume_at_different_steps(tmp_path: Path) -> None:
+    script = tmp_path / "agree.py"
+    script.write_text(AGREE)
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root), "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
+    cmd += ["--master_addr", "127.0.0.1", "--master_port", str(_free_port()), str(script)]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert sorted(line for line in done.stdout.splitlines() if line.startswith("rank")) == [
+        "rank 0: same True, differ False",
+        "rank 1: same True, differ False",
+    ]
