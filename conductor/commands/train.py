@@ -15,8 +15,9 @@ EPILOG = """examples:
   conductor train --data corpus:bach --out runs/bach --config conductor-small --steps 2000
   conductor train --data my_midis/ --data takes/ --out runs/mine --from models/conductor-small --steps 300
   conductor train --data corpus:bach --out runs/bach --config conductor-small --steps 2000 --resume
-  torchrun --nproc_per_node 4 -m conductor train --data ~/midi --out runs/big --device cuda \
-      --batch 8 --accumulate 4 --precision bf16 --workers 8      (see docs/training.md)
+  conductor train --data ~/midi --out runs/big --cache-only --workers 8
+  torchrun --nproc_per_node 4 -m conductor train --data ~/midi --out runs/big --device cuda --batch 8
+      --accumulate 4 --precision bf16    (4 GPUs, global batch 128 blocks; see docs/training.md)
 """
 
 
@@ -94,7 +95,12 @@ def _data_args(p: argparse.ArgumentParser) -> None:
 
 def _optim_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, default=1000, help="optimizer steps (default 1000)")
-    p.add_argument("--batch", type=int, default=8, help="blocks per batch (default 8)")
+    p.add_argument(
+        "--batch",
+        type=int,
+        default=8,
+        help="blocks per forward pass on each rank (default 8; see --accumulate)",
+    )
     p.add_argument("--block", type=int, default=256, help="events per block (default 256)")
     p.add_argument(
         "--lr", type=float, default=None, help="peak learning rate (default 5e-4; 5e-5 with --from)"
