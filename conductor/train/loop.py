@@ -183,11 +183,6 @@ def train(run: Run, report: Callable[[Progress], None] | None = None) -> History
     model.to(run.device).train()
     opt = make_optimizer(model, s)
     step, position, history = _restore(run, opt)
-    if not parallel.same_everywhere(step, run.world, run.device):
-        raise ValueError(
-            f"rank {run.world.rank} resumes {run.out / STATE_FILE} at step {step}, another rank at another "
-            "step: on several machines --out must be on a file system they share"
-        )
     loss_module = parallel.wrap(model, run.layout.pad_id, run.world, run.device)
     val = _val_batches(run) if main else []
     stream = batch_stream(run.corpus, run.train_pieces, run.layout, s, position, run.global_batch)
@@ -278,6 +273,16 @@ def save_checkpoint(
 
 
 def _restore(run: Run, opt: torch.optim.Optimizer) -> tuple[int, tuple[int, int], History]:
+    step, position, history = _read_state(run, opt)
+    if not parallel.same_everywhere(step, run.world, run.device):
+        raise ValueError(
+            f"rank {run.world.rank} resumes {run.out / STATE_FILE} at step {step}, another rank at another "
+            "step: on several machines --out must be on a file system they share"
+        )
+    return step, position, history
+
+
+def _read_state(run: Run, opt: torch.optim.Optimizer) -> tuple[int, tuple[int, int], History]:
     path = run.out / STATE_FILE
     if not path.exists():
         return 0, (0, 0), History()
