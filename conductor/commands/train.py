@@ -15,6 +15,9 @@ EPILOG = """examples:
   conductor train --data corpus:bach --out runs/bach --config conductor-small --steps 2000
   conductor train --data my_midis/ --data takes/ --out runs/mine --from models/conductor-small --steps 300
   conductor train --data corpus:bach --out runs/bach --config conductor-small --steps 2000 --resume
+  conductor train --data ~/midi --out runs/big --cache-only --workers 8
+  torchrun --nproc_per_node 4 -m conductor train --data ~/midi --out runs/big --device cuda --batch 8
+      --accumulate 4 --precision bf16    (4 GPUs, global batch 128 blocks; see docs/training.md)
 """
 
 
@@ -74,13 +77,30 @@ def _data_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--val-fraction", type=float, default=0.05, help="pieces held out (default 0.05)")
     p.add_argument("--cache", type=Path, default=None, help="token cache folder (default ~/.cache/conductor)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="processes tokenising MIDI folders and corpus:NAME into the token cache (default 1)",
+    )
+    p.add_argument(
+        "--cache-only",
+        action="store_true",
+        help="build (or check) the token caches of every --data and stop: before a multi-rank run",
+    )
     p.add_argument("--note", action="append", default=[], help="a line for the model card (repeatable)")
     p.add_argument("--resume", action="store_true", help="continue the unfinished run in --out")
 
 
 def _optim_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, default=1000, help="optimizer steps (default 1000)")
-    p.add_argument("--batch", type=int, default=8, help="blocks per batch (default 8)")
+    p.add_argument(
+        "--batch",
+        type=int,
+        default=8,
+        help="blocks per forward pass on each rank (default 8; see --accumulate)",
+    )
     p.add_argument("--block", type=int, default=256, help="events per block (default 256)")
     p.add_argument(
         "--lr", type=float, default=None, help="peak learning rate (default 5e-4; 5e-5 with --from)"
@@ -98,11 +118,29 @@ def _optim_args(p: argparse.ArgumentParser) -> None:
         help="token-level loss on at most N random events per block, as upstream (default 0: all)",
     )
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    p.add_argument(
+        "--accumulate",
+        type=int,
+        default=1,
+        metavar="N",
+        help="micro-batches per step on each rank: the global batch is batch x ranks x N (default 1)",
+    )
+    p.add_argument(
+        "--precision",
+        choices=("fp32", "bf16"),
+        default="fp32",
+        help="bf16: bfloat16 autocast, for GPUs (it runs on CPU too, rarely faster); weights stay float32",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    """Train; returns 0 when the run finished, 1 on a problem the user can fix."""
+    """Train; returns 0 when the run finished, 1 on a problem the user can fix.
+
+    Under ``torchrun`` every rank runs this: each joins the process group, rank 0 writes.
+    """
     import torch
+
+    from conductor.train import parallel
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -111,12 +149,28 @@ def run(args: argparse.Namespace) -> int:
         return 1
     from conductor.backends.base import ModelError
 
+    world = parallel.world_from_env()
     try:
         _check_config(args.config)
-        return _train(_options(args))
+        _check_steps(args)
+        if args.cache_only:
+            return _cache_only(_options(args, world, args.device))
+        device = parallel.start(world, args.device)
+        try:
+            return _train(_options(args, world, device))
+        finally:
+            parallel.stop(world)
     except (FileExistsError, ValueError, OSError, ModelError) as exc:
-        print(f"conductor train: {exc}", file=sys.stderr)
+        where = f" (rank {world.rank} of {world.size})" if world.size > 1 else ""
+        print(f"conductor train{where}: {exc}", file=sys.stderr)
         return 1
+
+
+def _check_steps(args: argparse.Namespace) -> None:
+    if args.accumulate < 1 or args.batch < 1:
+        raise ValueError(f"--batch {args.batch} --accumulate {args.accumulate}: both must be 1 or more")
+    if args.precision == "bf16" and not args.device.startswith("cuda"):
+        log.warning("--precision bf16 is meant for GPUs; on a CPU it runs, rarely faster than fp32")
 
 
 def _check_config(name: str | None) -> None:
@@ -136,7 +190,7 @@ def _check_config(name: str | None) -> None:
         raise ModelError(unknown_name("--config", name, known)) from exc
 
 
-def _options(args: argparse.Namespace) -> Any:
+def _options(args: argparse.Namespace, world: Any, device: str) -> Any:
     from conductor.train import session
     from conductor.train.loop import Settings
 
@@ -156,6 +210,8 @@ def _options(args: argparse.Namespace) -> Any:
         save_every=args.save_every,
         tempo=args.tempo,
         pack=args.pack,
+        accumulate=args.accumulate,
+        precision=args.precision,
     )
     return session.Options(
         data=args.data,
@@ -163,13 +219,39 @@ def _options(args: argparse.Namespace) -> Any:
         config=args.config,
         init=args.init,
         settings=settings,
-        device=args.device,
+        device=device,
         resume=args.resume,
         cache=args.cache,
         notes=tuple(args.note),
         save_dtype=args.save_dtype,
-        command="conductor train " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
+        command=_command(world),
+        world=world,
+        workers=args.workers,
     )
+
+
+def _command(world: Any) -> str:
+    """The command line for the model card (with the launcher when there are several ranks)."""
+    args = " ".join(shlex.quote(a) for a in sys.argv[2:])
+    launcher = f"torchrun (world {world.size}) -m " if world.size > 1 else ""
+    return f"{launcher}conductor train {args}"
+
+
+def _cache_only(opts: Any) -> int:
+    """Tokenise every --data source into its cache (or find it there) and stop."""
+    from conductor.train import modelio, session
+    from conductor.train.data import default_cache_dir
+
+    if opts.init is None:
+        tokenizer = modelio.config_for(opts.config or "conductor-small").tokenizer
+    else:
+        tokenizer = session.build_model(opts).config.tokenizer
+    corpus = session.load_data(opts, tokenizer)
+    print(
+        f"{len(corpus)} pieces, {corpus.events:,} events, {len(corpus.skipped)} files skipped; "
+        f"token caches in {opts.cache or default_cache_dir()}"
+    )
+    return 0
 
 
 def _train(opts: Any) -> int:
@@ -177,6 +259,9 @@ def _train(opts: Any) -> int:
 
     from conductor.train import loop, session
 
+    if not opts.world.is_main:  # the other ranks train quietly: rank 0 reports and writes
+        loop.train(session.prepare(opts))
+        return 0
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
