@@ -15,6 +15,7 @@ EPILOG = """examples:
   conductor train --data corpus:bach --out runs/bach --config conductor-small --steps 2000
   conductor train --data my_midis/ --data takes/ --out runs/mine --from models/conductor-small --steps 300
   conductor train --data corpus:bach --out runs/bach --config conductor-small --steps 2000 --resume
+  conductor train --data my_midis/ --out runs/my-lora --lora --base models/conductor-small --steps 300
 """
 
 
@@ -28,6 +29,7 @@ def register(subparsers: Any) -> None:
     )
     _data_args(p)
     _optim_args(p)
+    _lora_args(p)
     p.set_defaults(func=run)
 
 
@@ -54,6 +56,9 @@ def _data_args(p: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="CHECKPOINT",
         help="fine-tune this checkpoint (HF folder or Lightning .ckpt)",
+    )
+    start.add_argument(
+        "--base", type=Path, metavar="CHECKPOINT", help="the checkpoint a --lora adapter is trained on"
     )
     p.add_argument(
         "--augment",
@@ -83,7 +88,10 @@ def _optim_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch", type=int, default=8, help="blocks per batch (default 8)")
     p.add_argument("--block", type=int, default=256, help="events per block (default 256)")
     p.add_argument(
-        "--lr", type=float, default=None, help="peak learning rate (default 5e-4; 5e-5 with --from)"
+        "--lr",
+        type=float,
+        default=None,
+        help="peak learning rate (default 5e-4; 5e-5 with --from; 1e-4 with --lora, as upstream)",
     )
     p.add_argument("--warmup", type=int, default=100, help="warm-up steps (default 100)")
     p.add_argument("--seed", type=int, default=0, help="seed for init, split, shuffling and augmentation")
@@ -100,6 +108,25 @@ def _optim_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
 
 
+def _lora_args(p: argparse.ArgumentParser) -> None:
+    from conductor.train.lora import UPSTREAM_TARGETS, LoraSettings
+
+    p.add_argument(
+        "--lora",
+        action="store_true",
+        help="train only a LoRA adapter on --base (peft; writes adapter_config.json + "
+        "adapter_model.safetensors, which a piece loads with model: {checkpoint: BASE, lora: OUT})",
+    )
+    p.add_argument("--lora-rank", type=int, default=LoraSettings.rank, help="adapter rank r (default 64)")
+    p.add_argument("--lora-alpha", type=int, default=LoraSettings.alpha, help="LoRA alpha (default 128)")
+    p.add_argument(
+        "--lora-targets",
+        default=",".join(UPSTREAM_TARGETS),
+        metavar="NAMES",
+        help="comma-separated layers to adapt (default upstream's: %(default)s)",
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """Train; returns 0 when the run finished, 1 on a problem the user can fix."""
     import torch
@@ -113,6 +140,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         _check_config(args.config)
+        _check_lora(args)
         return _train(_options(args))
     except (FileExistsError, ValueError, OSError, ModelError) as exc:
         print(f"conductor train: {exc}", file=sys.stderr)
@@ -136,11 +164,29 @@ def _check_config(name: str | None) -> None:
         raise ModelError(unknown_name("--config", name, known)) from exc
 
 
+def _check_lora(args: argparse.Namespace) -> None:
+    """Raise a `ValueError` for --lora without --base, or --base without --lora."""
+    if args.lora and args.base is None:
+        raise ValueError("--lora needs --base CHECKPOINT: the model the adapter is trained on")
+    if args.base is not None and not args.lora:
+        raise ValueError("--base names a --lora adapter's checkpoint: add --lora (or fine-tune with --from)")
+
+
+def _lora(args: argparse.Namespace) -> Any:
+    """The adapter's `LoraSettings` (None without --lora)."""
+    from conductor.train.lora import LoraSettings
+
+    if not args.lora:
+        return None
+    targets = tuple(t.strip() for t in args.lora_targets.split(",") if t.strip())
+    return LoraSettings(args.lora_rank, args.lora_alpha, targets, str(args.base))
+
+
 def _options(args: argparse.Namespace) -> Any:
     from conductor.train import session
     from conductor.train.loop import Settings
 
-    lr = args.lr if args.lr is not None else (5e-5 if args.init else 5e-4)
+    lr = args.lr if args.lr is not None else (1e-4 if args.lora else 5e-5 if args.init else 5e-4)
     settings = Settings(
         steps=args.steps,
         batch=args.batch,
@@ -161,14 +207,24 @@ def _options(args: argparse.Namespace) -> Any:
         data=args.data,
         out=args.out,
         config=args.config,
-        init=args.init,
+        init=args.init or args.base,
         settings=settings,
         device=args.device,
         resume=args.resume,
         cache=args.cache,
-        notes=tuple(args.note),
+        notes=tuple(args.note) + _adapter_note(args),
         save_dtype=args.save_dtype,
+        lora=_lora(args),
         command="conductor train " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
+    )
+
+
+def _adapter_note(args: argparse.Namespace) -> tuple[str, ...]:
+    if not args.lora:
+        return ()
+    return (
+        f"A LoRA adapter for `{args.base}`, not a whole model: a piece loads it with `model: "
+        f"{{kind: skytnt, checkpoint: {args.base}, lora: {args.out}}}` (paths relative to the piece).",
     )
 
 

@@ -76,7 +76,7 @@ def merge_lora(model: MIDIModel, path: Path) -> MIDIModel:
     tuner = _inject(model, options, folder)
     from peft import get_peft_model_state_dict, set_peft_model_state_dict
 
-    expected = get_peft_model_state_dict(model, adapter_name=ADAPTER_NAME)
+    expected = get_peft_model_state_dict(model, adapter_name=ADAPTER_NAME, save_embedding_layers=False)
     check_adapter(expected, tensors, folder / ADAPTER_WEIGHTS, model.config.name)
     set_peft_model_state_dict(model, tensors, ADAPTER_NAME)
     merged: MIDIModel = tuner.merge_and_unload()
