@@ -87,8 +87,9 @@ def adapter_folder(path: Path) -> Path:
     """The adapter's folder: `path` itself, or the folder of a file named like an adapter's."""
     folder = path.parent if path.name in (ADAPTER_CONFIG, ADAPTER_WEIGHTS, PICKLED_WEIGHTS) else path
     if not folder.is_dir():
+        found = "is not a folder" if folder.exists() else "not found"
         raise ModelError(
-            f"LoRA adapter {path} not found: expected a folder with {ADAPTER_CONFIG} and "
+            f"LoRA adapter {path} {found}: expected a folder with {ADAPTER_CONFIG} and "
             f"{ADAPTER_WEIGHTS} (what `conductor train --lora` and peft write)"
         )
     return folder

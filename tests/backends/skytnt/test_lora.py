@@ -139,6 +139,8 @@ def test_adapter_of_another_base(tmp_path: Path) -> None:
         ({"rank_pattern": {"q_proj": 4096}}, r"rank_pattern\['q_proj'\] is 4096"),
         ({"target_modules": ["attention"]}, r"does not fit the base model \(.*attention"),
         ({"target_modules": 7}, r"target_modules is 7: expected a list of module names"),
+        ({"target_modules": "(q|.+)+_proj"}, r"target_modules is '\(q\|\.\+\)\+_proj': expected module"),
+        ({"rank_pattern": {"(a*)*": 2}}, r"rank_pattern key is '\(a\*\)\*': expected module names"),
         ({"peft_type": "IA3"}, r"peft_type is 'IA3': expected 'LORA'"),
         ({"init_lora_weights": "pissa"}, r"init_lora_weights is 'pissa', which rewrote the base"),
         ({"modules_to_save": ["lm_head"]}, r"modules_to_save is set .*expected it unset"),
