@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from peft import PeftModel
+from peft import LoraModel, PeftConfig, PeftModel, load_peft_weights, set_peft_model_state_dict
 
 from conductor.backends.skytnt.checkpoint import load_checkpoint
 from conductor.backends.skytnt.lora import merge_lora
@@ -29,6 +29,13 @@ def train_argv(data: Path, out: Path, base: Path, steps: int, *more: str) -> lis
         "--warmup", "1", "--lr", "1e-2", "--eval-every", "2", "--save-every", "2", "--val-fraction", "0.2",
         "--cache", str(out.parent / "cache"), "--threads", "1", *more,
     ]  # fmt: skip
+
+
+def upstream_merge(base: torch.nn.Module, folder: Path) -> torch.nn.Module:
+    """The peft calls upstream's app makes to merge an adapter (`MIDIModel.load_merge_lora`)."""
+    tuner = LoraModel(base, PeftConfig.from_pretrained(str(folder)), adapter_name="default")
+    set_peft_model_state_dict(base, load_peft_weights(str(folder), device="cpu"), "default")
+    return tuner.merge_and_unload()
 
 
 def outputs(model: torch.nn.Module) -> torch.Tensor:
@@ -55,6 +62,7 @@ def test_train_lora_writes_peft_shape_that_loads_back(midi_folder: Path, base: P
     ours = merge_lora(load_checkpoint(base), out)
     peft = PeftModel.from_pretrained(load_checkpoint(base), str(out)).merge_and_unload()
     assert torch.allclose(outputs(ours), outputs(peft), atol=1e-5)
+    assert torch.allclose(outputs(ours), outputs(upstream_merge(load_checkpoint(base), out)), atol=1e-5)
     before = load_checkpoint(base)
     assert not torch.allclose(outputs(ours), outputs(before), atol=1e-4)  # the adapter learnt something
     frozen = ("net.embed_tokens.weight", "lm_head.weight", "net.norm.weight")
