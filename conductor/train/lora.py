@@ -84,9 +84,13 @@ def check_resume(folder: Path, settings: LoraSettings) -> None:
     path = folder / ADAPTER_CONFIG
     if not path.is_file():
         return
-    saved = json.loads(path.read_text())
+    try:
+        saved = json.loads(path.read_text())
+    except ValueError as exc:
+        raise ValueError(f"{path} cannot be read as JSON ({exc}): start again with another --out") from exc
+    saved = saved if isinstance(saved, dict) else {}
     asked = {"r": settings.rank, "lora_alpha": settings.alpha, "target_modules": sorted(settings.targets)}
-    found = {k: sorted(v) if k == "target_modules" else v for k, v in saved.items() if k in asked}
+    found = {k: sorted(v) if isinstance(v, list) else v for k, v in saved.items() if k in asked}
     if found != asked:
         raise ValueError(
             f"{path}: saved with {found}, asked for {asked}: resume with the same --lora-rank, "
