@@ -18,6 +18,7 @@ EPILOG = """examples:
   conductor train --data ~/midi --out runs/big --cache-only --workers 8
   torchrun --nproc_per_node 4 -m conductor train --data ~/midi --out runs/big --device cuda --batch 8
       --accumulate 4 --precision bf16    (4 GPUs, global batch 128 blocks; see docs/training.md)
+  conductor train --data my_midis/ --out runs/my-lora --lora --base models/conductor-small --steps 300
 """
 
 
@@ -31,6 +32,7 @@ def register(subparsers: Any) -> None:
     )
     _data_args(p)
     _optim_args(p)
+    _lora_args(p)
     p.set_defaults(func=run)
 
 
@@ -57,6 +59,9 @@ def _data_args(p: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="CHECKPOINT",
         help="fine-tune this checkpoint (HF folder or Lightning .ckpt)",
+    )
+    start.add_argument(
+        "--base", type=Path, metavar="CHECKPOINT", help="the checkpoint a --lora adapter is trained on"
     )
     p.add_argument(
         "--augment",
@@ -103,7 +108,10 @@ def _optim_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--block", type=int, default=256, help="events per block (default 256)")
     p.add_argument(
-        "--lr", type=float, default=None, help="peak learning rate (default 5e-4; 5e-5 with --from)"
+        "--lr",
+        type=float,
+        default=None,
+        help="peak learning rate (default 5e-4; 5e-5 with --from; 1e-4 with --lora, as upstream)",
     )
     p.add_argument("--warmup", type=int, default=100, help="warm-up steps (default 100)")
     p.add_argument("--seed", type=int, default=0, help="seed for init, split, shuffling and augmentation")
@@ -133,6 +141,25 @@ def _optim_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _lora_args(p: argparse.ArgumentParser) -> None:
+    from conductor.train.lora import UPSTREAM_TARGETS, LoraSettings
+
+    p.add_argument(
+        "--lora",
+        action="store_true",
+        help="train only a LoRA adapter on --base (peft; writes adapter_config.json + "
+        "adapter_model.safetensors, which a piece loads with model: {checkpoint: BASE, lora: OUT})",
+    )
+    p.add_argument("--lora-rank", type=int, default=LoraSettings.rank, help="adapter rank r (default 64)")
+    p.add_argument("--lora-alpha", type=int, default=LoraSettings.alpha, help="LoRA alpha (default 128)")
+    p.add_argument(
+        "--lora-targets",
+        default=",".join(UPSTREAM_TARGETS),
+        metavar="NAMES",
+        help="comma-separated layers to adapt (default upstream's: %(default)s)",
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """Train; returns 0 when the run finished, 1 on a problem the user can fix.
 
@@ -153,6 +180,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         _check_config(args.config)
         _check_steps(args)
+        _check_lora(args)
         if args.cache_only:
             return _cache_only(_options(args, world, args.device))
         device = parallel.start(world, args.device)
@@ -190,11 +218,29 @@ def _check_config(name: str | None) -> None:
         raise ModelError(unknown_name("--config", name, known)) from exc
 
 
+def _check_lora(args: argparse.Namespace) -> None:
+    """Raise a `ValueError` for --lora without --base, or --base without --lora."""
+    if args.lora and args.base is None:
+        raise ValueError("--lora needs --base CHECKPOINT: the model the adapter is trained on")
+    if args.base is not None and not args.lora:
+        raise ValueError("--base names a --lora adapter's checkpoint: add --lora (or fine-tune with --from)")
+
+
+def _lora(args: argparse.Namespace) -> Any:
+    """The adapter's `LoraSettings` (None without --lora)."""
+    from conductor.train.lora import LoraSettings
+
+    if not args.lora:
+        return None
+    targets = tuple(t.strip() for t in args.lora_targets.split(",") if t.strip())
+    return LoraSettings(args.lora_rank, args.lora_alpha, targets, str(args.base))
+
+
 def _options(args: argparse.Namespace, world: Any, device: str) -> Any:
     from conductor.train import session
     from conductor.train.loop import Settings
 
-    lr = args.lr if args.lr is not None else (5e-5 if args.init else 5e-4)
+    lr = args.lr if args.lr is not None else (1e-4 if args.lora else 5e-5 if args.init else 5e-4)
     settings = Settings(
         steps=args.steps,
         batch=args.batch,
@@ -217,13 +263,14 @@ def _options(args: argparse.Namespace, world: Any, device: str) -> Any:
         data=args.data,
         out=args.out,
         config=args.config,
-        init=args.init,
+        init=args.init or args.base,
         settings=settings,
         device=device,
         resume=args.resume,
         cache=args.cache,
-        notes=tuple(args.note),
+        notes=tuple(args.note) + _adapter_note(args),
         save_dtype=args.save_dtype,
+        lora=_lora(args),
         command=_command(world),
         world=world,
         workers=args.workers,
@@ -252,6 +299,15 @@ def _cache_only(opts: Any) -> int:
         f"token caches in {opts.cache or default_cache_dir()}"
     )
     return 0
+
+
+def _adapter_note(args: argparse.Namespace) -> tuple[str, ...]:
+    if not args.lora:
+        return ()
+    return (
+        f"A LoRA adapter for `{args.base}`, not a whole model: a piece loads it with `model: "
+        f"{{kind: skytnt, checkpoint: {args.base}, lora: {args.out}}}` (paths relative to the piece).",
+    )
 
 
 def _train(opts: Any) -> int:

@@ -92,6 +92,7 @@ def build_model(ctx: Context, values: dict[str, Any], where: tuple[str | int, ..
         **written(
             kind=_word(ModelKind, values.get("kind")),
             checkpoint=Path(values["checkpoint"]) if values.get("checkpoint") else None,
+            lora=Path(values["lora"]) if values.get("lora") else None,
             config=values.get("config"),
             tokenizer=_word(TokenizerName, values.get("tokenizer")),
             device=values.get("device"),
@@ -101,6 +102,9 @@ def build_model(ctx: Context, values: dict[str, Any], where: tuple[str | int, ..
     if spec.kind is ModelKind.SKYTNT and spec.checkpoint is None and not spec.config:
         ctx.error(where, "the skytnt model needs a checkpoint (or a config for a random model)",
                   "checkpoint: ../models/NAME")  # fmt: skip
+    if spec.kind is ModelKind.SKYTNT and spec.lora is not None and spec.checkpoint is None:
+        ctx.error((*where, "lora"), "a LoRA adapter needs the checkpoint it was trained on",
+                  "checkpoint: ../models/NAME beside lora:")  # fmt: skip
     return spec
 
 

@@ -65,6 +65,7 @@ class ModelSpec:
 
     kind: ModelKind = ModelKind.MARKOV
     checkpoint: Path | None = None  # local path: HF folder or Lightning .ckpt
+    lora: Path | None = None  # a LoRA adapter folder (peft's shape) merged onto the checkpoint at load
     config: str | None = None  # named config for a randomly initialised model ("tv2o-medium", ...)
     tokenizer: TokenizerName | None = None  # None: the checkpoint's own
     device: str = "cpu"  # "cpu" | "cuda" | "cuda:1"

@@ -86,6 +86,9 @@ class ModelRaw(Strict):
 
     kind: ModelKindWord | None = Field(None, description="markov | skytnt | scripted (tests)")
     checkpoint: str | None = Field(None, description="Folder or .ckpt file, relative to the piece")
+    lora: str | None = Field(
+        None, description="LoRA adapter folder (peft's shape), relative to the piece: merged onto checkpoint"
+    )
     config: str | None = Field(None, description="Named config for a random model ('tv2o-medium')")
     tokenizer: TokenizerWord | None = Field(None, description="None: from the checkpoint")
     device: str | None = Field(None, pattern=r"^(cpu|cuda(:\d+)?|mps)$", description="cpu | cuda | cuda:1")

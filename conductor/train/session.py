@@ -41,6 +41,7 @@ class Options:
     save_dtype: str = "float32"  # model.safetensors (train_state.pt always keeps float32)
     world: parallel.World = field(default_factory=parallel.World)  # torchrun's ranks (one: rank 0 of 1)
     workers: int = 1  # processes tokenising a source into its cache
+    lora: Any = None  # a `conductor.train.lora.LoraSettings`: train only an adapter on `init`
 
 
 def prepare(opts: Options, progress: Callable[[str], Progress] | None = None) -> Run:
@@ -52,6 +53,8 @@ def prepare(opts: Options, progress: Callable[[str], Progress] | None = None) ->
     if state.exists() and not opts.resume:
         raise FileExistsError(f"{opts.out} holds an unfinished run: pass --resume, or choose another --out")
     model = build_model(opts)
+    if opts.lora is not None:
+        model = _with_lora(model, opts)
     tok = modelio.tokenizer_of(model)
     with parallel.main_first(opts.world):
         corpus = load_data(opts, model.config.tokenizer, progress)
@@ -67,7 +70,7 @@ def prepare(opts: Options, progress: Callable[[str], Progress] | None = None) ->
         opts.out,
         opts.settings,
         opts.device,
-        partial(modelio.save_model, roles=role_trained(opts), dtype=opts.save_dtype, key=_key(opts)),
+        _saver(opts),
         world=opts.world,
     )
 
@@ -88,6 +91,23 @@ def load_data(opts: Options, tokenizer: str, progress: Callable[[str], Progress]
             for src in opts.data
         ]
     )
+
+
+def _saver(opts: Options) -> Any:
+    """What writes the model at each checkpoint: the model folder, or only the adapter (--lora)."""
+    if opts.lora is not None:
+        from conductor.train.lora import save_adapter
+
+        return partial(save_adapter, dtype=opts.save_dtype)
+    return partial(modelio.save_model, roles=role_trained(opts), dtype=opts.save_dtype, key=_key(opts))
+
+
+def _with_lora(model: Any, opts: Options) -> Any:
+    from conductor.train import lora
+
+    if opts.resume:
+        lora.check_resume(opts.out, opts.lora)
+    return lora.attach(model, opts.lora)
 
 
 def _key(opts: Options) -> str:
@@ -144,7 +164,7 @@ def model_summary(model: Any) -> dict[str, Any]:
 def card_info(run: Run, history: History, opts: Options, val: float | None, base: dict[str, float]) -> Any:
     """The model card's facts for this run."""
     cfg = run.model.config
-    model = model_summary(run.model)
+    model = model_summary(run.model) | _lora_facts(run.model, opts)
     settings = {k: str(v) for k, v in asdict(run.settings).items()}
     settings["ranks"] = str(run.world.size)
     settings["global batch"] = str(run.global_batch)
@@ -169,6 +189,15 @@ def card_info(run: Run, history: History, opts: Options, val: float | None, base
         notes=opts.notes,
         data=data_counts(run.corpus),
     )
+
+
+def _lora_facts(model: Any, opts: Options) -> dict[str, Any]:
+    """The adapter's lines of the card's model facts (none without --lora)."""
+    if opts.lora is None:
+        return {}
+    from conductor.train.lora import summary
+
+    return summary(model, opts.lora)
 
 
 def data_counts(corpus: Corpus) -> dict[str, Any]:

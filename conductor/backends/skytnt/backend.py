@@ -31,6 +31,7 @@ from conductor.backends.skytnt.checkpoint import load_checkpoint
 from conductor.backends.skytnt.config import MIDIModelConfig
 from conductor.backends.skytnt.draft import make_draft
 from conductor.backends.skytnt.generate import Decoder, Row
+from conductor.backends.skytnt.lora import merge_lora
 from conductor.backends.skytnt.masks import TIME_STEPS, from_constraints
 from conductor.backends.skytnt.model import MIDIModel, build_model
 from conductor.backends.skytnt.sampling import Sampling, make_generator
@@ -73,19 +74,17 @@ class SkyTNTModel:
 
     @classmethod
     def from_spec(cls, spec: ModelSpec, base_dir: Path | None = None) -> SkyTNTModel:
-        """Load `spec.checkpoint` (relative to `base_dir`) or build a random `spec.config` model."""
+        """Load `spec.checkpoint` (relative to `base_dir`) or build a random `spec.config` model; merge
+        the LoRA adapter `spec.lora` (relative to `base_dir`) into it if the spec names one."""
         if spec.checkpoint is not None:
-            path = (
-                spec.checkpoint
-                if spec.checkpoint.is_absolute() or base_dir is None
-                else base_dir / spec.checkpoint
-            )
-            model = load_checkpoint(path, spec.config)
+            model = load_checkpoint(_resolve(spec.checkpoint, base_dir), spec.config)
         elif spec.config is not None:
             log.warning("model %s is randomly initialised (no checkpoint): expect noise", spec.config)
             model = build_model(MIDIModelConfig.from_name(spec.config))
         else:
             raise ModelError("a skytnt model needs a checkpoint path (or a config name for a random model)")
+        if spec.lora is not None:
+            model = merge_lora(model, _resolve(spec.lora, base_dir))
         if spec.tokenizer is not None and spec.tokenizer != model.config.tokenizer:
             raise ModelError(
                 f"the piece asks for tokenizer {spec.tokenizer} but the model was trained with "
@@ -181,6 +180,11 @@ class SkyTNTModel:
         duration = values["duration"] * TPB // TIME_STEPS
         score_event = ["note", tick, duration, values["channel"], values["pitch"], values["velocity"]]
         return score_note_to_note(score_event, origin, tb, TPB, Source.AI)
+
+
+def _resolve(path: Path, base_dir: Path | None) -> Path:
+    """`path` as written in the piece: relative to the piece's folder `base_dir` unless absolute."""
+    return path if path.is_absolute() or base_dir is None else base_dir / path
 
 
 def _one_thread() -> None:
