@@ -103,10 +103,12 @@ class Every:
 
 @dataclass(frozen=True, slots=True)
 class PhraseEnd:
-    """Answer once the human has been silent for `silence` after playing."""
+    """Answer once the human has been silent for `silence` after playing; and, so that a human who never
+    rests still hears answers, on the first bar line `fallback` after the last answer (None: never)."""
 
     silence: Span = Span(1, Unit.BEATS)
     overlap: Overlap = Overlap.WAIT
+    fallback: Span | None = Span(2, Unit.BARS)
 
 
 @dataclass(frozen=True, slots=True)

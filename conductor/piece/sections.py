@@ -143,7 +143,12 @@ def _cadence(src: SectionSource) -> c.CadenceSpec:
         )
         return c.AtTurns(**overlap)
     if "phrase_end" in values:
-        return c.PhraseEnd(**written(silence=src.span("cadence", "phrase_end")), **overlap)
+        fallback = (
+            {"fallback": None}
+            if values.get("fallback") is False
+            else written(fallback=src.span("cadence", "fallback"))
+        )
+        return c.PhraseEnd(**written(silence=src.span("cadence", "phrase_end")), **fallback, **overlap)
     return c.Every(**written(every=src.span("cadence", "every", min_s=MIN_CADENCE_S)), **overlap)
 
 

@@ -44,12 +44,23 @@ class ListenRaw(Strict):
     max_events: int | None = Field(None, ge=1, le=4096, description="Most notes in the window")
 
 
+if TYPE_CHECKING:
+    FallbackForm = Any
+else:
+    FallbackForm = forms("a time such as '2 bars', or off", word=TimeStr, off=Literal[False])
+
+
 class CadenceRaw(Strict):
     """When the AI answers: every N, at the human's phrase end, or at turns; and how answers overlap."""
 
     every: TimeStr | None = Field(None, description="Answer every '2 bars', '4 beats', '5 s'")
     phrase_end: TimeStr | None = Field(None, description="Answer after the human is silent this long")
     turns: bool | None = Field(None, description="Answer at the start of each AI turn (trading)")
+    fallback: FallbackForm | None = Field(
+        None,
+        description="phrase_end only: also answer on the bar line this long after the last answer "
+        "(default 2 bars), so a human who never rests still hears answers; off: never",
+    )
     overlap: OverlapWord | None = Field(
         None, description="wait: let the previous answer finish; overlap; replace what has not sounded"
     )

@@ -1,0 +1,29 @@
+"""`cadence.fallback`: written, inherited, off, and what a wrong one says."""
+
+from __future__ import annotations
+
+import pytest
+
+from conductor.core.timebase import Span, Unit
+from conductor.piece import compiled as c
+from conductor.piece.errors import PieceErrors
+from conductor.piece.loader import load_piece_text
+
+HEAD = "tempo: 100\nsections:\n  - name: a\n    mode: ai_solo\n    length: 8 bars\n"
+
+
+def test_phrase_end_falls_back_after_two_bars_unless_told_otherwise() -> None:
+    default = load_piece_text(HEAD + "    cadence: {phrase_end: 2 beats}\n").sections[0].cadence
+    assert isinstance(default, c.PhraseEnd) and default.fallback == Span(2, Unit.BARS)
+    text = "defaults:\n  cadence: {fallback: 4 beats}\n" + HEAD + "    cadence: {phrase_end: 1 beat}\n"
+    inherited = load_piece_text(text).sections[0].cadence
+    assert isinstance(inherited, c.PhraseEnd) and inherited.fallback == Span(4, Unit.BEATS)
+    off = load_piece_text(HEAD + "    cadence: {phrase_end: 1 beat, fallback: off}\n").sections[0].cadence
+    assert isinstance(off, c.PhraseEnd) and off.fallback is None
+
+
+def test_a_wrong_fallback_names_the_key_and_the_forms() -> None:
+    with pytest.raises(PieceErrors) as caught:
+        load_piece_text(HEAD + "    cadence: {phrase_end: 1 beat, fallback: soon}\n", "p.yaml")
+    text = str(caught.value)
+    assert "p.yaml:6" in text and "fallback" in text
