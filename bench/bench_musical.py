@@ -1,7 +1,8 @@
 """Musical quality: every mode × backend × bundled human, measured with `conductor evaluate`'s metrics.
 
 For each bundled human (examples/mark_human.mid, swung_blues.mid, rubato_mazurka.mid) and each
-answering mode (duet, ai_chords, ai_solo, trading; `listen` is silent), a one-section piece at the
+answering mode (duet, ai_chords, ai_solo, trading; `listen` is silent; and ai_solo with the ai_solo
+example's `phrase_end: 2 beats` cadence, with and without its fallback), a one-section piece at the
 human's tempo and meter with the mode's defaults, as long as the human (whole 4-bar turns), is
 rehearsed with each system (the key filter on, the mode's default, unless said), seeds fixed:
 
@@ -55,7 +56,13 @@ HUMANS = {
     "swung": ROOT / "examples" / "swung_blues.mid",
     "rubato": ROOT / "examples" / "rubato_mazurka.mid",
 }
-MODES = ("duet", "ai_chords", "ai_solo", "trading")
+MODES = ("duet", "ai_chords", "ai_solo", "trading", "ai_solo:phrase_end", "ai_solo:phrase_end:off")
+# variants: (the mode, settings added to its section): the ai_solo example's cadence, with and without
+# the fallback to the bar grid (issue 12)
+VARIANTS = {
+    "ai_solo:phrase_end": ("ai_solo", "cadence: {phrase_end: 2 beats}"),
+    "ai_solo:phrase_end:off": ("ai_solo", "cadence: {phrase_end: 2 beats, fallback: off}"),
+}
 MARKOV = "{kind: markov, sampling: {seed: 7}}"
 MARKOV_BACH = '{kind: markov, markov: {seed: ["corpus:bach"], seed_weight: 0.3}, sampling: {seed: 7}}'
 TRANSFORMER = (
@@ -98,8 +105,9 @@ def load_human(name: str, path: Path) -> Human:
 
 
 def bench_piece(mode: str, human: Human, model: str, key_on: bool) -> Piece:
-    """One section of `mode` with the mode's defaults, at the human's tempo and meter."""
-    filters = "" if key_on else ", filters: [{key: off}]"
+    """One section of `mode` (or a variant) with the mode's defaults, at the human's tempo and meter."""
+    mode, extra = VARIANTS.get(mode, (mode, ""))
+    filters = ("" if key_on else ", filters: [{key: off}]") + (f", {extra}" if extra else "")
     text = (
         f"title: bench {mode} {human.name}\ntempo: {human.bpm}\nmeter: {human.meter[0]}/{human.meter[1]}\n"
         f"model: {model}\nsections:\n"

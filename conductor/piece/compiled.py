@@ -20,6 +20,7 @@ from conductor.piece.names import (
     Action,
     Dtype,
     ExitPolicy,
+    Feel,
     Grid,
     KeyAction,
     MelodyLine,
@@ -228,6 +229,7 @@ class Section:
     silent: bool  # listen mode: the AI never plays, memory still fills
     on_exit: ExitPolicy = ExitPolicy.CANCEL
     line: int = 0  # line of the section in the piece file
+    feel: Feel = Feel.FOLLOW  # where its eighths fall on the human's tracked beat
 
 
 # ---------------------------------------------------------------- routing, mappings, piece
