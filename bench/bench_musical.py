@@ -20,7 +20,8 @@ and two baselines are evaluated with the same metrics on the same human, in the 
 
 Prints a summary (each mode × system, averaged over the humans, as the targets are) and the full
 table, as markdown, plus the wall time. `python bench/bench_musical.py [NAME ...]` runs only the
-humans or modes named (e.g. `swung trading`); `--json PATH` writes every number.
+humans or modes named (e.g. `swung trading`); `--systems markov,transformer` only those systems;
+`--json PATH` writes every number.
 """
 
 from __future__ import annotations
@@ -176,13 +177,15 @@ def metrics(r: SectionResult) -> dict[str, float | None]:
     return dict(zip(COLUMNS, values, strict=True))
 
 
-def run(humans: list[Human], modes: list[str]) -> tuple[list[dict[str, Any]], dict[str, float]]:
+def run(
+    humans: list[Human], modes: list[str], systems: tuple[tuple[str, str, bool], ...] = SYSTEMS
+) -> tuple[list[dict[str, Any]], dict[str, float]]:
     """Every system and baseline on every human and mode: rows of results, wall seconds per system."""
-    models, rows, walls = Models(), [], {name: 0.0 for name, _, _ in SYSTEMS}
+    models, rows, walls = Models(), [], {name: 0.0 for name, _, _ in systems}
     for human in humans:
         for mode in modes:
             take: TakeNotes | None = None
-            for system, model, key_on in SYSTEMS:
+            for system, model, key_on in systems:
                 piece = bench_piece(mode, human, model, key_on)
                 t0 = time.perf_counter()
                 take = rehearsed(piece, human, models)
@@ -242,11 +245,14 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="only these humans and/or modes")
     parser.add_argument("--json", type=Path, help="write every number here")
+    parser.add_argument("--systems", help="only these systems, comma-separated (e.g. 'markov,transformer')")
     args = parser.parse_args(argv)
+    wanted = None if args.systems is None else set(args.systems.split(","))
+    systems = tuple(s for s in SYSTEMS if wanted is None or s[0] in wanted)
     humans = [load_human(n, p) for n, p in HUMANS.items() if _wanted(n, args.names, HUMANS)]
     modes = [m for m in MODES if _wanted(m, args.names, MODES)]
     t0 = time.perf_counter()
-    rows, walls = run(humans, modes)
+    rows, walls = run(humans, modes, systems)
     wall = time.perf_counter() - t0
     print("Averaged over the humans:\n\n" + markdown(averaged(rows), ("mode", "system")) + "\n")
     print("Each human:\n\n" + markdown(rows, ("mode", "human", "system")) + "\n")
