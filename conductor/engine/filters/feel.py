@@ -22,19 +22,20 @@ from conductor.engine.scheduler import MIN_NOTE_S
 from conductor.piece.names import Feel
 
 SWING = 2.0  # `feel: swing` while the human plays straight: triplet swing
-UNHEARD_S = 0.005  # a tracked grid this close to the piece's own (phase, and period over a bar) is left alone
+UNHEARD_S = 0.02  # a tracked grid this close to the piece's own (phase, and period over a bar) is the piece's
 
 
 def feel_grid(feel: Feel, tracker: BeatTracker | None, tb: Timebase) -> BeatGrid | None:
     """The grid a generation's notes go on under `feel` (None: the piece's own, the notes stay put).
 
     Before the tracker is confident it is the piece's grid (swung for `feel: swing`); a tracked grid
-    that differs from the piece's by less than `UNHEARD_S` at every beat of a bar counts as the piece's.
+    whose latest beat is within `UNHEARD_S` of one of the piece's, and whose bar is within `UNHEARD_S`
+    of the piece's, counts as the piece's: a steady player's jitter does not move the answer.
     """
     nominal = tb.seconds_per_beat
     grid = tracker.grid() if tracker is not None and tracker.confident else BeatGrid(0.0, nominal)
     drift = abs(grid.period - nominal) * tb.beats_per_bar
-    phase = abs(grid.beat_at(0.0) - round(grid.beat_at(0.0))) * grid.period
+    phase = abs(grid.anchor / nominal - round(grid.anchor / nominal)) * nominal
     if drift < UNHEARD_S and phase < UNHEARD_S:
         grid = BeatGrid(0.0, nominal)
     heard = tracker.swing if tracker is not None else 1.0
