@@ -1,7 +1,8 @@
 """Musical quality: every mode × backend × bundled human, measured with `conductor evaluate`'s metrics.
 
 For each bundled human (examples/mark_human.mid, swung_blues.mid, rubato_mazurka.mid) and each
-answering mode (duet, ai_chords, ai_solo, trading; `listen` is silent), a one-section piece at the
+answering mode (duet, ai_chords, ai_solo, trading; `listen` is silent; and ai_solo with the ai_solo
+example's `phrase_end: 2 beats` cadence, with and without its fallback), a one-section piece at the
 human's tempo and meter with the mode's defaults, as long as the human (whole 4-bar turns), is
 rehearsed with each system (the key filter on, the mode's default, unless said), seeds fixed:
 
@@ -19,7 +20,8 @@ and two baselines are evaluated with the same metrics on the same human, in the 
 
 Prints a summary (each mode × system, averaged over the humans, as the targets are) and the full
 table, as markdown, plus the wall time. `python bench/bench_musical.py [NAME ...]` runs only the
-humans or modes named (e.g. `swung trading`); `--json PATH` writes every number.
+humans or modes named (e.g. `swung trading`); `--systems markov,transformer` only those systems;
+`--json PATH` writes every number.
 """
 
 from __future__ import annotations
@@ -55,7 +57,13 @@ HUMANS = {
     "swung": ROOT / "examples" / "swung_blues.mid",
     "rubato": ROOT / "examples" / "rubato_mazurka.mid",
 }
-MODES = ("duet", "ai_chords", "ai_solo", "trading")
+MODES = ("duet", "ai_chords", "ai_solo", "trading", "ai_solo:phrase_end", "ai_solo:phrase_end:off")
+# variants: (the mode, settings added to its section): the ai_solo example's cadence, with and without
+# the fallback to the bar grid (issue 12)
+VARIANTS = {
+    "ai_solo:phrase_end": ("ai_solo", "cadence: {phrase_end: 2 beats}"),
+    "ai_solo:phrase_end:off": ("ai_solo", "cadence: {phrase_end: 2 beats, fallback: off}"),
+}
 MARKOV = "{kind: markov, sampling: {seed: 7}}"
 MARKOV_BACH = '{kind: markov, markov: {seed: ["corpus:bach"], seed_weight: 0.3}, sampling: {seed: 7}}'
 TRANSFORMER = (
@@ -98,8 +106,9 @@ def load_human(name: str, path: Path) -> Human:
 
 
 def bench_piece(mode: str, human: Human, model: str, key_on: bool) -> Piece:
-    """One section of `mode` with the mode's defaults, at the human's tempo and meter."""
-    filters = "" if key_on else ", filters: [{key: off}]"
+    """One section of `mode` (or a variant) with the mode's defaults, at the human's tempo and meter."""
+    mode, extra = VARIANTS.get(mode, (mode, ""))
+    filters = ("" if key_on else ", filters: [{key: off}]") + (f", {extra}" if extra else "")
     text = (
         f"title: bench {mode} {human.name}\ntempo: {human.bpm}\nmeter: {human.meter[0]}/{human.meter[1]}\n"
         f"model: {model}\nsections:\n"
@@ -168,13 +177,15 @@ def metrics(r: SectionResult) -> dict[str, float | None]:
     return dict(zip(COLUMNS, values, strict=True))
 
 
-def run(humans: list[Human], modes: list[str]) -> tuple[list[dict[str, Any]], dict[str, float]]:
+def run(
+    humans: list[Human], modes: list[str], systems: tuple[tuple[str, str, bool], ...] = SYSTEMS
+) -> tuple[list[dict[str, Any]], dict[str, float]]:
     """Every system and baseline on every human and mode: rows of results, wall seconds per system."""
-    models, rows, walls = Models(), [], {name: 0.0 for name, _, _ in SYSTEMS}
+    models, rows, walls = Models(), [], {name: 0.0 for name, _, _ in systems}
     for human in humans:
         for mode in modes:
             take: TakeNotes | None = None
-            for system, model, key_on in SYSTEMS:
+            for system, model, key_on in systems:
                 piece = bench_piece(mode, human, model, key_on)
                 t0 = time.perf_counter()
                 take = rehearsed(piece, human, models)
@@ -234,11 +245,14 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="only these humans and/or modes")
     parser.add_argument("--json", type=Path, help="write every number here")
+    parser.add_argument("--systems", help="only these systems, comma-separated (e.g. 'markov,transformer')")
     args = parser.parse_args(argv)
+    wanted = None if args.systems is None else set(args.systems.split(","))
+    systems = tuple(s for s in SYSTEMS if wanted is None or s[0] in wanted)
     humans = [load_human(n, p) for n, p in HUMANS.items() if _wanted(n, args.names, HUMANS)]
     modes = [m for m in MODES if _wanted(m, args.names, MODES)]
     t0 = time.perf_counter()
-    rows, walls = run(humans, modes)
+    rows, walls = run(humans, modes, systems)
     wall = time.perf_counter() - t0
     print("Averaged over the humans:\n\n" + markdown(averaged(rows), ("mode", "system")) + "\n")
     print("Each human:\n\n" + markdown(rows, ("mode", "human", "system")) + "\n")

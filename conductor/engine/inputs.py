@@ -70,6 +70,7 @@ class Inputs:
             return  # expression and program changes: in the take, not for the model
         if msg.type == "note_on" and msg.velocity > 0:
             self.answering.heard()
+            self.answering.onset(t)
             self.stats().notes_in += 1
         done = self.tracker.feed(msg, t)
         self.remember(done)

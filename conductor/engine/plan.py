@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from conductor.backends.base import Constraints, GenerationRequest
+from conductor.core.beats import BeatGrid
 from conductor.core.events import Note, Source
 from conductor.core.keys import Key
 from conductor.core.seeds import derive_seed
@@ -126,14 +127,16 @@ def plan_generation(
     params: LiveParams,
     trigger: Trigger,
     generation: int,
+    beats: BeatGrid | None = None,
 ) -> GenerationPlan:
     """Generation number `generation` of `section`, triggered by `trigger` after hearing `heard`;
-    `key` is the key tracker's (used only if the section wants a detected key)."""
+    `key` is the key tracker's (used only if the section wants a detected key); `beats` the grid its
+    notes go on last (the human's tracked beat with the section's feel; None: the piece's)."""
     key = key if wants_detected_key(section) else None
     request = _request(section, frame, heard, key, trigger, generation)
     request = replace(request, sampling=_sampling(section.model.sampling, params, frame.seed, generation))
     filtering = FilterContext.from_request(
-        request, derive_seed(frame.seed, generation), key=key, clip=trigger.clip
+        request, derive_seed(frame.seed, generation), key=key, clip=trigger.clip, beats=beats
     )
     filters = section.filters + live_filters(params)
     return GenerationPlan(request, section.model, filters, filtering, key)

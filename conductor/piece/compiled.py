@@ -20,6 +20,7 @@ from conductor.piece.names import (
     Action,
     Dtype,
     ExitPolicy,
+    Feel,
     Grid,
     KeyAction,
     MelodyLine,
@@ -104,10 +105,12 @@ class Every:
 
 @dataclass(frozen=True, slots=True)
 class PhraseEnd:
-    """Answer once the human has been silent for `silence` after playing."""
+    """Answer once the human has been silent for `silence` after playing; and, so that a human who never
+    rests still hears answers, on the first bar line `fallback` after the last answer (None: never)."""
 
     silence: Span = Span(1, Unit.BEATS)
     overlap: Overlap = Overlap.WAIT
+    fallback: Span | None = Span(2, Unit.BARS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +230,7 @@ class Section:
     silent: bool  # listen mode: the AI never plays, memory still fills
     on_exit: ExitPolicy = ExitPolicy.CANCEL
     line: int = 0  # line of the section in the piece file
+    feel: Feel = Feel.FOLLOW  # where its eighths fall on the human's tracked beat
 
 
 # ---------------------------------------------------------------- routing, mappings, piece

@@ -73,6 +73,14 @@ class Overlap(StrEnum):
     REPLACE = "replace"  # new output replaces what has not sounded yet
 
 
+class Feel(StrEnum):
+    """Where the AI's eighths fall on the beat the human is tracked playing (`conductor.core.beats`)."""
+
+    STRAIGHT = "straight"  # even eighths, on the tracked beat
+    SWING = "swing"  # swung eighths: the human's swing ratio, or 2:1 while the human plays straight
+    FOLLOW = "follow"  # the human's: swung when the human swings, straight when not
+
+
 class ExitPolicy(StrEnum):
     """What happens to a section's AI output when the section ends."""
 

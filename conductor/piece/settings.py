@@ -17,19 +17,21 @@ from conductor.piece.fieldtypes import (
     custom_error,
     forms,
 )
-from conductor.piece.names import ExitPolicy, FilterKind, KeyAction, MelodyLine, Overlap, choices
+from conductor.piece.names import ExitPolicy, Feel, FilterKind, KeyAction, MelodyLine, Overlap, choices
 from conductor.piece.values import KEY_EXAMPLES
 
 if TYPE_CHECKING:  # mypy reads each word as a string; pydantic checks it against the enum's words
     Who = str
     OverlapWord = str
     ExitWord = str
+    FeelWord = str
     KeyActionWord = str
     MelodyWord = str
 else:
     Who = choices(Source)
     OverlapWord = choices(Overlap)
     ExitWord = choices(ExitPolicy)
+    FeelWord = choices(Feel)
     KeyActionWord = choices(KeyAction)
     MelodyWord = choices(MelodyLine)
 
@@ -44,12 +46,23 @@ class ListenRaw(Strict):
     max_events: int | None = Field(None, ge=1, le=4096, description="Most notes in the window")
 
 
+if TYPE_CHECKING:
+    FallbackForm = Any
+else:
+    FallbackForm = forms("a time such as '2 bars', or off", word=TimeStr, off=Literal[False])
+
+
 class CadenceRaw(Strict):
     """When the AI answers: every N, at the human's phrase end, or at turns; and how answers overlap."""
 
     every: TimeStr | None = Field(None, description="Answer every '2 bars', '4 beats', '5 s'")
     phrase_end: TimeStr | None = Field(None, description="Answer after the human is silent this long")
     turns: bool | None = Field(None, description="Answer at the start of each AI turn (trading)")
+    fallback: FallbackForm | None = Field(
+        None,
+        description="phrase_end only: also answer on the bar line this long after the last answer "
+        "(default 2 bars), so a human who never rests still hears answers; off: never",
+    )
     overlap: OverlapWord | None = Field(
         None, description="wait: let the previous answer finish; overlap; replace what has not sounded"
     )
@@ -165,6 +178,9 @@ class SettingsRaw(Strict):
 
     on_exit: ExitWord | None = Field(
         None, description="At a section change: cancel unsounded AI notes, or let them ring"
+    )
+    feel: FeelWord | None = Field(
+        None, description="The AI's eighths on the human's tracked beat: straight, swing or follow (default)"
     )
     listen: ListenRaw | None = Field(None, description="What the AI listens to: sources, window, max_events")
     cadence: CadenceRaw | None = Field(
