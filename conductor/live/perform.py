@@ -48,6 +48,7 @@ from conductor.live.display import StageDisplay
 from conductor.live.engine_loop import EngineLoop, Inbox, LoopOptions
 from conductor.live.feedback import FeedbackFilter
 from conductor.live.finish import finish, summary_log
+from conductor.live.port_watch import PortLister
 from conductor.live.process_runner import ProcessRunner
 from conductor.live.recorder import TakeRecorder, TakesFolderError, prepare_takes_folder
 from conductor.live.reload import PieceWatcher
@@ -113,13 +114,12 @@ class Performance:
     def open_ports(self) -> None:
         """Open output, input and footswitch ports (raises `ports.PortError` with the alternatives).
         Each port is kept as soon as it is open, so `finish` closes it whatever fails next."""
-        be = midi_ports.backend(self.opts.midi_api)
         routing, v, opened = self.piece.routing, self.opts.virtual, self.opened
-        opened.output = midi_ports.open_output(be, self.opts.output or routing.output, v)
+        opened.output = midi_ports.open_output(self.opts.midi_api, self.opts.output or routing.output, v)
         wanted = self.opts.input or routing.input
         opened.input = midi_ports.open_input(self.opts.midi_api, wanted, self._input("input"), v)
         self._open_footswitch()
-        opened.lister = midi_ports.PortLister(self.opts.midi_api)
+        opened.lister = PortLister(self.opts.midi_api)
 
     def _input(self, role: str) -> Callable[[mido.Message], None]:
         """The reader threads' callback: stamp and enqueue once the engine runs, drop before."""
@@ -145,7 +145,7 @@ class Performance:
             return
         try:
             self.opened.footswitch = midi_ports.open_input(
-                self.opts.midi_api, pedal, self._input("footswitch"), False
+                self.opts.midi_api, pedal, self._input("footswitch"), False, client=midi_ports.FOOTSWITCH
             )
         except midi_ports.PortNotFound as exc:
             if self.opts.footswitch:

@@ -27,7 +27,8 @@ from typing import Any
 
 import mido
 
-from conductor.live.ports import VIRTUAL_IN, VIRTUAL_OUT, PortLister, backend, open_input
+from conductor.live.port_watch import PortLister
+from conductor.live.ports import VIRTUAL_IN, VIRTUAL_OUT, backend, open_input
 
 PHRASE = (60, 62, 64, 65, 67, 65, 64, 62)
 PROBE_CC = 3  # an undefined controller: the handshake's probe, recorded as the human's, ignored by tests

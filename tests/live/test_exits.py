@@ -16,8 +16,10 @@ import mido
 import pytest
 
 from conductor.live.perform import Performance, PerformOptions
-from conductor.live.ports import VIRTUAL_IN, VIRTUAL_OUT, PortLister
+from conductor.live.port_watch import PortLister
+from conductor.live.ports import VIRTUAL_IN, VIRTUAL_OUT
 from conductor.piece import load_piece
+from tests.live.conftest import kill_server
 from tests.live.harness import Stage, Terminal, wait_for, worker_pids
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
@@ -160,3 +162,24 @@ def test_a_takes_folder_that_cannot_be_written_is_one_line_and_exit_2(
     assert "--takes DIR" in err and "Traceback" not in err
     names = PortLister("jack").names()  # nothing was opened (or all of it closed again)
     assert not [n for n in names.inputs + names.outputs if VIRTUAL_IN in n or VIRTUAL_OUT in n]
+
+
+def test_jackd_dying_mid_show_ends_it_with_exit_3_and_the_take_saved(
+    jack_server: str, piece: Path, tmp_path: Path
+) -> None:
+    stage = Stage(piece, tmp_path / "takes")
+    try:
+        stage.play()
+        wait_for("AI notes", stage.ai_note_ons)
+        assert kill_server() == 1  # rtmidi's listing goes stale: only libjack's shutdown call tells
+        assert stage.proc.wait(timeout=60) == 3
+        log = stage.log()
+        errors = [line for line in log.splitlines() if "the JACK server has stopped" in line]
+        assert len(errors) == 1 and "stopping and saving the take" in errors[0]
+        kinds = [e["kind"] for e in stage.take_events()]
+        assert "stop" in kinds and kinds[-1] == "lateness"
+        mid = mido.MidiFile(next(stage.takes.glob("*.mid")))
+        assert sum(1 for m in mid.tracks[1] if m.type == "note_on") > 0
+        assert "Traceback" not in log
+    finally:
+        stage.close()
