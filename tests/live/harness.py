@@ -66,7 +66,9 @@ class Stage:
         self._log = self.log_path.open("w")
         if terminal is None:
             cmd.append("--no-display")
-            self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env={**os.environ})
+            self.proc = subprocess.Popen(  # its own process group, as under systemd or tmux
+                cmd, stdout=self._log, stderr=subprocess.STDOUT, env={**os.environ}, start_new_session=True
+            )
         else:
             self.proc = terminal.launch(cmd)
         wait_for("the virtual ports", self._ports_up)

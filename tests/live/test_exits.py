@@ -6,6 +6,7 @@ Presence only (generous polls for events), never timing.
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -70,6 +71,24 @@ def test_every_stop_signal_ends_the_show_like_ctrl_c(
         assert stage.interrupt(signum) == 0
         assert f"stopping ({signum.name})" in stage.log()
         assert_ended_cleanly(stage)
+    finally:
+        stage.close()
+
+
+def test_sigterm_to_the_whole_process_group_ends_the_show_without_a_worker_restart(
+    jack_server: str, piece: Path, tmp_path: Path
+) -> None:
+    stage = Stage(piece, tmp_path / "takes")  # in a process group of its own (systemd, tmux)
+    try:
+        stage.play()
+        wait_for("AI notes", stage.ai_note_ons)
+        pids = worker_pids(stage.proc.pid)
+        assert pids
+        os.killpg(stage.proc.pid, signal.SIGTERM)  # the worker gets it too, and must leave it to us
+        assert stage.wait() == 0
+        assert "restarting" not in stage.log() and not stage.events("worker_restart")
+        assert_ended_cleanly(stage)
+        assert not [p for p in pids if Path(f"/proc/{p}").exists()]  # stopped by the parent all the same
     finally:
         stage.close()
 
