@@ -21,7 +21,7 @@ from conductor.live.port_watch import PortLister
 from conductor.live.ports import VIRTUAL_IN, VIRTUAL_OUT
 from conductor.piece import load_piece
 from tests.live.conftest import kill_server
-from tests.live.harness import Stage, Terminal, wait_for, worker_pids
+from tests.live.harness import STARTED, Stage, Terminal, wait_for, worker_pids
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 PIECE = Path(__file__).parent / "pieces" / "duet.yaml"
@@ -102,6 +102,9 @@ def test_a_closed_terminal_ends_the_show_and_saves_the_take(
         stage.play()
         wait_for("AI notes", stage.ai_note_ons)
         wait_for("the stage display", lambda: "heard" in terminal.text() and "clock" in terminal.text())
+        shown = terminal.text()
+        assert "loading scripted arpeggio …" in shown  # from the first screen, while the model loads
+        assert "scripted arpeggio — " in shown and STARTED in shown  # log lines print above the display
         pids = worker_pids(stage.proc.pid)
         terminal.hang_up()  # the kernel sends SIGHUP; every write to the terminal fails from now on
         assert stage.wait() == 0
