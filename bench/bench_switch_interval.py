@@ -13,8 +13,9 @@ short-lived garbage, a compiled piece unpickled every 0.5 s as a reload) and a d
 (the stage display rendered four times a second). The process has imported what `perform` imports
 and loaded `pieces/mark_sat.yaml` first (what `gc.freeze()` would freeze).
 
-`python bench/bench_switch_interval.py [ROUNDS]` (default 3). Prints a markdown table: clock thread alone (send − max(deadline, first seen)) and as heard
-(send − deadline), p50 / p99 / max over all rounds.
+`python bench/bench_switch_interval.py [ROUNDS]` (default 3). Prints a markdown table: clock thread
+alone (send − max(deadline, first seen)) and as heard (send − deadline): p50 and p99 of the median
+round, the worst max.
 """
 
 from __future__ import annotations
@@ -76,9 +77,14 @@ def display_like(stop: threading.Event) -> None:
         time.sleep(0.25)
 
 
-def one_run(port: OutputPort, piece_bytes: bytes) -> tuple[Lateness, Lateness]:
+Run = tuple[Lateness, Lateness, list[float]]  # clock thread alone, as heard, full-collection pauses
+
+
+def one_run(port: OutputPort, piece_bytes: bytes) -> Run:
     """1000 notes 5 ms apart through the clock thread while the two load threads run."""
     clock, scheduler = RealClock(), Scheduler()
+    collections = FullCollections()
+    gc.callbacks.append(collections)
     sender = Sender(scheduler, port, clock)
     stop = threading.Event()
     loads = [
@@ -97,7 +103,24 @@ def one_run(port: OutputPort, piece_bytes: bytes) -> tuple[Lateness, Lateness]:
     stop.set()
     for thread in loads:
         thread.join()
-    return sender.clock_lateness(), sender.heard_lateness()
+    gc.callbacks.remove(collections)
+    return sender.clock_lateness(), sender.heard_lateness(), collections.pauses_ms
+
+
+class FullCollections:
+    """Times every full (generation 2) garbage collection: each one stops every thread, the clock's too."""
+
+    def __init__(self) -> None:
+        self.pauses_ms: list[float] = []
+        self._began = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.pauses_ms.append((time.perf_counter() - self._began) * 1000.0)
 
 
 def apply(switch: float, freeze: bool) -> None:
@@ -111,28 +134,32 @@ def apply(switch: float, freeze: bool) -> None:
 def main(rounds: int = ROUNDS) -> None:
     piece = load_piece(ROOT / "pieces" / "mark_sat.yaml")
     piece_bytes = pickle.dumps(piece)
-    results: dict[str, list[tuple[Lateness, Lateness]]] = {name: [] for name in SETTINGS}
+    results: dict[str, list[Run]] = {name: [] for name in SETTINGS}
     with running_jack():
         port = open_output("jack", None, virtual=True)
         for _ in range(rounds):
             for name, (switch, freeze) in SETTINGS.items():
                 apply(switch, freeze)
                 results[name].append(one_run(port, piece_bytes))
+                print(f"{name}: clock p99 {results[name][-1][0].p99_ms:.3f} ms", file=sys.stderr, flush=True)
         port.close()
     apply(0.005, False)
     print(f"frozen objects with gc.freeze(): {count_frozen()}")
-    print("| setting | clock p50 ms | clock p99 ms | clock max ms | heard p99 ms | heard max ms |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(
+        "| setting | clock p50 ms | clock p99 ms | clock max ms | heard p99 ms | heard max ms | full GCs "
+        "| longest GC ms |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, runs in results.items():
-        clock = [c for c, _ in runs]
-        heard = [h for _, h in runs]
+        clock, heard = [r[0] for r in runs], [r[1] for r in runs]
+        pauses = [p for r in runs for p in r[2]]
         print(
             f"| {name} | {_mid(c.p50_ms for c in clock):.3f} | {_mid(c.p99_ms for c in clock):.3f} | "
             f"{max(c.max_ms for c in clock):.3f} | {_mid(h.p99_ms for h in heard):.3f} | "
-            f"{max(h.max_ms for h in heard):.3f} |"
+            f"{max(h.max_ms for h in heard):.3f} | {len(pauses)} | {max(pauses, default=0.0):.1f} |"
         )
     print(
-        f"({ROUNDS} rounds of {2 * NOTES} messages per setting; p50/p99: the median round's; max: the worst)"
+        f"({rounds} rounds of {2 * NOTES} messages per setting; p50/p99: the median round's; max: the worst)"
     )
 
 
