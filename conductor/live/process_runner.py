@@ -61,12 +61,12 @@ class WorkerHealth:
 def model_label(spec: ModelSpec) -> str:
     """What the stage display calls a model: 'skytnt tv2o-medium', 'skytnt my-model (float16, cuda)',
     'markov (order 4)', 'scripted arpeggio'."""
-    kind = spec.kind.value
+    kind = str(spec.kind)  # a StrEnum, or a plain string where a test built the spec
     if kind == "markov":
         return f"markov (order {spec.markov.order})"
     name = spec.checkpoint.name if spec.checkpoint is not None else spec.config
     label = f"{kind} {name}" if name else kind
-    extras = [x for x in (spec.dtype.value, spec.device) if x not in ("float32", "cpu")]
+    extras = [x for x in (str(spec.dtype), spec.device) if x not in ("float32", "cpu")]
     return f"{label} ({', '.join(extras)})" if extras else label
 
 
