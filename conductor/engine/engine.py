@@ -12,6 +12,8 @@ raises for bad input or a failing model: it logs, closes that model's notes and 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import mido
 
 from conductor.core.events import Source
@@ -143,17 +145,24 @@ class Engine:
         self._reload = (piece.timebase.next_boundary(t, piece.changes_on), piece)
 
     def _apply_reload(self, t: float) -> None:
+        """Switch to the reloaded piece. An edit that leaves the section playing now as it was (same
+        section, timebase and routing: another section edited, a comment, the title) lets the running
+        answer play on, and the program change is sent again only if the routing changed: cutting
+        the answer silenced the AI until its next cadence (2.5 s seen in a rehearsal)."""
         at, piece = self._reload or (t, self.piece)
         self._reload = None
-        self.turns.cancel_all(at, close=True)
+        before, old = self.nav.section, self.piece
         self.piece = piece
         self.nav.reload(piece)
-        self._program(at)
         section = self.nav.section
         if section is None:
             self.stop(at)
             return
-        self.answering.enter(section, piece.timebase, self.nav.started_at, resume_at=at)
+        if piece.routing != old.routing:
+            self._program(at)
+        if not plays_the_same(before, section, old, piece):
+            self.turns.cancel_all(at, close=True)
+            self.answering.enter(section, piece.timebase, self.nav.started_at, resume_at=at)
         self.recorder.record(ReloadApplied(piece.title, section.name), at)
 
     def stop(self, t: float) -> None:
@@ -177,3 +186,11 @@ class Engine:
         parts = Parts(self.nav, self.turns, self.scheduler, self.memory, self.piece.timebase)
         switches = Switches(self.stopped, self.mute, self.hold)
         return build_status(self.clock.now(), self.section, switches, parts, self.stats.values())
+
+
+def plays_the_same(before: Section | None, after: Section, old: Piece, new: Piece) -> bool:
+    """Whether a reload leaves what plays now as it was: the same section (its line in the file
+    aside), timebase and routing."""
+    if before is None or old.timebase != new.timebase or old.routing != new.routing:
+        return False
+    return replace(before, line=0) == replace(after, line=0)

@@ -200,11 +200,13 @@ class EngineLoop:
         if not missing:
             self._missing_once = False
             return
-        if not self._missing_once:
+        gone = self.rig.lister.server_gone()
+        if not self._missing_once and not gone:
             self._missing_once = True
             log.warning("MIDI port(s) not listed: %s; checking again", ", ".join(missing))
             return
-        log.error("MIDI port(s) disappeared: %s — stopping and saving the take", ", ".join(missing))
+        what = "the JACK server has stopped" if gone else "MIDI port(s) disappeared"
+        log.error("%s: %s — stopping and saving the take", what, ", ".join(missing))
         self.stage.error = f"port lost: {', '.join(missing)}"
         self._status_rc = EXIT_PORT_LOST
         self._running = False

@@ -7,7 +7,7 @@ import time
 from conductor.engine.status import EngineStatus
 from conductor.live.display import StageInfo
 from conductor.live.lateness import WARN_S, Lateness
-from conductor.live.process_runner import WorkerHealth
+from conductor.live.process_runner import ProcessRunner, WorkerHealth
 from conductor.live.reload import Rejected, ReloadResult
 from conductor.live.sender import Sender
 
@@ -22,13 +22,25 @@ def left_text(status: EngineStatus) -> str:
 
 
 def worker_text(health: WorkerHealth) -> str:
-    """'ready (pid 123)', plus restarts and the last model error if any."""
-    text = f"{health.state} (pid {health.pid})"
+    """'markov (order 4) — ready (pid 123)' ('loading markov (order 4) …' while the worker loads it),
+    plus restarts and the last model error if any."""
+    model = health.model or "the model"
+    if health.state == "starting":
+        text = f"loading {model} … (pid {health.pid})"
+    else:
+        text = f"{model} — {health.state} (pid {health.pid})"
     if health.restarts:
         text += f", restarts {health.restarts}"
     if health.last_error:
         text += f" — {health.last_error}"
     return text
+
+
+def loading(piece_title: str, runner: ProcessRunner | None) -> StageInfo:
+    """What the display shows before the performance starts: 'loading <model> …' from the worker's
+    health (rich's refresh thread calls it: `health()` is thread-safe)."""
+    worker = worker_text(runner.health()) if runner is not None else "starting the model worker …"
+    return StageInfo(piece=piece_title, section="starting", ai_state="silent", worker=worker)
 
 
 def heard_text(heard: Lateness, late_notes: int, dropped_late: int) -> str:
