@@ -42,18 +42,16 @@ def test_a_piece_without_osc_has_none() -> None:
     assert load_piece_text(HEAD).osc == OscSpec()
 
 
+TWICE = "controls:\n  - {osc: /a, action: next}\nparams:\n  - {osc: /a, param: top_p, range: [0.5, 1]}\n"
 # (id, text after HEAD, line, key path, words in the message)
 CASES = [
     ("no slash", "controls:\n  - {osc: next, action: next}\n", 6, "controls[0].osc", "starts with '/'"),
     ("pattern", "controls:\n  - {osc: '/a/*', action: next}\n", 6, "controls[0].osc", "may not contain '*'"),
     ("two triggers", "controls:\n  - {osc: /a, cc: 3, action: next}\n", 6, "controls[0]", "cc and osc"),
     ("channel", "controls:\n  - {osc: /a, channel: 2, action: next}\n", 6, "controls[0]", "MIDI control"),
-    ("param both", "params:\n  - {osc: /f, cc: 3, param: temperature, range: [1, 2]}\n", 6, "params[0]",
-     "it has both"),  # fmt: skip
-    ("param range", "params:\n  - {osc: /f, param: top_p, range: [0.5, 2]}\n", 6, "params[0].range",
-     "out of bounds"),  # fmt: skip
-    ("twice", "controls:\n  - {osc: /a, action: next}\nparams:\n  - {osc: /a, param: top_p, range: [0.5, 1]}\n",
-     8, "params[0].osc", "osc /a is already mapped on line 6"),  # fmt: skip
+    ("param both", "params:\n  - {osc: /f, cc: 3, param: top_p, range: [1, 1]}\n", 6, "params[0]", "it has both"),
+    ("param range", "params:\n  - {osc: /f, param: top_p, range: [0.5, 2]}\n", 6, "params[0].range", "bounds"),
+    ("twice", TWICE, 8, "params[0].osc", "osc /a is already mapped on line 6"),
     ("send_to", "osc: {send_to: lights}\n", 5, "osc.send_to", "is not HOST:PORT"),
     ("port", "osc: {port: 70000}\n", 5, "osc.port", "70000"),
     ("unknown key", "osc: {listen: 9000}\n", 5, "osc.listen", "unknown key 'listen'"),

@@ -128,7 +128,7 @@ def test_params_from_the_page_and_osc_reach_the_engine_and_the_take() -> None:
 
 
 def test_an_osc_goto_to_a_missing_section_is_logged_and_ignored(caplog: pytest.LogCaptureFixture) -> None:
-    _, engine, take, _ = make()
+    _, engine, _, _ = make()
     with caplog.at_level(logging.WARNING):
         apply_command(engine, RemotePress("osc", "goto", "encore"), 0.3)
     assert "goto 'encore': no such section (intro, solo, coda) — ignored" in caplog.text
