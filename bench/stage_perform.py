@@ -1,0 +1,141 @@
+"""Clock lateness of a real `conductor perform --virtual` over JACK with the stage page open, against the
+same performance without it (part of bench/bench_stage.py: `python bench/bench_stage.py --perform`).
+
+Each run is a whole `Performance` in this process (as bench_live.py runs one): the scripted model
+playing 16 notes a bar at 180 bpm (24 messages a second) for `SECONDS`, and the clock thread's own
+lateness (from when it could first send) and the lateness as heard (send − deadline) over the whole
+run, read from its `Sender`. Conditions, interleaved `REPEATS` times (a shared machine's load drifts):
+- alone: no page, no OSC (the views are not even built);
+- page: `--web` with the page open in headless chromium on this machine (it draws the roll at the
+  screen's rate and takes every frame) — a client connected throughout;
+- page + OSC: the same, and OSC in (a fader moved 50 times a second from another process) and out
+  (the state sent to a local port).
+The browser is started (on a blank page) before the performance; it opens the page as soon as the
+server is up, while the model worker starts, so its own start-up is not measured.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import socket
+import statistics
+import tempfile
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from conductor.live.lateness import Lateness
+from conductor.live.perform import Performance, PerformOptions
+from conductor.live.stage_link import StageOptions
+from conductor.piece import load_piece
+from conductor.piece.names import Param
+from conductor.piece.osc import OscParamMapping, OscSpec
+from tests.stage.browser import chromium, wait_until
+
+SECONDS = float(os.environ.get("BENCH_STAGE_SECONDS", "30"))
+REPEATS = int(os.environ.get("BENCH_STAGE_REPEATS", "2"))
+PIECE = """title: Stage bench
+tempo: 180
+changes_on: beat
+model: {kind: scripted, config: arpeggio}
+sections:
+  - {name: a, mode: duet, length: footswitch, cadence: {every: 1 bars}, output: {events: 16, horizon: 1 bars}}
+"""
+
+FADER = OscParamMapping("/fader/1", Param.TEMPERATURE, 0.8, 1.3)
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def fader(port: int, seconds: float) -> None:
+    """Another process: move /fader/1 50 times a second."""
+    from pythonosc.udp_client import SimpleUDPClient
+
+    client, end, i = SimpleUDPClient("127.0.0.1", port), time.monotonic() + seconds, 0
+    while time.monotonic() < end:
+        client.send_message("/fader/1", (i % 100) / 100)
+        i += 1
+        time.sleep(0.02)
+
+
+def open_page(driver: Any, perf: Performance, url: str) -> None:
+    """Once the server is up: open the page and wait for its first frame."""
+    while perf.link.server is None:
+        time.sleep(0.01)
+    driver.get(url)
+    wait_until(driver, lambda d: d.execute_script("return window.stage.frames > 0"), timeout=60)
+
+
+def one_run(condition: str, driver: Any, folder: Path) -> tuple[Lateness, Lateness, float]:
+    """(clock lateness, heard lateness, page frames a second) of one performance."""
+    web = osc = send = None
+    if condition != "alone":
+        web = ("127.0.0.1", free_port())
+    if condition == "page + OSC":
+        osc, send = ("127.0.0.1", free_port(socket.SOCK_DGRAM)), ("127.0.0.1", free_port(socket.SOCK_DGRAM))
+    stage = StageOptions(web=web, osc=osc, osc_send=send)
+    opts = PerformOptions(
+        virtual=True, midi_api="jack", display=False, takes=folder, duration=SECONDS, stage=stage
+    )
+    piece = load_piece(folder.parent / "bench.yaml")
+    if osc is not None:  # the fader's address
+        piece = replace(piece, osc=OscSpec(params=(FADER,)))
+    perf = Performance(piece, opts)
+    opener = None
+    if web is not None:
+        url = f"http://{web[0]}:{web[1]}/"
+        opener = threading.Thread(target=open_page, args=(driver, perf, url), daemon=True)
+        opener.start()
+    moving = None
+    if osc is not None:
+        moving = multiprocessing.Process(target=fader, args=(osc[1], SECONDS + 5), daemon=True)
+        moving.start()
+    perf.run()
+    frames = 0
+    if moving is not None:
+        moving.terminate()
+    if opener is not None:
+        opener.join()
+        frames = int(driver.execute_script("return window.stage.frames"))
+        driver.get("about:blank")
+    sender = perf.opened.sender
+    assert sender is not None
+    return sender.clock_lateness(), sender.heard_lateness(), frames / SECONDS
+
+
+def perform_rows() -> list[str]:
+    """Markdown rows: p50 / p99 / worst of each condition (median of p99s, worst of worsts)."""
+    folder = Path(tempfile.mkdtemp(prefix="conductor-bench-stage-"))
+    (folder / "bench.yaml").write_text(PIECE)
+    runs: dict[str, list[tuple[Lateness, Lateness, float]]] = {"alone": [], "page": [], "page + OSC": []}
+    try:
+        with chromium(1280, 800) as driver:
+            for _ in range(REPEATS):
+                for condition, results in runs.items():
+                    results.append(one_run(condition, driver, folder / "takes"))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    rows = []
+    for condition, results in runs.items():
+        clock = _summary([r[0] for r in results])
+        heard = _summary([r[1] for r in results])
+        frames = statistics.median(r[2] for r in results)
+        shown = f"{frames:.1f}" if frames else "-"
+        rows.append(f"| `perform`, {condition} | {clock} | {heard} | {shown} |")
+    return rows
+
+
+def _summary(values: list[Lateness]) -> str:
+    p50 = statistics.median(v.p50_ms for v in values)
+    p99 = statistics.median(v.p99_ms for v in values)
+    worst = max(v.max_ms for v in values)
+    sends = sum(v.count for v in values)
+    return f"{p50:.3f} / {p99:.3f} / {worst:.2f} ms ({sends} sends)"
