@@ -48,7 +48,7 @@ if TYPE_CHECKING:  # mypy reads each word as a string; pydantic checks it agains
     TokenizerWord = str
 else:
     ModeWord = choices(Mode)
-    ActionWord = choices(Action, Action.GOTO)
+    ActionWord = choices(Action)  # a bare `goto` only for osc: the section comes with the message
     ParamWord = choices(Param)
     ThenWord = choices(ThenKind, ThenKind.GOTO)
     GridWord = choices(Grid)
@@ -148,7 +148,9 @@ class ControlRaw(Strict):
     osc: OscAddress | None = Field(None, description="OSC address (fires on no argument or a number not 0)")
     channel: Channel | None = Field(None, description="Only on this channel (1..16); omitted: any")
     threshold: int | None = Field(None, ge=1, le=127, description="cc only: fires when crossing up (64)")
-    action: ActionField = Field(description="next | previous | panic | hold | mute | regenerate | {goto: X}")
+    action: ActionField = Field(
+        description="next | previous | panic | hold | mute | regenerate | {goto: X} | goto (osc: section sent)"
+    )
     debounce: ControlTime | None = Field(
         None, description="A second firing within this is a bounce, ignored ('80 ms'; default 150 ms; off)"
     )
@@ -166,6 +168,8 @@ class ControlRaw(Strict):
             )
         if self.osc is not None and self.channel is not None:
             raise custom_error("channel only applies to a MIDI control, not to osc", "osc without channel")
+        if self.action == "goto" and self.osc is None:
+            raise custom_error("a MIDI control's goto names its section", "{goto: SECTION}")
         if self.threshold is not None and self.cc is None:
             raise custom_error("threshold only applies to a cc control", "threshold with cc")
         if self.confirm_stop is not None and self.action != "next":

@@ -38,6 +38,11 @@ def test_osc_controls_params_and_block_compile() -> None:
     )
 
 
+def test_a_bare_goto_takes_its_section_from_the_osc_message() -> None:
+    piece = load_piece_text(HEAD + "controls:\n  - {osc: /conductor/goto, action: goto}\n")
+    assert piece.actions[0].action is Action.GOTO and piece.actions[0].target is None
+
+
 def test_a_piece_without_osc_has_none() -> None:
     assert load_piece_text(HEAD).osc == OscSpec()
 
@@ -52,6 +57,7 @@ CASES = [
     ("both", "params:\n  - {osc: /f, cc: 3, param: top_p, range: [1, 1]}\n", 6, "params[0]", "it has both"),
     ("range", "params:\n  - {osc: /f, param: top_p, range: [0.5, 2]}\n", 6, "params[0].range", "bounds"),
     ("twice", TWICE, 8, "params[0].osc", "osc /a is already mapped on line 6"),
+    ("midi goto", "controls:\n  - {cc: 3, action: goto}\n", 6, "controls[0]", "goto names its section"),
     ("send_to", "osc: {send_to: lights}\n", 5, "osc.send_to", "is not HOST:PORT"),
     ("port", "osc: {port: 70000}\n", 5, "osc.port", "70000"),
     ("unknown key", "osc: {listen: 9000}\n", 5, "osc.listen", "unknown key 'listen'"),

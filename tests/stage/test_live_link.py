@@ -46,6 +46,7 @@ controls:
   - {cc: 80, action: next, debounce: 200 ms}
   - {osc: /conductor/next, action: next, debounce: 300 ms}
   - {osc: /scene/coda, action: {goto: coda}}
+  - {osc: /conductor/goto, action: goto}
 params:
   - {cc: 11, param: density, range: [0.2, 1.0]}
   - {osc: /fader/1, param: temperature, range: [0.8, 1.3]}
@@ -142,6 +143,8 @@ def test_which_mapping_a_remote_press_fires() -> None:
     page = remote_mapping(piece, RemotePress("web", "next"))
     assert page.trigger == OscTrigger("/stage/next") and page.debounce == pytest.approx(0.2)  # the pedal's
     assert remote_mapping(piece, RemotePress("osc", "goto", "coda")).trigger == OscTrigger("/scene/coda")
+    sent = remote_mapping(piece, RemotePress("osc", "goto", "solo"))  # `/conductor/goto "solo"`
+    assert sent.trigger == OscTrigger("/conductor/goto") and sent.target == "solo"
     assert remote_mapping(piece, RemotePress("web", "hold")).debounce == pytest.approx(0.15)  # default
 
 
@@ -151,6 +154,7 @@ def test_the_piece_osc_addresses_become_the_receivers_map() -> None:
     assert mapping.actions == (
         OscAction("/conductor/next", "next"),
         OscAction("/scene/coda", "goto", "coda"),
+        OscAction("/conductor/goto", "goto"),
     )
     assert mapping.params == (OscParam("/fader/1", "temperature", 0.8, 1.3),)
 
