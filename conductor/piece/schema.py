@@ -149,7 +149,7 @@ class ControlRaw(Strict):
     channel: Channel | None = Field(None, description="Only on this channel (1..16); omitted: any")
     threshold: int | None = Field(None, ge=1, le=127, description="cc only: fires when crossing up (64)")
     action: ActionField = Field(
-        description="next | previous | panic | hold | mute | regenerate | {goto: X} | goto (osc: section sent)"
+        description="next | previous | panic | hold | mute | regenerate | {goto: X} | goto (osc: name sent)"
     )
     debounce: ControlTime | None = Field(
         None, description="A second firing within this is a bounce, ignored ('80 ms'; default 150 ms; off)"

@@ -105,9 +105,7 @@ def test_the_plan_is_drawn_ahead_of_now(browser: Any, stage: Stage) -> None:
     stage.box.set(view)
     open_page(browser, stage.server.url)
     wait_until(browser, lambda d: d.execute_script("return window.stage.view.now") == now)
-    wait_until(
-        browser, lambda d: d.execute_script(DRAWN_PLAN) == len(view.plan)
-    )
+    wait_until(browser, lambda d: d.execute_script(DRAWN_PLAN) == len(view.plan))
     roll = browser.execute_script(READ_ROLL)
     assert roll["now"] >= now
     assert all(r["x"] > roll["nowX"] for r in roll["rects"]["plan"])  # ahead of the now line
