@@ -93,6 +93,8 @@ def clients(port: int, seconds: float, out: Any) -> None:
             end = time.monotonic() + seconds
             while time.monotonic() < end:
                 msg = await ws.receive()
+                if msg.type is not aiohttp.WSMsgType.TEXT:  # the server closed: the performance ended
+                    break
                 frames, size = frames + 1, size + len(msg.data)
         return frames, size
 
