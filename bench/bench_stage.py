@@ -211,14 +211,15 @@ def main() -> None:
 
 def perform() -> None:
     from bench.jack import running_jack
+    from bench.stage_perform import REALTIME, perform_rows
     from bench.stage_perform import REPEATS as RUNS
     from bench.stage_perform import SECONDS as LENGTH
-    from bench.stage_perform import perform_rows
 
     with running_jack():
         rows = perform_rows()
-    print(f"| {LENGTH:.0f} s performances, {RUNS} of each, interleaved | clock thread: p50 / p99 (median) / "
-          "worst | heard: p50 / p99 (median) / worst | page frames/s |")  # fmt: skip
+    fifo = ", clock thread at SCHED_FIFO" if REALTIME else ""
+    print(f"| {LENGTH:.0f} s performances{fifo}, {RUNS} of each, interleaved | clock thread: p50 / p99 "
+          "(median) / worst | heard: p50 / p99 (median) / worst | page frames/s |")  # fmt: skip
     print("|---|---|---|---|")
     print("\n".join(rows))
 

@@ -12,6 +12,7 @@ run, read from its `Sender`. Conditions, interleaved `REPEATS` times (a shared m
   screen's rate and takes every frame; its rendering shares the machine's cores);
 - page + OSC: the same, and OSC in (a fader moved 50 times a second from another process) and out
   (the state sent to a local port).
+`BENCH_STAGE_REALTIME=1` runs the clock thread at SCHED_FIFO (`--realtime`), as on stage where allowed.
 The browser is started (on a blank page) before the performance; it opens the page as soon as the
 server is up, while the model worker starts, so its own start-up is not measured.
 """
@@ -42,6 +43,7 @@ from tests.stage.browser import chromium, wait_until
 
 SECONDS = float(os.environ.get("BENCH_STAGE_SECONDS", "30"))
 REPEATS = int(os.environ.get("BENCH_STAGE_REPEATS", "2"))
+REALTIME = os.environ.get("BENCH_STAGE_REALTIME") == "1"  # the clock thread at SCHED_FIFO (`--realtime`)
 PIECE = """title: Stage bench
 tempo: 180
 changes_on: beat
@@ -111,7 +113,7 @@ def one_run(condition: str, driver: Any, folder: Path) -> tuple[Lateness, Latene
     if condition == "page + OSC":
         osc, send = ("127.0.0.1", free_port(socket.SOCK_DGRAM)), ("127.0.0.1", free_port(socket.SOCK_DGRAM))
     opts = PerformOptions(virtual=True, midi_api="jack", display=False, takes=folder, duration=SECONDS,
-                          stage=StageOptions(web=web, osc=osc, osc_send=send))  # fmt: skip
+                          realtime=REALTIME, stage=StageOptions(web=web, osc=osc, osc_send=send))  # fmt: skip
     piece = load_piece(folder.parent / "bench.yaml")
     perf = Performance(piece if osc is None else replace(piece, osc=OscSpec(params=(FADER,))), opts)
     out = multiprocessing.get_context("spawn").Queue()
