@@ -27,6 +27,8 @@ from conductor.live.stage_link import (
     InboxCommands,
     RemoteParam,
     RemotePress,
+    StageLink,
+    StageOptions,
     apply_command,
     osc_map,
     remote_mapping,
@@ -36,6 +38,7 @@ from conductor.piece import load_piece_text
 from conductor.piece.compiled import OscTrigger, Piece
 from conductor.rehearse.take import Take
 from conductor.stage.osc_map import OscAction, OscParam
+from conductor.stage.view import StageError
 
 PIECE = """
 title: Wired
@@ -229,3 +232,29 @@ def test_the_command_lines_addresses() -> None:
 def test_bad_addresses_say_what_to_change(given: dict[str, Any], says: str) -> None:
     with pytest.raises(ValueError, match=says):
         stage_options(_args(**given))
+
+
+def test_the_link_starts_what_the_options_and_the_piece_ask_for() -> None:
+    _, _, _, piece = make()
+    started = threading.Event()
+    link = StageLink(piece, StageOptions(web=("127.0.0.1", 0), public=True, osc=("127.0.0.1", 0)),
+                     queue.SimpleQueue().put, lambda: 0.0, started)  # fmt: skip
+    try:
+        lines = link.start()
+        assert link.server is not None and link.receiver is not None and link.sender is None
+        assert lines[0] == f"stage page: http://127.0.0.1:{link.server.port}/?token={link.server.token}"
+        assert "only with this address and its token" in lines[1]
+        assert lines[2] == f"OSC in: 127.0.0.1:{link.receiver.port} (4 mapped addresses)"
+        taken = StageLink(
+            piece, StageOptions(web=("127.0.0.1", link.server.port)), print, lambda: 0.0, started
+        )
+        with pytest.raises(StageError, match="choose another address or port"):
+            taken.start()
+    finally:
+        link.stop()
+
+
+def test_no_page_and_no_osc_unless_asked() -> None:
+    piece = load_piece_text(PIECE.split("controls:")[0] + "sections:" + PIECE.split("sections:")[1])
+    link = StageLink(piece, StageOptions(), print, lambda: 0.0, threading.Event())
+    assert link.start() == [] and not link.active
