@@ -31,8 +31,8 @@ from conductor.engine.sink import NullSink, TakeSink
 from conductor.engine.status import EngineStatus, Parts, Switches, build_status
 from conductor.engine.take_events import Pressed, ReloadApplied, SectionStarted, Stopped
 from conductor.engine.turns import Outlet, Turns
-from conductor.piece.compiled import Piece, Section
-from conductor.piece.names import Action
+from conductor.piece.compiled import ActionMapping, Piece, Section
+from conductor.piece.names import Action, Param
 
 
 class Engine:
@@ -96,6 +96,18 @@ class Engine:
         elif action is Action.PANIC:
             self.turns.cancel_all(t)
             self.scheduler.panic(t)
+
+    def press_mapping(self, mapping: ActionMapping, t: float) -> None:
+        """`mapping` fired at `t` by a control that is not MIDI (the stage page, OSC): debounced and a
+        stop confirmed exactly as for a footswitch, then pressed."""
+        fired = self.controls.pressed(mapping, t)
+        admitted = self.controls.admit(fired, self.nav, self.recorder, t)
+        if admitted is not None:
+            self.press(admitted.action, t, admitted.target)
+
+    def set_param(self, param: Param, value: float, t: float) -> None:
+        """A live parameter set at `t` by a control that is not MIDI (the stage page, an OSC fader)."""
+        self.inputs.set_param(param, value, t)
 
     # ------------------------------------------------------------ the engine's beat
 

@@ -8,6 +8,8 @@ Threads and who owns what:
 - the input reader threads: timestamp + enqueue only (`ports.enqueue_callback`); input that arrives
   before the engine starts (while the model loads) is dropped, never stamped on the old clock.
 - `conductor-reload` (`PieceWatcher`): debounce, parse, validate; enqueues the result.
+- `conductor-stage-web`, `conductor-osc-in`, `conductor-osc-out` (`StageLink`, with `--web`/`--osc`):
+  the page and OSC; their commands are enqueued, they read the views the engine thread publishes.
 - `conductor-take` (`TakeRecorder`): all take I/O. rich's refresh thread: draws the loop's
   `StageState.info`.
 - the model worker PROCESS (`worker.py`).
@@ -35,7 +37,7 @@ import queue
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import mido
@@ -55,9 +57,11 @@ from conductor.live.reload import PieceWatcher
 from conductor.live.rig import Opened, Rig
 from conductor.live.sender import Sender
 from conductor.live.stage import loading
+from conductor.live.stage_link import StageLink, StageOptions
 from conductor.live.stopping import EmergencyStop, StopSignals
 from conductor.piece.compiled import Piece
 from conductor.piece.parser import shared_parser
+from conductor.stage.view import StageError
 
 log = logging.getLogger(__name__)
 EXIT_OK, EXIT_MODEL, EXIT_SETUP, EXIT_PORT_LOST, EXIT_INTERNAL = 0, 1, 2, 3, 4
@@ -78,6 +82,7 @@ class PerformOptions:
     seed: int = 0
     duration: float | None = None
     threads: int | None = None
+    stage: StageOptions = field(default_factory=StageOptions)  # the stage page and OSC (`--web`, `--osc`)
 
 
 class EngineOutput:
@@ -110,6 +115,7 @@ class Performance:
         self.opened = Opened()  # every part as soon as it is open (main thread)
         self._early = itertools.count()  # input messages dropped before the start (reader threads)
         self.display: StageDisplay | None = None
+        self.link = StageLink(piece, options.stage, self.inbox.put, self.clock.now, self.started)
 
     # ---------------------------------------------------------------- set-up
 
@@ -229,6 +235,7 @@ class Performance:
             if self.display is not None:
                 _quietly(self.display.stop)  # first: the summary lines go to the plain console
             finish(self.opened, self.clock.now(), self.piece.routing.ai_channel, self.feedback)
+            _quietly(self.link.stop)
             signals.restore()
 
     def _perform(self) -> int:
@@ -237,7 +244,9 @@ class Performance:
             if folder is not None:
                 prepare_takes_folder(folder)  # before anything opens or loads
             self.open_ports()
-        except (TakesFolderError, midi_ports.PortError) as exc:
+            for line in self.link.start():  # before the model loads: a port in use is said at once
+                _say(line)
+        except (TakesFolderError, midi_ports.PortError, StageError) as exc:
             _say(f"error: {exc}")
             return EXIT_SETUP
         self._start_display()  # "loading <model> …" while the worker loads it (seconds)
@@ -257,7 +266,7 @@ class Performance:
         summary_log.info("performance started: %s (Ctrl-C ends it: every note is closed, the take saved)",
                          self.piece.title)  # fmt: skip
         options = LoopOptions(self.piece.title, self.opts.duration, self._watched(), self.opts.virtual)
-        loop = EngineLoop(rig, self.inbox, self.clock, self.feedback, options)
+        loop = EngineLoop(rig, self.inbox, self.clock, self.feedback, options, self.link)
         if self.display is not None:
             self.display.follow(lambda: loop.stage.info)
         return loop.run()

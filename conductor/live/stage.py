@@ -50,6 +50,11 @@ def heard_text(heard: Lateness, late_notes: int, dropped_late: int) -> str:
     return text
 
 
+def confirm_text(confirm: float | None) -> str:
+    """What the performer is told while a stop waits `confirm` more seconds for its confirming press."""
+    return "" if confirm is None else f"press next again within {confirm:.1f} s to end the piece"
+
+
 def reload_line(result: ReloadResult) -> str:
     """What the display's `reload` row says about a result (the rejected text is shown below it)."""
     stamp = time.strftime("%H:%M:%S")
@@ -84,6 +89,6 @@ def snapshot(
         heard=heard_text(heard, late, status.dropped_late),
         heard_alarm=late > 0 or status.dropped_late > 0,
         clock=f"p99 {clock.p99_ms:.2f} ms, worst {clock.max_ms:.2f} ms ({clock.count} sends)",
-        confirm="" if confirm is None else f"press next again within {confirm:.1f} s to end the piece",
+        confirm=confirm_text(confirm),
         **extra,
     )

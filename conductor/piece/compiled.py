@@ -32,6 +32,7 @@ from conductor.piece.names import (
     TokenizerName,
     TriggerKind,
 )
+from conductor.piece.osc import OscSpec
 
 # ---------------------------------------------------------------- model
 
@@ -257,6 +258,13 @@ class MidiTrigger:
     threshold: int = 64  # for cc: fires when value crosses up through this
 
 
+@dataclass(frozen=True, slots=True)
+class OscTrigger:
+    """An OSC address that fires a mapping: a message with no argument or a number that is not 0."""
+
+    address: str
+
+
 DEBOUNCE_S = 0.15  # default: a second firing of a mapping within this is a bounce, ignored
 CONFIRM_STOP_S = 3.0  # default: a `next` that would end the piece needs a second press within this
 
@@ -265,7 +273,7 @@ CONFIRM_STOP_S = 3.0  # default: a `next` that would end the piece needs a secon
 class ActionMapping:
     """A control that fires an action; `debounce` and `confirm_stop` in seconds (0: off)."""
 
-    trigger: MidiTrigger
+    trigger: MidiTrigger | OscTrigger
     action: Action
     target: str | None = None  # section name for GOTO
     debounce: float = DEBOUNCE_S
@@ -303,6 +311,7 @@ class Piece:
     recording: RecordingSpec
     sections: tuple[Section, ...]
     changes_on: Grid = Grid.BAR
+    osc: OscSpec = field(default_factory=OscSpec)  # OSC in and out (conductor.piece.osc)
 
     def takes_folder(self) -> Path:
         """Where takes go by default (`perform` and `rehearse`): `recording.folder`, relative to the piece."""
