@@ -18,6 +18,7 @@ from conductor.core.keys import Key
 from conductor.core.timebase import Span, Timebase, Unit
 from conductor.piece.names import (
     Action,
+    Answer,
     Dtype,
     ExitPolicy,
     Grid,
@@ -226,6 +227,7 @@ class Section:
     silent: bool  # listen mode: the AI never plays, memory still fills
     on_exit: ExitPolicy = ExitPolicy.CANCEL
     line: int = 0  # line of the section in the piece file
+    answer: Answer = Answer.FREE  # how an answer uses the phrase just heard (trading: develop)
 
 
 # ---------------------------------------------------------------- routing, mappings, piece

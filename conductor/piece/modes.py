@@ -63,6 +63,7 @@ PRESETS: dict[Mode, SettingsRaw] = {
     Mode.TRADING: SettingsRaw(
         # window, output span and horizon default to one turn (see conductor.piece.sections)
         on_exit="ring",
+        answer="develop",  # a trading answer is made of the turn just heard
         listen=_listen("human", window=None),
         cadence=CadenceRaw(turns=True, overlap="replace"),
         output=OutputRaw(events=32),

@@ -20,7 +20,7 @@ from conductor.piece.errors import KeyPath
 from conductor.piece.limits import MIN_CADENCE_S
 from conductor.piece.merge import CADENCE_KINDS, Layer, Resolved, layer_from_raw, resolve
 from conductor.piece.modes import SILENT_MODES, preset_values
-from conductor.piece.names import ExitPolicy, Mode, Overlap
+from conductor.piece.names import Answer, ExitPolicy, Mode, Overlap
 from conductor.piece.schema import SectionRaw
 
 
@@ -72,6 +72,7 @@ def compile_section(
     cadence = _cadence(src)
     _check_mode_keys(src)
     on_exit = src.settings.values.get("on_exit")
+    answer = src.settings.values.get("answer")
     return c.Section(
         name=raw.name,
         index=index,
@@ -86,6 +87,7 @@ def compile_section(
         silent=raw.mode in SILENT_MODES,
         **written(on_exit=None if on_exit is None else ExitPolicy(on_exit)),
         line=ctx.doc.positions.value(src.path).line,
+        **written(answer=None if answer is None else Answer(answer)),
     )
 
 

@@ -17,19 +17,21 @@ from conductor.piece.fieldtypes import (
     custom_error,
     forms,
 )
-from conductor.piece.names import ExitPolicy, FilterKind, KeyAction, MelodyLine, Overlap, choices
+from conductor.piece.names import Answer, ExitPolicy, FilterKind, KeyAction, MelodyLine, Overlap, choices
 from conductor.piece.values import KEY_EXAMPLES
 
 if TYPE_CHECKING:  # mypy reads each word as a string; pydantic checks it against the enum's words
     Who = str
     OverlapWord = str
     ExitWord = str
+    AnswerWord = str
     KeyActionWord = str
     MelodyWord = str
 else:
     Who = choices(Source)
     OverlapWord = choices(Overlap)
     ExitWord = choices(ExitPolicy)
+    AnswerWord = choices(Answer)
     KeyActionWord = choices(KeyAction)
     MelodyWord = choices(MelodyLine)
 
@@ -165,6 +167,9 @@ class SettingsRaw(Strict):
 
     on_exit: ExitWord | None = Field(
         None, description="At a section change: cancel unsounded AI notes, or let them ring"
+    )
+    answer: AnswerWord | None = Field(
+        None, description="How an answer uses the phrase just heard: develop | sequence | contrast | free"
     )
     listen: ListenRaw | None = Field(None, description="What the AI listens to: sources, window, max_events")
     cadence: CadenceRaw | None = Field(
