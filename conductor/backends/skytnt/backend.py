@@ -31,7 +31,9 @@ from pathlib import Path
 
 import torch
 
+from conductor.backends.answers import answer_bias
 from conductor.backends.base import Constraints, GenerationRequest, ModelError
+from conductor.backends.skytnt.answerbias import DecoderBias
 from conductor.backends.skytnt.checkpoint import load_checkpoint
 from conductor.backends.skytnt.config import MIDIModelConfig
 from conductor.backends.skytnt.draft import make_draft
@@ -129,17 +131,20 @@ class SkyTNTModel:
         window = (self._sixteenths(request.start, ceil=True), self._sixteenths(request.until, ceil=False))
         rows = self._rows()
         mask = from_constraints(self.tokenizer, self._decoded(request), window, self.decoder.device, rows)
-        seed = request.sampling.seed
-        gen = make_generator(seed, "cpu")
+        gen = make_generator(request.sampling.seed, "cpu")
         channel = min(request.constraints.channels, default=0)
-        self._streaming = True
+        bias = self._answer_bias(request)
+        source = self._source if bias is None else self.decoder  # a bias decodes on the plain path
+        self._streaming, self.decoder.bias = True, bias
         try:
-            for row in self._source.stream(rows, mask, _sampling(request.sampling), gen, request.max_events):
+            for row in source.stream(rows, mask, _sampling(request.sampling), gen, request.max_events):
+                if bias is not None:
+                    bias.played(row)
                 note = self._to_note(row, origin, tb)
                 if note is not None and request.start - 1e-6 <= note.onset <= request.until + 1e-6:
                     yield note.with_(channel=channel)
         finally:
-            self._streaming = False
+            self._streaming, self.decoder.bias = False, None
 
     def close(self) -> None:
         """Drop the cached context."""
@@ -172,6 +177,14 @@ class SkyTNTModel:
         self._notes = [n for n in self._notes if n.onset >= self._origin][-self.max_context // 2 :]
         if self._notes:  # the bar line at or before the first note kept
             self._origin = bar_origin(self._notes[0].onset, self._tb)
+
+    def _answer_bias(self, request: GenerationRequest) -> DecoderBias | None:
+        """The request's answer strategy over its turn as logits (None: `free`, or nothing heard)."""
+        assert self._origin is not None and self._tb is not None
+        scale = request.key.pitch_classes if request.key is not None else request.constraints.pitch_classes
+        bias = answer_bias(request.answer, request.turn, self._origin, self._tb, scale)
+        shift = self._frame.shift if self.role_key is not None else 0
+        return None if bias is None else DecoderBias(bias, self.decoder, shift)
 
     def _decoded(self, request: GenerationRequest) -> Constraints:
         """The constraints the model decodes under: its own channels (a role model's, in its frame)."""
