@@ -1,8 +1,9 @@
 """`Answering`: when and what the AI answers in the current section.
 
 For each section it keeps the `Cadence` (when a trigger is due, and a pressed `regenerate`); at a
-trigger it asks the `KeyTracker` for the key when the section plays in a detected one (once per
-generation, from the human over a longer window, with hysteresis), has `plan_generation` decide the
+trigger it asks the `KeyTracker` for the human's key (once per generation, from the human over a
+longer window, with hysteresis: the key a detected-key section plays in, and the frame a role model
+reads its context in wherever the section names no key), has `plan_generation` decide the
 generation, and starts it through `Turns`. A trigger under the `replace` policy, a trading turn and a
 `regenerate` first cancel what runs (the first two also the section's unsounded output).
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 from conductor.core.timebase import Timebase
 from conductor.engine.cadence import Cadence, Trigger
 from conductor.engine.keytrack import KeyTracker
-from conductor.engine.plan import Frame, Heard, LiveParams, plan_generation, wants_detected_key
+from conductor.engine.plan import Frame, Heard, LiveParams, plan_generation
 from conductor.engine.turns import Turns
 from conductor.piece.compiled import Section
 from conductor.piece.names import ExitPolicy, Overlap
@@ -66,9 +67,7 @@ class Answering:
         replacing = section.cadence.overlap is Overlap.REPLACE or trigger.reason == "turn"
         if replacing or trigger.reason == "regenerate":
             self.turns.cancel_all(max(t, trigger.start), close=replacing)
-        key = None
-        if wants_detected_key(section):
-            key = self.keys.update(heard.memory, t, section.listen.window, frame.timebase, heard.held)
+        key = self.keys.update(heard.memory, t, section.listen.window, frame.timebase, heard.held)
         plan = plan_generation(section, frame, heard, key, params, trigger, self.turns.next_id)
         self.turns.start(plan, trigger, section.name, t)
 

@@ -64,7 +64,7 @@ PRESETS: dict[Mode, SettingsRaw] = {
         # window, output span and horizon default to one turn (see conductor.piece.sections)
         on_exit="ring",
         answer="develop",  # a trading answer is made of the turn just heard
-        listen=_listen("human", window=None),
+        listen=_listen("human", "ai", window=None),  # the turn just heard, and its own before it
         cadence=CadenceRaw(turns=True, overlap="replace"),
         output=OutputRaw(events=32),
         turns=TurnsRaw(bars=4, starts="human"),
