@@ -31,8 +31,8 @@ from conductor.core.timebase import Timebase
 
 STEPS_PER_BEAT = 16  # the SkyTNT tokenizer's time2 resolution
 NGRAM = 3  # intervals in an n-gram, as `conductor evaluate` counts answer overlap
-STRENGTH = 1.5  # log-weight of a favoured value: about 4.5 times as likely
-PREFIX_STRENGTH = 4.0  # log-weight of the sequence's prefix: about 55 times as likely
+STRENGTH = 3.0  # log-weight of a favoured value: ~20 times as likely (1.5 barely moved a trained model)
+PREFIX_STRENGTH = 6.0  # log-weight of the sequence's prefix: about 400 times as likely
 CHORD_S = 0.03  # onsets this close are one chord; its highest pitch is the line
 MAX_IOI = 4 * STEPS_PER_BEAT  # longer gaps are rests between phrases, not rhythm
 WHOLE_TONE = 2
