@@ -20,8 +20,10 @@ and two baselines are evaluated with the same metrics on the same human, in the 
 
 Prints a summary (each mode × system, averaged over the humans, as the targets are) and the full
 table, as markdown, plus the wall time. `python bench/bench_musical.py [NAME ...]` runs only the
-humans or modes named (e.g. `swung trading`); `--systems markov,transformer` only those systems;
-`--json PATH` writes every number.
+humans or modes named (e.g. `swung trading`); `--json PATH` writes every number. `--systems
+markov,transformer` runs only those systems; `--role PATH` adds a role-format model (float16, the
+bundled sampling) as the system `roles:FOLDER`; `--answer develop|sequence|contrast|free` sets every
+section's answer strategy (default: each mode's own).
 """
 
 from __future__ import annotations
@@ -105,10 +107,17 @@ def load_human(name: str, path: Path) -> Human:
     return Human(name, part, round(mido.tempo2bpm(tempo), 3), sig, bars)
 
 
-def bench_piece(mode: str, human: Human, model: str, key_on: bool) -> Piece:
+def role_system(path: Path) -> tuple[str, str, bool]:
+    """A role-format model as a system, sampled as the bundled one is (key filter on)."""
+    model = TRANSFORMER.replace(str(ROOT / "models" / "conductor-small"), str(path.resolve()))
+    return (f"roles:{path.name}", model, True)
+
+
+def bench_piece(mode: str, human: Human, model: str, key_on: bool, answer: str | None = None) -> Piece:
     """One section of `mode` (or a variant) with the mode's defaults, at the human's tempo and meter."""
     mode, extra = VARIANTS.get(mode, (mode, ""))
     filters = ("" if key_on else ", filters: [{key: off}]") + (f", {extra}" if extra else "")
+    filters += f", answer: {answer}" if answer else ""
     text = (
         f"title: bench {mode} {human.name}\ntempo: {human.bpm}\nmeter: {human.meter[0]}/{human.meter[1]}\n"
         f"model: {model}\nsections:\n"
@@ -124,17 +133,17 @@ class Models:
 
     def __init__(self) -> None:
         self._seed: Any = None
-        self._transformer: Any = None
+        self._transformers: dict[Any, Any] = {}  # by checkpoint
 
     def fresh(self, spec: ModelSpec) -> Model:
         if spec.kind == "markov":
             if spec.markov.seed and self._seed is None:
                 self._seed = seed_table(spec.markov.seed, spec.markov.order, ROOT)
             return MarkovModel(spec.markov, seed_table=self._seed if spec.markov.seed else None)
-        if self._transformer is None:
-            self._transformer = build_model(spec, ROOT)
-        self._transformer.close()
-        return self._transformer  # type: ignore[no-any-return]
+        if spec.checkpoint not in self._transformers:
+            self._transformers[spec.checkpoint] = build_model(spec, ROOT)
+        self._transformers[spec.checkpoint].close()
+        return self._transformers[spec.checkpoint]  # type: ignore[no-any-return]
 
 
 def rehearsed(piece: Piece, human: Human, models: Models) -> TakeNotes:
@@ -178,7 +187,7 @@ def metrics(r: SectionResult) -> dict[str, float | None]:
 
 
 def run(
-    humans: list[Human], modes: list[str], systems: tuple[tuple[str, str, bool], ...] = SYSTEMS
+    humans: list[Human], modes: list[str], systems: Any = SYSTEMS, answer: str | None = None
 ) -> tuple[list[dict[str, Any]], dict[str, float]]:
     """Every system and baseline on every human and mode: rows of results, wall seconds per system."""
     models, rows, walls = Models(), [], {name: 0.0 for name, _, _ in systems}
@@ -186,7 +195,7 @@ def run(
         for mode in modes:
             take: TakeNotes | None = None
             for system, model, key_on in systems:
-                piece = bench_piece(mode, human, model, key_on)
+                piece = bench_piece(mode, human, model, key_on, answer)
                 t0 = time.perf_counter()
                 take = rehearsed(piece, human, models)
                 walls[system] += time.perf_counter() - t0
@@ -245,14 +254,17 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="only these humans and/or modes")
     parser.add_argument("--json", type=Path, help="write every number here")
-    parser.add_argument("--systems", help="only these systems, comma-separated (e.g. 'markov,transformer')")
+    parser.add_argument("--systems", help="only these systems, comma-separated (e.g. markov,transformer)")
+    parser.add_argument("--role", type=Path, action="append", default=[], help="a role-format model folder")
+    parser.add_argument("--answer", choices=("develop", "sequence", "contrast", "free"), help="every section")
     args = parser.parse_args(argv)
-    wanted = None if args.systems is None else set(args.systems.split(","))
-    systems = tuple(s for s in SYSTEMS if wanted is None or s[0] in wanted)
+    systems = [*SYSTEMS, *(role_system(p) for p in args.role)]
+    if args.systems:
+        systems = [s for s in systems if s[0] in args.systems.split(",") or s[0].startswith("roles:")]
     humans = [load_human(n, p) for n, p in HUMANS.items() if _wanted(n, args.names, HUMANS)]
     modes = [m for m in MODES if _wanted(m, args.names, MODES)]
     t0 = time.perf_counter()
-    rows, walls = run(humans, modes, systems)
+    rows, walls = run(humans, modes, systems, args.answer)
     wall = time.perf_counter() - t0
     print("Averaged over the humans:\n\n" + markdown(averaged(rows), ("mode", "system")) + "\n")
     print("Each human:\n\n" + markdown(rows, ("mode", "human", "system")) + "\n")

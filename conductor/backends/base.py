@@ -17,6 +17,7 @@ from typing import Protocol, runtime_checkable
 
 from conductor.core.errors import ConductorError
 from conductor.core.events import Note
+from conductor.core.keys import Key
 from conductor.core.timebase import Timebase
 from conductor.piece.compiled import MarkovSpec, SamplingSpec
 
@@ -58,6 +59,10 @@ class GenerationRequest:
     markov: MarkovSpec = field(default_factory=MarkovSpec)
     human_density: float = 0.0  # the human's notes per second over the window (for complementing)
     generation: int = 0  # the engine's id for this generation (for logs and seeds)
+    role: str | None = None  # the section's mode (ai_chords, ai_solo, trading, duet): a role model plays it
+    key: Key | None = None  # the human's key (the section's fixed one, else the tracked one); not a mask
+    answer: str = "free"  # how the answer uses `turn`: develop | sequence | contrast | free (see answers.py)
+    turn: tuple[Note, ...] = ()  # the human's turn / phrase just heard, the material of the answer
 
 
 @runtime_checkable

@@ -2,8 +2,9 @@
 
 For each section it keeps the `Cadence` (when a trigger is due, and a pressed `regenerate`); it
 hears every human onset in its `BeatTracker` (tempo, phase, swing); at a trigger it asks the
-`KeyTracker` for the key when the section plays in a detected one (once per generation, from the
-human over a longer window, with hysteresis) and the tracked grid under the section's `feel`, has
+`KeyTracker` for the human's key (once per generation, from the human over a longer window, with
+hysteresis: the key a detected-key section plays in, and the frame a role model reads its context in
+wherever the section names no key) and the tracked grid under the section's `feel`, has
 `plan_generation` decide the generation, and starts it through `Turns`. A trigger under the
 `replace` policy, a trading turn and a `regenerate` first cancel what runs (the first two also the
 section's unsounded output).
@@ -18,7 +19,7 @@ from conductor.core.timebase import Timebase
 from conductor.engine.cadence import Cadence, Trigger
 from conductor.engine.filters.feel import feel_grid
 from conductor.engine.keytrack import KeyTracker
-from conductor.engine.plan import Frame, Heard, LiveParams, plan_generation, wants_detected_key
+from conductor.engine.plan import Frame, Heard, LiveParams, plan_generation
 from conductor.engine.turns import Turns
 from conductor.piece.compiled import Section
 from conductor.piece.names import ExitPolicy, Overlap
@@ -78,9 +79,7 @@ class Answering:
         replacing = section.cadence.overlap is Overlap.REPLACE or trigger.reason == "turn"
         if replacing or trigger.reason == "regenerate":
             self.turns.cancel_all(max(t, trigger.start), close=replacing)
-        key = None
-        if wants_detected_key(section):
-            key = self.keys.update(heard.memory, t, section.listen.window, frame.timebase, heard.held)
+        key = self.keys.update(heard.memory, t, section.listen.window, frame.timebase, heard.held)
         beats = feel_grid(section.feel, self.beats, frame.timebase)
         plan = plan_generation(section, frame, heard, key, params, trigger, self.turns.next_id, beats)
         self.turns.start(plan, trigger, section.name, t)

@@ -8,6 +8,9 @@ channel, program, a range filter's range, the key) and the filter chain with its
 section's filters, then the live density and velocity as the same density and velocity stages. The
 key decision lives here too: `wants_detected_key` tells the engine when to ask its `KeyTracker`; the
 key so found goes into the constraints (the model samples in it) and the key filter (snap/drop) alike.
+What the answer is made of comes from `turn_context`: in trading and duet the context ends at the
+turn boundary; the request carries the section's mode (a role model's role), the human's key (its
+frame), the answer strategy and the turn just heard.
 
 Pure: it only reads the memory. O(window) work, on the engine thread.
 """
@@ -28,6 +31,7 @@ from conductor.engine.cadence import Trigger
 from conductor.engine.filters import FilterChain, FilterContext
 from conductor.engine.memory import Memory
 from conductor.engine.take_events import GenerationStarted
+from conductor.engine.turn_context import human_key, listening, turn_heard
 from conductor.piece.compiled import (
     DensityFilter,
     DetectKey,
@@ -130,11 +134,13 @@ def plan_generation(
     beats: BeatGrid | None = None,
 ) -> GenerationPlan:
     """Generation number `generation` of `section`, triggered by `trigger` after hearing `heard`;
-    `key` is the key tracker's (used only if the section wants a detected key); `beats` the grid its
-    notes go on last (the human's tracked beat with the section's feel; None: the piece's)."""
-    key = key if wants_detected_key(section) else None
+    `key` is the key tracker's (a constraint only if the section wants a detected key; the frame
+    of a role model's context whenever the section names no key); `beats` the grid its notes go on
+    last (the human's tracked beat with the section's feel; None: the piece's)."""
+    tracked, key = key, key if wants_detected_key(section) else None
     request = _request(section, frame, heard, key, trigger, generation)
-    request = replace(request, sampling=_sampling(section.model.sampling, params, frame.seed, generation))
+    sampling = _sampling(section.model.sampling, params, frame.seed, generation)
+    request = replace(request, sampling=sampling, key=human_key(section, tracked))
     filtering = FilterContext.from_request(
         request, derive_seed(frame.seed, generation), key=key, clip=trigger.clip, beats=beats
     )
@@ -157,7 +163,7 @@ def _request(
     section: Section, frame: Frame, heard: Heard, key: Key | None, trigger: Trigger, generation: int
 ) -> GenerationRequest:
     tb, listen, now = frame.timebase, section.listen, heard.now
-    context = heard.memory.window(now, listen.window, listen.sources, tb, listen.max_events, held=heard.held)
+    context = listening(section, heard.memory, heard.held, now, trigger, tb)
     events = section.output.events
     if trigger.reason == "turn":
         events = turn_events(events, trigger.start, trigger.until, tb)
@@ -173,6 +179,9 @@ def _request(
         markov=section.model.markov,
         human_density=human_density(heard, listen.window, tb, context),
         generation=generation,
+        role=section.mode.value,
+        answer=section.answer.value,
+        turn=turn_heard(section, context, trigger, tb),
     )
 
 

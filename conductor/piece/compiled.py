@@ -18,6 +18,7 @@ from conductor.core.keys import Key
 from conductor.core.timebase import Span, Timebase, Unit
 from conductor.piece.names import (
     Action,
+    Answer,
     Dtype,
     ExitPolicy,
     Feel,
@@ -232,6 +233,7 @@ class Section:
     on_exit: ExitPolicy = ExitPolicy.CANCEL
     line: int = 0  # line of the section in the piece file
     feel: Feel = Feel.FOLLOW  # where its eighths fall on the human's tracked beat
+    answer: Answer = Answer.FREE  # how an answer uses the phrase just heard (trading: develop)
 
 
 # ---------------------------------------------------------------- routing, mappings, piece

@@ -18,7 +18,7 @@ from conductor.piece.names import FilterKind
 from conductor.piece.settings import FilterRaw, SettingsRaw
 
 MAPPINGS = ("listen", "cadence", "output", "turns")
-SCALARS = ("on_exit", "feel")  # settings that are one word, taken whole from the last layer that writes them
+SCALARS = ("on_exit", "feel", "answer")  # one word each, taken whole from the last layer that writes them
 CADENCE_KINDS = ("every", "phrase_end", "turns")
 _SHORT_FIELD = {"key": "key", "chords": "min_notes", "melody": "line", "density": "keep",
                 "velocity": "scale", "horizon": "horizon"}  # fmt: skip

@@ -88,6 +88,15 @@ class ExitPolicy(StrEnum):
     RING = "ring"  # pending output plays out
 
 
+class Answer(StrEnum):
+    """How an answer uses the turn / phrase just heard (`conductor.backends.answers`)."""
+
+    DEVELOP = "develop"  # reuse its intervals and rhythm cells
+    SEQUENCE = "sequence"  # its opening motif a scale step up, then develop it
+    CONTRAST = "contrast"  # another register, the contour inverted, other rhythm cells
+    FREE = "free"  # no bias: the model's own continuation
+
+
 class FilterKind(StrEnum):
     """The filters, by the key that names each in a `filters:` item."""
 

@@ -20,7 +20,7 @@ from conductor.piece.errors import KeyPath
 from conductor.piece.limits import MIN_CADENCE_S
 from conductor.piece.merge import CADENCE_KINDS, Layer, Resolved, layer_from_raw, resolve
 from conductor.piece.modes import SILENT_MODES, preset_values
-from conductor.piece.names import ExitPolicy, Feel, Mode, Overlap
+from conductor.piece.names import Answer, ExitPolicy, Feel, Mode, Overlap
 from conductor.piece.schema import SectionRaw
 
 
@@ -73,6 +73,7 @@ def compile_section(
     _check_mode_keys(src)
     on_exit = src.settings.values.get("on_exit")
     feel = src.settings.values.get("feel")
+    answer = src.settings.values.get("answer")
     return c.Section(
         name=raw.name,
         index=index,
@@ -88,6 +89,7 @@ def compile_section(
         **written(on_exit=None if on_exit is None else ExitPolicy(on_exit)),
         line=ctx.doc.positions.value(src.path).line,
         **written(feel=None if feel is None else Feel(feel)),
+        **written(answer=None if answer is None else Answer(answer)),
     )
 
 

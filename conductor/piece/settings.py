@@ -17,7 +17,16 @@ from conductor.piece.fieldtypes import (
     custom_error,
     forms,
 )
-from conductor.piece.names import ExitPolicy, Feel, FilterKind, KeyAction, MelodyLine, Overlap, choices
+from conductor.piece.names import (
+    Answer,
+    ExitPolicy,
+    Feel,
+    FilterKind,
+    KeyAction,
+    MelodyLine,
+    Overlap,
+    choices,
+)
 from conductor.piece.values import KEY_EXAMPLES
 
 if TYPE_CHECKING:  # mypy reads each word as a string; pydantic checks it against the enum's words
@@ -25,6 +34,7 @@ if TYPE_CHECKING:  # mypy reads each word as a string; pydantic checks it agains
     OverlapWord = str
     ExitWord = str
     FeelWord = str
+    AnswerWord = str
     KeyActionWord = str
     MelodyWord = str
 else:
@@ -32,6 +42,7 @@ else:
     OverlapWord = choices(Overlap)
     ExitWord = choices(ExitPolicy)
     FeelWord = choices(Feel)
+    AnswerWord = choices(Answer)
     KeyActionWord = choices(KeyAction)
     MelodyWord = choices(MelodyLine)
 
@@ -181,6 +192,9 @@ class SettingsRaw(Strict):
     )
     feel: FeelWord | None = Field(
         None, description="The AI's eighths on the human's tracked beat: straight, swing or follow (default)"
+    )
+    answer: AnswerWord | None = Field(
+        None, description="How an answer uses the phrase just heard: develop | sequence | contrast | free"
     )
     listen: ListenRaw | None = Field(None, description="What the AI listens to: sources, window, max_events")
     cadence: CadenceRaw | None = Field(

@@ -96,7 +96,9 @@ def expected_plan(
 
 def request(section: Section, **fields: object) -> GenerationRequest:
     """The request every mode test expects unless `fields` say otherwise: the window of the human (and
-    the AI in duet and ai_solo) over 4 bars, held note included, the trigger's output window."""
+    the AI in duet and ai_solo) over 4 bars, held note included, the trigger's output window; the
+    section's mode and answer, the human's notes of the context as the turn (all within two bars, or
+    the turn, before the trigger), the tracked key G major as the human's."""
     base = GenerationRequest(
         context=(Note(1.0, 0.5, 60, 90), Note(2.5, 0.5, 62, 80), Note(3.5, 0.5, 64, 100), *HELD),
         origin=0.0,
@@ -109,8 +111,14 @@ def request(section: Section, **fields: object) -> GenerationRequest:
         markov=MarkovSpec(),
         human_density=4 / 8.0,  # 60, 62, 64 and the held 48 over 4 bars (8 s)
         generation=7,
+        role=section.mode.value,
+        key=G_MAJOR,
+        answer=section.answer.value,
     )
-    return GenerationRequest(**{**{f: getattr(base, f) for f in base.__dataclass_fields__}, **fields})  # type: ignore[arg-type]
+    context = fields.get("context", base.context)
+    turn = tuple(n for n in context if n.source is H)  # type: ignore[attr-defined]
+    values = {f: getattr(base, f) for f in base.__dataclass_fields__} | {"turn": turn} | fields
+    return GenerationRequest(**values)  # type: ignore[arg-type]
 
 
 G_MAJOR = make_key(7, "major")
@@ -150,6 +158,14 @@ def test_trading_plans_the_whole_turn_clipped_with_a_turn_budget() -> None:
     plan = plan_generation(section, FRAME, heard(now=7.95), G_MAJOR, LiveParams(), turn, 7)
     want = request(
         section,
+        context=(
+            Note(1.0, 0.5, 60, 90),
+            Note(2.5, 0.5, 62, 80),
+            Note(3.0, 0.25, 67, 70, 2, A),
+            Note(3.5, 0.5, 64, 100),
+            *HELD,
+        ),
+        answer="develop",
         start=8.0,
         until=16.0,
         max_events=64,  # four events a beat of the 16-beat turn (the section asks for 32)
@@ -237,6 +253,8 @@ def test_request_from_window_with_held_notes() -> None:
         markov=MarkovSpec(order=2),
         human_density=1.5,  # 62, 64 and the held 48 over 2 s
         generation=0,
+        role="duet",
+        turn=(Note(2.5, 0.5, 62, 80), Note(3.5, 0.5, 64, 100), Note(3.75, 0.25, 48, 50)),
     )
 
 

@@ -5,15 +5,19 @@ down to order 0, skipping orders where the request's constraints mask every cand
 distributions are mixed by `seed_weight`. Anti-copying: after `MAX_COPY_RUN` events in a row that
 had only one possible continuation (the model retracing one remembered path), that single-choice
 context is skipped and its continuation excluded at lower orders, so the line must take another path.
+The request's answer strategy (`conductor.backends.answers`) weights each candidate by the
+exponential of the bias of its top pitch and its inter-onset value.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from conductor.backends.answers import STEPS_PER_BEAT, Weights, answer_bias
 from conductor.backends.base import GenerationRequest
 from conductor.backends.markov.events import (
     DUR_BEATS,
@@ -106,6 +110,9 @@ class Sampler:
         self.request = request
         self.plan = p
         self.max_order = request.markov.order
+        scale = request.key.pitch_classes if request.key is not None else request.constraints.pitch_classes
+        self.bias = answer_bias(request.answer, request.turn, request.origin, request.timebase, scale)
+        self._favour: tuple[Weights, Weights] = ({}, {})  # the bias's pitches and IOIs for this step
 
     def notes(self, rng: np.random.Generator) -> Iterator[Note]:
         """Stream the generation's notes in onset order, inside [start, until], at most max_notes."""
@@ -122,6 +129,8 @@ class Sampler:
                 onset += IOI_BEATS[key[2]] * p.stretch * spb
             if onset > req.until:
                 return
+            if self.bias is not None:
+                self.bias.played(max(pitches), round(req.timebase.beats(onset - req.origin) * STEPS_PER_BEAT))
             for pitch in sorted(pitches)[: p.max_notes - emitted]:
                 emitted += 1
                 yield Note(
@@ -132,6 +141,7 @@ class Sampler:
         """Sample the next event and advance `state`; None when nothing at all can be played."""
         realised: dict[EventKey, tuple[int, ...] | None] = {}
         mixed: dict[EventKey, float] = {}
+        self._favour = (self.bias.pitches(), self.bias.iois()) if self.bias is not None else ({}, {})
         single = True
         for table, weight in self.tables:
             found = self._backoff(table, state, realised)
@@ -162,7 +172,7 @@ class Sampler:
                     realised[key] = realise(key, state.anchor, self.plan.centre, self.request.constraints)
                 pitches = realised[key]
                 if pitches is not None and key not in excluded:
-                    dist[key] = count * self._tonal_weight(pitches)
+                    dist[key] = count * self._tonal_weight(pitches) * self._answer_weight(key, pitches)
             if not dist:
                 continue
             if state.copy_run >= MAX_COPY_RUN and order > 0 and len(dist) == 1 and not excluded:
@@ -176,6 +186,14 @@ class Sampler:
         if tonal is None:
             return 1.0
         return float(OFF_KEY_WEIGHT ** sum(1 for p in pitches if p % 12 not in tonal))
+
+    def _answer_weight(self, key: EventKey, pitches: tuple[int, ...]) -> float:
+        """exp(the answer bias of the event's top pitch and of its inter-onset value)."""
+        pitch_bias, ioi_bias = self._favour
+        if not pitch_bias and not ioi_bias:
+            return 1.0
+        ioi = round(IOI_BEATS[key[2]] * self.plan.stretch * STEPS_PER_BEAT)
+        return math.exp(pitch_bias.get(max(pitches), 0.0) + ioi_bias.get(ioi, 0.0))
 
     def _fallback(self, state: _State) -> tuple[EventKey, tuple[int, ...]] | None:
         """Nothing learnt fits the constraints: repeat the nearest allowed pitch in the last rhythm."""
