@@ -1,8 +1,10 @@
 """`SkyTNTModel`: the `Model` protocol over a SkyTNT checkpoint and the fast `Decoder`.
 
 Context notes → score (`to_score`, ticks from the request's bar-aligned origin) → token rows →
-decoding under the request's constraints (channels, pitch range, key, and an onset window
-[start, until] in 16ths, all as sampling masks) → rows → `Note`s on the clock.
+decoding under the request's constraints (channels, pitch range, key or chord tones, an onset window
+[start, until] in 16ths, and the decode-time roles of `conductor.backends.shaping`: onset groups, a
+line, a note budget, no re-strike of a sounding pitch — all as sampling masks) → rows → `Note`s on
+the clock.
 
 The cache stays useful across generations: the model keeps an *anchor* context (its origin and the
 notes it has seen), and each request's window is merged into it instead of replacing it, so a window
@@ -27,6 +29,7 @@ from pathlib import Path
 import torch
 
 from conductor.backends.base import GenerationRequest, ModelError
+from conductor.backends.shaping import Played, Shape, sounding_at
 from conductor.backends.skytnt.checkpoint import load_checkpoint
 from conductor.backends.skytnt.config import MIDIModelConfig
 from conductor.backends.skytnt.draft import make_draft
@@ -115,7 +118,8 @@ class SkyTNTModel:
         window = (self._sixteenths(request.start, ceil=True), self._sixteenths(request.until, ceil=False))
         rows = self._rows()
         voices = replace(request.constraints, channels=frozenset(self._voices))
-        mask = from_constraints(self.tokenizer, voices, window, self.decoder.device, rows)
+        played = self._played(request)
+        mask = from_constraints(self.tokenizer, voices, window, self.decoder.device, rows, played)
         seed = request.sampling.seed
         gen = make_generator(seed, "cpu")
         channel = min(request.constraints.channels, default=0)
@@ -166,6 +170,23 @@ class SkyTNTModel:
         self._voices = voiced.ai_channels
         rows: list[list[int]] = self.tokenizer.tokenize(voiced.score)
         return rows[:-1]  # without EOS: the model continues the piece
+
+    def _played(self, request: GenerationRequest) -> Played:
+        """The roles of `request` in 16ths from the origin, the AI's notes still sounding at its start
+        counted as played (so none is struck again while it sounds)."""
+        assert self._origin is not None and self._tb is not None
+        start = self._sixteenths(request.start, ceil=True)
+        ai = [
+            (
+                self._tb.beats(n.onset - self._origin) * TIME_STEPS,
+                self._tb.beats(n.end - self._origin) * TIME_STEPS,
+                n.pitch,
+            )
+            for n in self._notes
+            if n.source is Source.AI
+        ]
+        shape = Shape.of(request.constraints, TIME_STEPS / self._tb.seconds_per_beat)
+        return Played.start(shape, sounding_at(ai, start))
 
     def _sixteenths(self, t: float, ceil: bool) -> int:
         assert self._origin is not None and self._tb is not None

@@ -42,12 +42,14 @@ class _ClusterStage:
 class ChordsStage(_ClusterStage):
     """Release only clusters of at least `min_notes` distinct pitches; drop everything else.
 
-    A pitch repeated within a cluster (same channel) is kept once, the first time.
+    A pitch repeated within a cluster (same channel) is kept once, the first time. A cluster of more
+    than `max_notes` is thinned to `max_notes` spread evenly over it from the lowest to the highest.
     """
 
     def __init__(self, spec: ChordsFilter, seconds: float) -> None:
         super().__init__(seconds)
         self.min_notes = spec.min_notes
+        self.max_notes = max(spec.max_notes, spec.min_notes)
 
     def decide(self, cluster: list[Note], next_onset: float | None) -> list[Note]:
         seen: set[tuple[int, int]] = set()
@@ -56,7 +58,19 @@ class ChordsStage(_ClusterStage):
             if (note.channel, note.pitch) not in seen:
                 seen.add((note.channel, note.pitch))
                 unique.append(note)
-        return sorted(unique, key=order) if len(unique) >= self.min_notes else []
+        if len(unique) < self.min_notes:
+            return []
+        return sorted(spread(unique, self.max_notes), key=order)
+
+
+def spread(notes: list[Note], count: int) -> list[Note]:
+    """`count` of `notes` spread evenly by pitch, the lowest and the highest included (all if fewer)."""
+    if len(notes) <= count:
+        return notes
+    ranked = sorted(notes, key=lambda n: n.pitch)
+    if count == 1:
+        return ranked[:1]
+    return [ranked[round(i * (len(ranked) - 1) / (count - 1))] for i in range(count)]
 
 
 def _highest(note: Note) -> tuple[float, ...]:

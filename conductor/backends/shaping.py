@@ -1,0 +1,176 @@
+"""Decode-time roles: the shape of what a model may play next, given what it has played.
+
+Both backends steer decoding with the same rules (`Shape`, from the request's `Constraints`) and the
+same running state (`Played`, the notes decoded so far in one generation plus the AI's notes still
+sounding when it starts). Time is counted in *ticks* of the caller's choosing (SkyTNT: 16ths from the
+score's origin; Markov: seconds); notes struck at the same tick form one onset *group*.
+
+The rules, per next note:
+- a group holds at most `group_max` notes, and while it holds fewer than `group_min` the next note
+  must join it (chords); `monophonic` forbids groups and any onset while the last note sounds (a line);
+- a pitch still sounding is never struck again, so no note is cut to nothing by its own re-strike;
+- with `spacing`, a group is voiced lowest first, each note at least `spacing` semitones above the
+  one before, and a note leaves room above it (among the pitches allowed) for the notes the group
+  still needs;
+- at most `budget` notes start in any `span` ticks (the density filter's rate, as a budget).
+
+Pure and immutable: `Played.after` returns a new state, so speculative decoding can draft ahead.
+Thread-safe.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass
+
+from conductor.backends.base import Constraints
+
+_EPS = 1e-9
+
+
+def rate_window(rate: float) -> tuple[float, int]:
+    """The density cap of `rate` notes per second as (window seconds, most notes in any window):
+    W = max(1, 1 / rate), N = max(1, floor(rate × W)). The density filter counts the same way."""
+    span = max(1.0, 1.0 / rate)
+    return span, max(1, int(rate * span + _EPS))
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """The rules of one generation, in ticks."""
+
+    group_min: int = 1
+    group_max: int = 8
+    monophonic: bool = False
+    spacing: int = 0  # 0: any order within a group; n: lowest first, n semitones apart at least
+    budget: int = 0  # 0: no cap; else most notes starting in any `span` ticks
+    span: float = 0.0
+
+    @classmethod
+    def of(cls, constraints: Constraints, ticks_per_second: float) -> Shape:
+        """The rules `constraints` ask for, with time counted at `ticks_per_second`."""
+        budget, span = 0, 0.0
+        if constraints.max_per_second:
+            seconds, budget = rate_window(constraints.max_per_second)
+            span = seconds * ticks_per_second
+        group_max = 1 if constraints.monophonic else max(1, constraints.group_max)
+        return cls(
+            group_min=min(max(1, constraints.group_min), group_max),
+            group_max=group_max,
+            monophonic=constraints.monophonic,
+            spacing=constraints.spacing,
+            budget=budget,
+            span=span,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Onsets:
+    """Where the next note may start: `join` (the open group's tick; None: it may not join), or any
+    tick at or after `earliest` and strictly after `after` (None: a new group may not start yet)."""
+
+    join: float | None
+    earliest: float | None
+    after: float | None
+
+    def allows(self, tick: float) -> bool:
+        """May the next note start at `tick`?"""
+        if self.join is not None and abs(tick - self.join) < _EPS:
+            return True
+        if self.earliest is None or tick < self.earliest - _EPS:
+            return False
+        return self.after is None or tick > self.after + _EPS
+
+
+@dataclass(frozen=True, slots=True)
+class Pitches:
+    """Which pitches the next note may take: at or above `lowest`, not in `banned`, and with room
+    above it for the `still` notes its group needs after it, `spacing` semitones apart (`room`)."""
+
+    lowest: int
+    banned: frozenset[int]
+    still: int = 0
+    spacing: int = 0
+
+    def room(self, allowed: list[int]) -> list[int]:
+        """Those of `allowed` (the pitches range, key and chord allow) that pass every rule, in order."""
+        free = sorted(p for p in allowed if p >= self.lowest and p not in self.banned)
+        if not self.still or not self.spacing:
+            return free
+        chain: dict[int, int] = {}  # pitch → the most notes a spaced chain starting there can hold
+        ordered = sorted(p for p in allowed if p not in self.banned)
+        for i in range(len(ordered) - 1, -1, -1):
+            j = bisect.bisect_left(ordered, ordered[i] + self.spacing)
+            chain[ordered[i]] = 1 + (chain[ordered[j]] if j < len(ordered) else 0)
+        return [p for p in free if chain[p] > self.still]
+
+
+@dataclass(frozen=True, slots=True)
+class Played:
+    """What a generation has played so far (see the module docstring); `after` adds a note."""
+
+    shape: Shape = Shape()
+    group_tick: float | None = None  # the open group's onset
+    group: tuple[int, ...] = ()  # its pitches, in the order struck
+    sounding: tuple[tuple[float, int], ...] = ()  # (end tick, pitch) of notes that may still sound
+    recent: tuple[float, ...] = ()  # onsets within the budget's span of the last one, sorted
+
+    @classmethod
+    def start(cls, shape: Shape, sounding: tuple[tuple[float, int], ...] = ()) -> Played:
+        """A generation's state before its first note; `sounding`: the AI's notes still ringing."""
+        return cls(shape, sounding=sounding)
+
+    def after(self, tick: float, pitch: int, duration: float) -> Played:
+        """This state with a note at `tick` added (notes come in onset order)."""
+        joins = self.group_tick is not None and abs(tick - self.group_tick) < _EPS
+        group = (*self.group, pitch) if joins else (pitch,)
+        sounding = (*(s for s in self.sounding if s[0] > tick + _EPS), (tick + duration, pitch))
+        recent = self.recent
+        if self.shape.budget:
+            recent = (*(t for t in recent if t > tick - self.shape.span + _EPS), tick)
+        return Played(self.shape, tick, group, sounding, recent)
+
+    def onsets(self) -> Onsets:
+        """Where the next note may start."""
+        shape, g = self.shape, self.group_tick
+        join = None
+        if g is not None and len(self.group) < shape.group_max and self._budget_from(1) <= g + _EPS:
+            join = g
+        if join is not None and len(self.group) < shape.group_min:
+            return Onsets(join, None, None)
+        earliest = self._budget_from(min(shape.group_min, shape.budget) if shape.budget else 0)
+        if shape.monophonic and self.sounding:
+            earliest = max(earliest, max(end for end, _ in self.sounding))
+        return Onsets(join, earliest, g)
+
+    def pitches(self, tick: float, joins: bool) -> Pitches:
+        """Which pitches a note at `tick` may take (`joins`: it joins the open group)."""
+        shape = self.shape
+        banned = {p for end, p in self.sounding if end > tick + _EPS}
+        size = len(self.group) + 1 if joins else 1  # the group's size with this note
+        lowest = max(self.group) + shape.spacing if joins and shape.spacing and self.group else 0
+        still = max(0, shape.group_min - size)  # notes the group needs after this one
+        if joins:
+            banned.update(self.group)
+        return Pitches(lowest, frozenset(banned), still, shape.spacing)
+
+    def _budget_from(self, need: int) -> float:
+        """The earliest tick at which `need` more notes fit the budget (-inf: no budget)."""
+        shape = self.shape
+        if not shape.budget or need <= 0:
+            return -math.inf
+        room = shape.budget - need
+        if room < 0:
+            room = 0
+        if len(self.recent) <= room:
+            return -math.inf
+        # the notes in (t - span, t] must number at most `room`: t >= recent[-(room + 1)] + span
+        return self.recent[len(self.recent) - room - 1] + shape.span
+
+
+def sounding_at(notes: list[tuple[float, float, int]], tick: float) -> tuple[tuple[float, int], ...]:
+    """(end, pitch) of the (onset, end, pitch) `notes` still sounding after `tick`, sorted."""
+    ordered = sorted(notes)
+    upto = bisect.bisect_right([n[0] for n in ordered], tick + _EPS)
+    return tuple(sorted((end, pitch) for onset, end, pitch in ordered[:upto] if end > tick + _EPS))
