@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from conductor.backends.base import Constraints
 
@@ -110,7 +110,7 @@ class Pitches:
 class Played:
     """What a generation has played so far (see the module docstring); `after` adds a note."""
 
-    shape: Shape = Shape()
+    shape: Shape = field(default_factory=Shape)
     group_tick: float | None = None  # the open group's onset
     group: tuple[int, ...] = ()  # its pitches, in the order struck
     sounding: tuple[tuple[float, int], ...] = ()  # (end tick, pitch) of notes that may still sound
@@ -135,11 +135,11 @@ class Played:
         """Where the next note may start."""
         shape, g = self.shape, self.group_tick
         join = None
-        if g is not None and len(self.group) < shape.group_max and self._budget_from(1) <= g + _EPS:
+        if g is not None and len(self.group) < shape.group_max and self.budget_from(1) <= g + _EPS:
             join = g
         if join is not None and len(self.group) < shape.group_min:
             return Onsets(join, None, None)
-        earliest = self._budget_from(min(shape.group_min, shape.budget) if shape.budget else 0)
+        earliest = self.budget_from(min(shape.group_min, shape.budget) if shape.budget else 0)
         if shape.monophonic and self.sounding:
             earliest = max(earliest, max(end for end, _ in self.sounding))
         return Onsets(join, earliest, g)
@@ -147,7 +147,7 @@ class Played:
     def pitches(self, tick: float, joins: bool) -> Pitches:
         """Which pitches a note at `tick` may take (`joins`: it joins the open group)."""
         shape = self.shape
-        banned = {p for end, p in self.sounding if end > tick + _EPS}
+        banned = set(self.banned(tick))
         size = len(self.group) + 1 if joins else 1  # the group's size with this note
         lowest = max(self.group) + shape.spacing if joins and shape.spacing and self.group else 0
         still = max(0, shape.group_min - size)  # notes the group needs after this one
@@ -155,7 +155,11 @@ class Played:
             banned.update(self.group)
         return Pitches(lowest, frozenset(banned), still, shape.spacing)
 
-    def _budget_from(self, need: int) -> float:
+    def banned(self, tick: float) -> frozenset[int]:
+        """The pitches still sounding at `tick` (struck again there, they would cut themselves)."""
+        return frozenset(p for end, p in self.sounding if end > tick + _EPS)
+
+    def budget_from(self, need: int) -> float:
         """The earliest tick at which `need` more notes fit the budget (-inf: no budget)."""
         shape = self.shape
         if not shape.budget or need <= 0:
@@ -167,6 +171,16 @@ class Played:
             return -math.inf
         # the notes in (t - span, t] must number at most `room`: t >= recent[-(room + 1)] + span
         return self.recent[len(self.recent) - room - 1] + shape.span
+
+
+def spread(pitches: list[int], count: int) -> list[int]:
+    """`count` of `pitches` spread evenly by pitch, the lowest and the highest included (all if fewer)."""
+    if len(pitches) <= count:
+        return pitches
+    ranked = sorted(pitches)
+    if count == 1:
+        return ranked[:1]
+    return [ranked[round(i * (len(ranked) - 1) / (count - 1))] for i in range(count)]
 
 
 def sounding_at(notes: list[tuple[float, float, int]], tick: float) -> tuple[tuple[float, int], ...]:

@@ -8,6 +8,7 @@ and releases; `flush` decides the last cluster. Realtime-safe: O(cluster size) p
 
 from __future__ import annotations
 
+from conductor.backends.shaping import spread
 from conductor.core.events import Note
 from conductor.engine.filters.base import EPS, order
 from conductor.piece.compiled import ChordsFilter, MelodyFilter
@@ -60,17 +61,10 @@ class ChordsStage(_ClusterStage):
                 unique.append(note)
         if len(unique) < self.min_notes:
             return []
-        return sorted(spread(unique, self.max_notes), key=order)
-
-
-def spread(notes: list[Note], count: int) -> list[Note]:
-    """`count` of `notes` spread evenly by pitch, the lowest and the highest included (all if fewer)."""
-    if len(notes) <= count:
-        return notes
-    ranked = sorted(notes, key=lambda n: n.pitch)
-    if count == 1:
-        return ranked[:1]
-    return [ranked[round(i * (len(ranked) - 1) / (count - 1))] for i in range(count)]
+        if len(unique) > self.max_notes:
+            keep = set(spread([n.pitch for n in unique], self.max_notes))
+            unique = [n for n in unique if n.pitch in keep]
+        return sorted(unique, key=order)
 
 
 def _highest(note: Note) -> tuple[float, ...]:
