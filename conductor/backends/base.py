@@ -37,6 +37,7 @@ class Constraints:
     spacing: int = 0  # 0: any voicing; n: a group's notes lowest first, at least n semitones apart
     max_per_second: float | None = None  # a note budget (the density filter's cap)
     chord_tones: frozenset[int] | None = None  # comping: only these pitch classes (within the key)
+    paced: bool = False  # spread the event budget over the output span (comping)
 
     def classes(self) -> frozenset[int] | None:
         """The pitch classes allowed (None: any): the chord tones where set, else the key's."""

@@ -12,7 +12,10 @@ The rules, per next note:
 - with `spacing`, a group is voiced lowest first, each note at least `spacing` semitones above the
   one before, and a note leaves room above it (among the pitches allowed) for the notes the group
   still needs;
-- at most `budget` notes start in any `span` ticks (the density filter's rate, as a budget).
+- at most `budget` notes start in any `span` ticks (the density filter's rate, as a budget);
+- a `pace`d generation (comping) spreads its event budget over its output span: by any tick, at
+  most that share of its events plus one full group have been played, so the chords last the span
+  instead of spending every event in its first beats.
 
 Pure and immutable: `Played.after` returns a new state, so speculative decoding can draft ahead.
 Thread-safe.
@@ -46,15 +49,20 @@ class Shape:
     spacing: int = 0  # 0: any order within a group; n: lowest first, n semitones apart at least
     budget: int = 0  # 0: no cap; else most notes starting in any `span` ticks
     span: float = 0.0
+    pace: float = 0.0  # 0: none; else notes per tick the generation's events last its output span at
 
     @classmethod
-    def of(cls, constraints: Constraints, ticks_per_second: float) -> Shape:
-        """The rules `constraints` ask for, with time counted at `ticks_per_second`."""
+    def of(
+        cls, constraints: Constraints, ticks_per_second: float, events: int = 0, ticks: float = 0.0
+    ) -> Shape:
+        """The rules `constraints` ask for, with time counted at `ticks_per_second`; a paced
+        generation spreads its `events` over its output span of `ticks`."""
         budget, span = 0, 0.0
         if constraints.max_per_second:
             seconds, budget = rate_window(constraints.max_per_second)
             span = seconds * ticks_per_second
         group_max = 1 if constraints.monophonic else max(1, constraints.group_max)
+        pace = events / ticks if constraints.paced and events > 0 and ticks > 0 else 0.0
         return cls(
             group_min=min(max(1, constraints.group_min), group_max),
             group_max=group_max,
@@ -62,6 +70,7 @@ class Shape:
             spacing=constraints.spacing,
             budget=budget,
             span=span,
+            pace=pace,
         )
 
 
@@ -115,11 +124,14 @@ class Played:
     group: tuple[int, ...] = ()  # its pitches, in the order struck
     sounding: tuple[tuple[float, int], ...] = ()  # (end tick, pitch) of notes that may still sound
     recent: tuple[float, ...] = ()  # onsets within the budget's span of the last one, sorted
+    origin: float = 0.0  # where the generation's output span starts (pacing)
+    count: int = 0  # notes played
 
     @classmethod
-    def start(cls, shape: Shape, sounding: tuple[tuple[float, int], ...] = ()) -> Played:
-        """A generation's state before its first note; `sounding`: the AI's notes still ringing."""
-        return cls(shape, sounding=sounding)
+    def start(cls, shape: Shape, sounding: tuple[tuple[float, int], ...] = (), origin: float = 0.0) -> Played:
+        """A generation's state before its first note; `sounding`: the AI's notes still ringing;
+        `origin`: the tick its output span starts at."""
+        return cls(shape, sounding=sounding, origin=origin)
 
     def after(self, tick: float, pitch: int, duration: float) -> Played:
         """This state with a note at `tick` added (notes come in onset order)."""
@@ -129,7 +141,7 @@ class Played:
         recent = self.recent
         if self.shape.budget:
             recent = (*(t for t in recent if t > tick - self.shape.span + _EPS), tick)
-        return Played(self.shape, tick, group, sounding, recent)
+        return Played(self.shape, tick, group, sounding, recent, self.origin, self.count + 1)
 
     def onsets(self) -> Onsets:
         """Where the next note may start."""
@@ -140,6 +152,7 @@ class Played:
         if join is not None and len(self.group) < shape.group_min:
             return Onsets(join, None, None)
         earliest = self.budget_from(min(shape.group_min, shape.budget) if shape.budget else 0)
+        earliest = max(earliest, self.paced_from(shape.group_min))
         if shape.monophonic and self.sounding:
             earliest = max(earliest, max(end for end, _ in self.sounding))
         return Onsets(join, earliest, g)
@@ -158,6 +171,14 @@ class Played:
     def banned(self, tick: float) -> frozenset[int]:
         """The pitches still sounding at `tick` (struck again there, they would cut themselves)."""
         return frozenset(p for end, p in self.sounding if end > tick + _EPS)
+
+    def paced_from(self, need: int) -> float:
+        """The earliest tick at which `need` more notes keep to the pace (-inf: no pace): the notes
+        played by a tick t number at most pace × (t − origin) + one full group."""
+        over = self.count + need - self.shape.group_max
+        if not self.shape.pace or over <= 0:
+            return -math.inf
+        return self.origin + over / self.shape.pace
 
     def budget_from(self, need: int) -> float:
         """The earliest tick at which `need` more notes fit the budget (-inf: no budget)."""

@@ -223,16 +223,16 @@ def constraints_for(
 
 def roles(base: Constraints, section: Section, chord: Chord | None) -> Constraints:
     """`base` with the section's decode-time roles: the group cap (`output.max_group`); a chords
-    filter's chord sizes and spacing, and its comping on the tones of `chord` (within the key, when
-    at least two of them are); a melody filter's single line; the tightest density cap as a note
-    budget."""
+    filter's chord sizes and spacing, its comping on the tones of `chord` (within the key, when at
+    least two of them are) paced over the output span; a melody filter's single line; the tightest
+    density cap as a note budget."""
     out = replace(base, group_max=section.output.max_group)
     for spec in section.filters:
         if isinstance(spec, ChordsFilter):
             group_max = min(spec.max_notes, out.group_max)
             tones = comp_tones(chord, base.pitch_classes)
             out = replace(out, group_min=min(spec.min_notes, group_max), group_max=group_max)
-            out = replace(out, spacing=spec.spacing, chord_tones=tones)
+            out = replace(out, spacing=spec.spacing, chord_tones=tones, paced=True)
         elif isinstance(spec, MelodyFilter):
             out = replace(out, monophonic=True, group_min=1, group_max=1)
         elif isinstance(spec, DensityFilter) and spec.max_per_second is not None:

@@ -59,3 +59,9 @@ def over_budget(notes: Sequence[Note], most: int, span: float) -> list[Note]:
     onsets = sorted(n.onset for n in notes)
     return [n for i, n in enumerate(sorted(notes, key=lambda n: n.onset))
             if sum(1 for t in onsets[:i] if t > n.onset - span + EPS) >= most]  # fmt: skip
+
+
+def ahead_of_pace(notes: Sequence[Note], events: int, start: float, span: float, burst: int) -> list[Note]:
+    """Notes that start when more than events × (elapsed / span) + `burst` notes have started."""
+    ordered = sorted(notes, key=lambda n: n.onset)
+    return [n for i, n in enumerate(ordered) if i + 1 > events * (n.onset - start) / span + burst + EPS]

@@ -134,7 +134,13 @@ def test_ai_chords_plans_in_its_range_from_the_human_only() -> None:
     section = mode_section("ai_chords")
     plan = plan_generation(section, FRAME, heard(), G_MAJOR, LiveParams(), EVERY, 7)
     # the bar before the trigger: D, E and the held C imply E7; its tones in G major are D, E and B
-    roles = {"group_min": 3, "group_max": 4, "spacing": 2, "chord_tones": frozenset({2, 4, 11})}
+    roles = {
+        "group_min": 3,
+        "group_max": 4,
+        "spacing": 2,
+        "chord_tones": frozenset({2, 4, 11}),
+        "paced": True,
+    }
     want = request(section, constraints=Constraints(frozenset({2}), 5, 36, 72, G_PCS, **roles))
     assert plan == expected_plan(section, want, G_MAJOR)
     assert want.max_events == 24

@@ -90,7 +90,7 @@ def plan(request: GenerationRequest, order: int) -> Plan | None:
         max_notes=max(1, round(request.max_events / stretch)),
         channel=min(cons.channels),
         max_run=longest_run(cluster(human)) + RUN_SLACK,
-        shape=Shape.of(cons, 1.0),
+        shape=Shape.of(cons, 1.0, request.max_events, request.until - request.start),
         sounding=sounding_at([(n.onset, n.end, n.pitch) for n in own], request.start),
     )
 
@@ -140,7 +140,7 @@ class Sampler:
         each event's notes are released once the next event is chosen (see the module docstring)."""
         req, p = self.request, self.plan
         state = _State(anchor=p.anchor, history=list(p.history))
-        played = Played.start(p.shape, p.sounding)  # the notes released so far
+        played = Played.start(p.shape, p.sounding, req.start)  # the notes released so far
         onset, emitted, pending = req.start, 0, list[Note]()
         while emitted < p.max_notes:
             step = self.choose(state, rng)
@@ -149,7 +149,12 @@ class Sampler:
             key, pitches = step
             if pending:
                 onset += IOI_BEATS[key[2]] * p.stretch * req.timebase.seconds_per_beat
-            onset = max(onset, _with(played, pending).budget_from(min(len(pitches), p.shape.budget)))
+            ahead = _with(played, pending)
+            onset = max(
+                onset,
+                ahead.budget_from(min(len(pitches), p.shape.budget)),
+                ahead.paced_from(max(len(pitches), p.shape.group_min)),
+            )
             group = shape_group(pitches, p.shape, req.constraints, played.banned(onset))
             if onset > req.until or not group:
                 break

@@ -185,8 +185,10 @@ class SkyTNTModel:
             for n in self._notes
             if n.source is Source.AI
         ]
-        shape = Shape.of(request.constraints, TIME_STEPS / self._tb.seconds_per_beat)
-        return Played.start(shape, sounding_at(ai, start))
+        per_second = TIME_STEPS / self._tb.seconds_per_beat
+        span = (request.until - request.start) * per_second
+        shape = Shape.of(request.constraints, per_second, request.max_events, span)
+        return Played.start(shape, sounding_at(ai, start), start)
 
     def _sixteenths(self, t: float, ceil: bool) -> int:
         assert self._origin is not None and self._tb is not None

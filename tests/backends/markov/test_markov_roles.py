@@ -6,7 +6,16 @@ from __future__ import annotations
 from dataclasses import replace
 
 from markov_helpers import melody, request
-from role_contracts import badly_voiced, groups, over_budget, overlapping, oversized, restruck, zero_length
+from role_contracts import (
+    ahead_of_pace,
+    badly_voiced,
+    groups,
+    over_budget,
+    overlapping,
+    oversized,
+    restruck,
+    zero_length,
+)
 
 from conductor.backends.base import Constraints
 from conductor.backends.markov import MarkovModel
@@ -67,3 +76,11 @@ def test_no_run_longer_than_the_humans_plus_two() -> None:
         req = request(context, start=23.0, until=60.0, max_events=48, seed=seed, constraints=BASE)
         notes = list(model.generate(req))
         assert len(notes) >= 20 and longest_run(notes) <= 7 + 2
+
+
+def test_paced_chords_last_the_span() -> None:
+    roles = replace(BASE, group_min=3, group_max=3, spacing=2, paced=True)
+    for seed in range(4):
+        notes = played(melody(LINE, ioi=0.125), roles, seed, events=12)  # 12 notes over 20 s
+        assert len(notes) >= 6 and not ahead_of_pace(notes, 12, 20.0, 20.0, 3)
+        assert max(n.onset for n in notes) >= 30.0  # still playing in the second half

@@ -6,7 +6,16 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from role_contracts import badly_voiced, groups, over_budget, overlapping, oversized, restruck, zero_length
+from role_contracts import (
+    ahead_of_pace,
+    badly_voiced,
+    groups,
+    over_budget,
+    overlapping,
+    oversized,
+    restruck,
+    zero_length,
+)
 from skytnt_tiny import tiny_model
 
 from conductor.backends.base import Constraints, GenerationRequest
@@ -76,3 +85,9 @@ def test_the_density_cap_is_a_budget_of_onsets() -> None:
     played = runs(replace(BASE, max_per_second=2.0, group_min=2, group_max=3), None, events=24)
     assert sum(len(notes) for notes in played) >= 8
     assert all(not over_budget(notes, 2, 1.0) for notes in played)  # at most 2 notes in any second
+
+
+def test_paced_chords_spread_the_event_budget_over_the_span() -> None:
+    roles = replace(BASE, group_min=3, group_max=3, spacing=2, paced=True)
+    for notes in runs(roles, None, events=12):  # 12 notes over 60 s: a chord every 15 s at most
+        assert not ahead_of_pace(notes, 12, 4.0, 60.0, 3)
