@@ -38,6 +38,7 @@ class Constraints:
     max_per_second: float | None = None  # a note budget (the density filter's cap)
     chord_tones: frozenset[int] | None = None  # comping: only these pitch classes (within the key)
     paced: bool = False  # spread the event budget over the output span (comping)
+    max_run: int | None = None  # a line repeats one pitch at most this many notes in a row
 
     def classes(self) -> frozenset[int] | None:
         """The pitch classes allowed (None: any): the chord tones where set, else the key's."""

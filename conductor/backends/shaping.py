@@ -13,6 +13,8 @@ The rules, per next note:
   one before, and a note leaves room above it (among the pitches allowed) for the notes the group
   still needs;
 - at most `budget` notes start in any `span` ticks (the density filter's rate, as a budget);
+- the line (the top note of each group) repeats one pitch at most `max_run` groups in a row
+  (`run_limit`: the human's longest + 2): the next group may not contain that pitch;
 - a `pace`d generation (comping) spreads its event budget over its output span: by any tick, at
   most that share of its events plus one full group have been played, so the chords last the span
   instead of spending every event in its first beats.
@@ -24,12 +26,33 @@ Thread-safe.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from conductor.backends.base import Constraints
+from conductor.core.events import Note
 
 _EPS = 1e-9
+RUN_SLACK = 2  # a line may repeat one pitch this many times more than the human's longest run
+GROUP_S = 0.03  # notes starting this close (seconds) are struck together (as `conductor evaluate` reads)
+
+
+def run_limit(human: Sequence[Note]) -> int:
+    """The most notes in a row a line may play on one pitch: the longest run of one pitch in the
+    human's line (the top note of each group of onsets within `GROUP_S`), plus `RUN_SLACK`."""
+    tops: list[int] = []
+    first = -math.inf
+    for note in sorted(human, key=lambda n: (n.onset, -n.pitch)):
+        if note.onset > first + GROUP_S + _EPS:
+            tops.append(note.pitch)
+            first = note.onset
+    best = run = 1
+    for prev, cur in itertools.pairwise(tops):
+        run = run + 1 if cur == prev else 1
+        best = max(best, run)
+    return best + RUN_SLACK
 
 
 def rate_window(rate: float) -> tuple[float, int]:
@@ -50,6 +73,7 @@ class Shape:
     budget: int = 0  # 0: no cap; else most notes starting in any `span` ticks
     span: float = 0.0
     pace: float = 0.0  # 0: none; else notes per tick the generation's events last its output span at
+    max_run: int = 0  # 0: no limit; else most groups in a row with one top pitch
 
     @classmethod
     def of(
@@ -71,6 +95,7 @@ class Shape:
             budget=budget,
             span=span,
             pace=pace,
+            max_run=constraints.max_run or 0,
         )
 
 
@@ -126,6 +151,8 @@ class Played:
     recent: tuple[float, ...] = ()  # onsets within the budget's span of the last one, sorted
     origin: float = 0.0  # where the generation's output span starts (pacing)
     count: int = 0  # notes played
+    top: int | None = None  # the top pitch of the groups before the open one ...
+    run: int = 0  # ... and how many of them in a row had it
 
     @classmethod
     def start(cls, shape: Shape, sounding: tuple[tuple[float, int], ...] = (), origin: float = 0.0) -> Played:
@@ -141,7 +168,15 @@ class Played:
         recent = self.recent
         if self.shape.budget:
             recent = (*(t for t in recent if t > tick - self.shape.span + _EPS), tick)
-        return Played(self.shape, tick, group, sounding, recent, self.origin, self.count + 1)
+        top, run = (self.top, self.run) if joins else self._closed()
+        return Played(self.shape, tick, group, sounding, recent, self.origin, self.count + 1, top, run)
+
+    def _closed(self) -> tuple[int | None, int]:
+        """The line's top pitch and run once the open group is closed."""
+        if not self.group:
+            return self.top, self.run
+        top = max(self.group)
+        return top, self.run + 1 if top == self.top else 1
 
     def onsets(self) -> Onsets:
         """Where the next note may start."""
@@ -166,6 +201,9 @@ class Played:
         still = max(0, shape.group_min - size)  # notes the group needs after this one
         if joins:
             banned.update(self.group)
+        top, run = (self.top, self.run) if joins else self._closed()
+        if shape.max_run and run >= shape.max_run and top is not None:
+            banned.add(top)  # the line has repeated this pitch long enough
         return Pitches(lowest, frozenset(banned), still, shape.spacing)
 
     def banned(self, tick: float) -> frozenset[int]:

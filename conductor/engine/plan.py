@@ -6,8 +6,9 @@ the output window (the trigger's), the event budget (a trading turn may decode m
 (the section's, live temperature and top_p on top, a seed per generation), the constraints (AI
 channel, program, a range filter's range, the key, and the decode-time roles the section's mode and
 filters ask for: chord sizes, voicing and the chord tones of the harmony the human implied over the
-last bar, a single line, the group cap, a note budget) and the filter chain with its context: the
-section's filters, then the live density and velocity as the same density and velocity stages. The
+last bar, a single line, the group cap, a note budget, the longest run of one pitch: the human's + 2)
+and the filter chain with its context: the section's filters, then the live density and velocity as
+the same density and velocity stages. The
 key decision lives here too: `wants_detected_key` tells the engine when to ask its `KeyTracker`; the
 key so found goes into the constraints (the model samples in it) and the key filter (snap/drop) alike.
 
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from conductor.backends.base import Constraints, GenerationRequest
+from conductor.backends.shaping import run_limit
 from conductor.core.events import Note, Source
 from conductor.core.harmony import Chord, chord_of
 from conductor.core.keys import Key
@@ -171,7 +173,10 @@ def _request(
         timebase=tb,
         max_events=events,
         sampling=section.model.sampling,
-        constraints=constraints_for(frame, section, key, implied_chord(context, trigger.start, tb)),
+        constraints=replace(
+            constraints_for(frame, section, key, implied_chord(context, trigger.start, tb)),
+            max_run=run_limit([n for n in context if n.source is Source.HUMAN]),
+        ),
         markov=section.model.markov,
         human_density=human_density(heard, listen.window, tb, context),
         generation=generation,

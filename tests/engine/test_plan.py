@@ -108,7 +108,7 @@ def request(section: Section, **fields: object) -> GenerationRequest:
         timebase=TB,
         max_events=section.output.events,
         sampling=SamplingSpec(seed=derive_seed(FRAME.seed, 7)),
-        constraints=Constraints(channels=frozenset({2}), program=5, low=0, high=127),
+        constraints=Constraints(channels=frozenset({2}), program=5, low=0, high=127, max_run=RUN),
         markov=MarkovSpec(),
         human_density=4 / 8.0,  # 60, 62, 64 and the held 48 over 4 bars (8 s)
         generation=7,
@@ -118,6 +118,7 @@ def request(section: Section, **fields: object) -> GenerationRequest:
 
 G_MAJOR = make_key(7, "major")
 G_PCS = G_MAJOR.pitch_classes
+RUN = 3  # the human never repeats a pitch: a line may play one twice more (3 in a row)
 
 
 def test_duet_plans_from_human_and_ai_in_the_detected_key() -> None:
@@ -125,7 +126,8 @@ def test_duet_plans_from_human_and_ai_in_the_detected_key() -> None:
     plan = plan_generation(section, FRAME, heard(), G_MAJOR, LiveParams(), EVERY, 7)
     context = (Note(1.0, 0.5, 60, 90), Note(2.5, 0.5, 62, 80), Note(3.0, 0.25, 67, 70, 2, A),
                Note(3.5, 0.5, 64, 100), *HELD)  # fmt: skip
-    want = request(section, context=context, constraints=Constraints(frozenset({2}), 5, 0, 127, G_PCS))
+    constraints = Constraints(frozenset({2}), 5, 0, 127, G_PCS, max_run=RUN)
+    want = request(section, context=context, constraints=constraints)
     assert plan == expected_plan(section, want, G_MAJOR)
     assert want.max_events == 16
 
@@ -141,7 +143,7 @@ def test_ai_chords_plans_in_its_range_from_the_human_only() -> None:
         "chord_tones": frozenset({2, 4, 11}),
         "paced": True,
     }
-    want = request(section, constraints=Constraints(frozenset({2}), 5, 36, 72, G_PCS, **roles))
+    want = request(section, constraints=Constraints(frozenset({2}), 5, 36, 72, G_PCS, max_run=RUN, **roles))
     assert plan == expected_plan(section, want, G_MAJOR)
     assert want.max_events == 24
 
@@ -152,7 +154,7 @@ def test_ai_solo_plans_above_middle_c() -> None:
     context = (Note(1.0, 0.5, 60, 90), Note(2.5, 0.5, 62, 80), Note(3.0, 0.25, 67, 70, 2, A),
                Note(3.5, 0.5, 64, 100), *HELD)  # fmt: skip
     line = {"monophonic": True, "group_max": 1}  # the melody filter: one line
-    constraints = Constraints(frozenset({2}), 5, 60, 96, G_PCS, **line)
+    constraints = Constraints(frozenset({2}), 5, 60, 96, G_PCS, max_run=RUN, **line)
     want = request(section, context=context, constraints=constraints)
     assert plan == expected_plan(section, want, G_MAJOR)
 
@@ -166,7 +168,7 @@ def test_trading_plans_the_whole_turn_clipped_with_a_turn_budget() -> None:
         start=8.0,
         until=16.0,
         max_events=64,  # four events a beat of the 16-beat turn (the section asks for 32)
-        constraints=Constraints(frozenset({2}), 5, 36, 96, G_PCS),
+        constraints=Constraints(frozenset({2}), 5, 36, 96, G_PCS, max_run=RUN),
     )
     assert plan == expected_plan(section, want, G_MAJOR, clip=True)
 
@@ -246,7 +248,7 @@ def test_request_from_window_with_held_notes() -> None:
         timebase=TB,
         max_events=12,
         sampling=SamplingSpec(temperature=0.9, seed=derive_seed(3, 0)),
-        constraints=Constraints(channels=frozenset({2}), program=5),
+        constraints=Constraints(channels=frozenset({2}), program=5, max_run=RUN),
         markov=MarkovSpec(order=2),
         human_density=1.5,  # 62, 64 and the held 48 over 2 s
         generation=0,

@@ -6,7 +6,8 @@ distributions are mixed by `seed_weight`. Anti-copying: after `MAX_COPY_RUN` eve
 had only one possible continuation (the model retracing one remembered path), that single-choice
 context is skipped and its continuation excluded at lower orders, so the line must take another path.
 Repetition guard: the line never repeats one pitch more than `Plan.max_run` events in a row (the
-human's longest run in the window plus `RUN_SLACK`); such candidates are excluded like the copy run.
+human's longest run in the window plus two, `shaping.run_limit`, or the request's `max_run`); such
+candidates are excluded like the copy run.
 
 Decode-time roles (`conductor.backends.shaping`, the same rules the transformer decodes under): each
 event is shaped into the group the roles allow (`realise.shape_group`: no pitch still sounding, a
@@ -17,7 +18,6 @@ at the next onset (a line, or a pitch the next event strikes again): never a zer
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -27,7 +27,6 @@ from conductor.backends.base import GenerationRequest
 from conductor.backends.markov.events import (
     DUR_BEATS,
     IOI_BEATS,
-    Cluster,
     EventKey,
     class_velocity,
     cluster,
@@ -36,7 +35,7 @@ from conductor.backends.markov.events import (
 from conductor.backends.markov.realise import nearest_allowed, realise, shape_group
 from conductor.backends.markov.sampling import sample
 from conductor.backends.markov.table import Counts, CountTable
-from conductor.backends.shaping import Played, Shape, sounding_at
+from conductor.backends.shaping import Played, Shape, run_limit, sounding_at
 from conductor.core.events import Note, Source
 
 MAX_COPY_RUN = 8  # single-choice steps in a row before the model must recombine
@@ -45,7 +44,6 @@ MIN_TONAL_NOTES = 8  # the window's pitch classes are trusted once it holds this
 COMPLEMENT_DENSITY = 2.0  # human notes/s at which complementing halves the AI's density
 CENTRE_CLUSTERS = 16  # the register centre is the mean anchor of this many recent events
 FALLBACK_RHYTHM = (6, 6, 5)  # IOI 1 beat, duration 1 beat, velocity class 5
-RUN_SLACK = 2  # the line may repeat a pitch this many times more than the human's longest run
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,19 +87,10 @@ def plan(request: GenerationRequest, order: int) -> Plan | None:
         stretch=stretch,
         max_notes=max(1, round(request.max_events / stretch)),
         channel=min(cons.channels),
-        max_run=longest_run(cluster(human)) + RUN_SLACK,
+        max_run=cons.max_run if cons.max_run is not None else run_limit(human),
         shape=Shape.of(cons, 1.0, request.max_events, request.until - request.start),
         sounding=sounding_at([(n.onset, n.end, n.pitch) for n in own], request.start),
     )
-
-
-def longest_run(clusters: Sequence[Cluster]) -> int:
-    """The most clusters in a row with the same top pitch (at least 1)."""
-    best = run = 1
-    for prev, cur in itertools.pairwise(clusters):
-        run = run + 1 if cur.anchor == prev.anchor else 1
-        best = max(best, run)
-    return best
 
 
 def _away(notes: Sequence[Note], pivot: float, semitones: int) -> int:

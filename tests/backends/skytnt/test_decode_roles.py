@@ -3,6 +3,7 @@ constraints keeps every role contract, on the normal and the speculative path al
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 import pytest
@@ -19,6 +20,7 @@ from role_contracts import (
 from skytnt_tiny import tiny_model
 
 from conductor.backends.base import Constraints, GenerationRequest
+from conductor.backends.shaping import run_limit
 from conductor.backends.skytnt.backend import SkyTNTModel
 from conductor.core.events import Note, Source
 from conductor.core.timebase import Timebase
@@ -71,6 +73,26 @@ def test_a_solo_is_one_line(draft: str | None) -> None:
     lines = runs(replace(BASE, monophonic=True, group_max=1), draft, events=16)
     assert sum(len(notes) for notes in lines) >= 4  # not vacuous (long random notes end lines early)
     assert all(not overlapping(notes) and not zero_length(notes) for notes in lines)
+
+
+def test_a_line_repeats_a_pitch_at_most_max_run_times() -> None:
+    for notes in runs(replace(BASE, monophonic=True, group_max=1, max_run=1), None, events=16):
+        pitches = [n.pitch for n in sorted(notes, key=lambda n: n.onset)]
+        assert all(a != b for a, b in itertools.pairwise(pitches))
+
+
+def test_chords_change_their_top_note_after_max_run_chords() -> None:
+    roles = replace(BASE, group_min=3, group_max=3, spacing=2, chord_tones=frozenset({0, 4, 7}), max_run=1)
+    for notes in runs(roles, None, events=24):
+        tops = [max(n.pitch for n in g) for g in groups(notes)]
+        assert all(a != b for a, b in itertools.pairwise(tops))
+
+
+def test_the_run_limit_is_the_humans_longest_run_plus_two() -> None:
+    line = [Note(0.25 * i, 0.2, p, 80) for i, p in enumerate([60, 60, 60, 62, 60, 60])]
+    chord_under = [Note(0.25 * i, 0.2, 48, 80) for i in range(6)]  # the top line counts, not the bass
+    assert run_limit(line + chord_under) == 3 + 2
+    assert run_limit([]) == 1 + 2
 
 
 @pytest.mark.parametrize("draft", PATHS)
