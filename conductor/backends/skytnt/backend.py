@@ -117,7 +117,8 @@ class SkyTNTModel:
         assert origin is not None
         window = (self._sixteenths(request.start, ceil=True), self._sixteenths(request.until, ceil=False))
         rows = self._rows()
-        voices = replace(request.constraints, channels=frozenset(self._voices))
+        parts = self._voices[-1:] if request.constraints.monophonic else self._voices  # a line: one part
+        voices = replace(request.constraints, channels=frozenset(parts))
         played = self._played(request)
         mask = from_constraints(self.tokenizer, voices, window, self.decoder.device, rows, played)
         seed = request.sampling.seed
