@@ -26,7 +26,6 @@ Thread-safe.
 from __future__ import annotations
 
 import bisect
-import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -39,20 +38,29 @@ RUN_SLACK = 2  # a line may repeat one pitch this many times more than the human
 GROUP_S = 0.03  # notes starting this close (seconds) are struck together (as `conductor evaluate` reads)
 
 
-def run_limit(human: Sequence[Note]) -> int:
-    """The most notes in a row a line may play on one pitch: the longest run of one pitch in the
-    human's line (the top note of each group of onsets within `GROUP_S`), plus `RUN_SLACK`."""
+def line(notes: Sequence[Note]) -> list[int]:
+    """The line of a part: the top pitch of each group of onsets within `GROUP_S`, in time order."""
     tops: list[int] = []
     first = -math.inf
-    for note in sorted(human, key=lambda n: (n.onset, -n.pitch)):
+    for note in sorted(notes, key=lambda n: (n.onset, -n.pitch)):
         if note.onset > first + GROUP_S + _EPS:
             tops.append(note.pitch)
             first = note.onset
-    best = run = 1
-    for prev, cur in itertools.pairwise(tops):
-        run = run + 1 if cur == prev else 1
-        best = max(best, run)
-    return best + RUN_SLACK
+    return tops
+
+
+def runs(pitches: Sequence[int]) -> list[int]:
+    """The length of the run of equal pitches ending at each pitch."""
+    out: list[int] = []
+    for i, pitch in enumerate(pitches):
+        out.append(out[-1] + 1 if i and pitch == pitches[i - 1] else 1)
+    return out
+
+
+def run_limit(human: Sequence[Note]) -> int:
+    """The most notes in a row a line may play on one pitch: the longest run of one pitch in the
+    human's `line`, plus `RUN_SLACK`."""
+    return max(runs(line(human)), default=1) + RUN_SLACK
 
 
 def rate_window(rate: float) -> tuple[float, int]:
@@ -155,10 +163,18 @@ class Played:
     run: int = 0  # ... and how many of them in a row had it
 
     @classmethod
-    def start(cls, shape: Shape, sounding: tuple[tuple[float, int], ...] = (), origin: float = 0.0) -> Played:
+    def start(
+        cls,
+        shape: Shape,
+        sounding: tuple[tuple[float, int], ...] = (),
+        origin: float = 0.0,
+        before: Sequence[int] = (),
+    ) -> Played:
         """A generation's state before its first note; `sounding`: the AI's notes still ringing;
-        `origin`: the tick its output span starts at."""
-        return cls(shape, sounding=sounding, origin=origin)
+        `origin`: the tick its output span starts at; `before`: the AI's line so far (its run of one
+        pitch goes on in this generation)."""
+        top, run = (before[-1], runs(before)[-1]) if before else (None, 0)
+        return cls(shape, sounding=sounding, origin=origin, top=top, run=run)
 
     def after(self, tick: float, pitch: int, duration: float) -> Played:
         """This state with a note at `tick` added (notes come in onset order)."""

@@ -29,7 +29,7 @@ from pathlib import Path
 import torch
 
 from conductor.backends.base import GenerationRequest, ModelError
-from conductor.backends.shaping import Played, Shape, sounding_at
+from conductor.backends.shaping import Played, Shape, line, sounding_at
 from conductor.backends.skytnt.checkpoint import load_checkpoint
 from conductor.backends.skytnt.config import MIDIModelConfig
 from conductor.backends.skytnt.draft import make_draft
@@ -189,7 +189,8 @@ class SkyTNTModel:
         per_second = TIME_STEPS / self._tb.seconds_per_beat
         span = (request.until - request.start) * per_second
         shape = Shape.of(request.constraints, per_second, request.max_events, span)
-        return Played.start(shape, sounding_at(ai, start), start)
+        before = line([n for n in self._notes if n.source is Source.AI and n.onset < request.start])
+        return Played.start(shape, sounding_at(ai, start), start, before)
 
     def _sixteenths(self, t: float, ceil: bool) -> int:
         assert self._origin is not None and self._tb is not None

@@ -20,7 +20,7 @@ from role_contracts import (
 from skytnt_tiny import tiny_model
 
 from conductor.backends.base import Constraints, GenerationRequest
-from conductor.backends.shaping import run_limit
+from conductor.backends.shaping import Played, Shape, run_limit
 from conductor.backends.skytnt.backend import SkyTNTModel
 from conductor.core.events import Note, Source
 from conductor.core.timebase import Timebase
@@ -86,6 +86,12 @@ def test_chords_change_their_top_note_after_max_run_chords() -> None:
     for notes in runs(roles, None, events=24):
         tops = [max(n.pitch for n in g) for g in groups(notes)]
         assert all(a != b for a, b in itertools.pairwise(tops))
+
+
+def test_a_run_goes_on_from_the_ais_line_before_the_generation() -> None:
+    shape = Shape.of(replace(BASE, max_run=3), 1.0)
+    assert 60 in Played.start(shape, before=[62, 60, 60, 60]).pitches(0.0, joins=False).banned
+    assert 60 not in Played.start(shape, before=[60, 60, 62]).pitches(0.0, joins=False).banned
 
 
 def test_the_run_limit_is_the_humans_longest_run_plus_two() -> None:
