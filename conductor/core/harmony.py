@@ -7,8 +7,9 @@ classes has the largest cosine with those weights (a 0/1 vector against the weig
 first in that order, lower roots first, so a bare triad beats the seventh that contains it.
 
 Used live (`conductor.engine.plan`: comping follows the harmony the human implies) and by
-`conductor evaluate` (the share of comp notes that are chord tones). Pure; microseconds per span
-(84 templates × 12 weights). Thread-safe.
+`conductor evaluate` (the share of comp notes that are chord tones). Pure; ~0.14 ms a bar of 8 notes
+(84 templates × 12 weights), against ~16 ms for music21 to name one given chord (`Chord.commonName`
+and `root()`), which would not weigh the notes. Thread-safe.
 """
 
 from __future__ import annotations
