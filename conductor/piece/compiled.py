@@ -136,6 +136,7 @@ class OutputSpec:
     """
 
     events: int = 16  # max note events decoded per generation
+    max_group: int = 8  # most notes struck at once (decode-time roles, every mode)
     horizon: Span = Span(2, Unit.BARS)
 
 
@@ -164,10 +165,13 @@ class KeyFilter:
 
 @dataclass(frozen=True, slots=True)
 class ChordsFilter:
-    """Keep only onset clusters of at least `min_notes` notes starting within `window`."""
+    """Keep only onset clusters of at least `min_notes` notes starting within `window`; the model
+    decodes chords of `min_notes`..`max_notes` notes, at least `spacing` semitones apart."""
 
     min_notes: int = 3
     window: Span = Span(0.05, Unit.SECONDS)
+    max_notes: int = 4  # unwritten: 4, or min_notes where that is more
+    spacing: int = 2
 
 
 @dataclass(frozen=True, slots=True)

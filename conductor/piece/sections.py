@@ -162,4 +162,6 @@ def _output(src: SectionSource, cadence: c.CadenceSpec) -> c.OutputSpec:
     turn = _one_turn(cadence)
     spans = [span for key in ("span", "horizon") if (span := src.span("output", key) or turn) is not None]
     horizon = min(spans, key=lambda span: span.seconds(src.ctx.timebase), default=None)
-    return c.OutputSpec(**written(events=values.get("events"), horizon=horizon))
+    return c.OutputSpec(
+        **written(events=values.get("events"), max_group=values.get("max_group"), horizon=horizon)
+    )

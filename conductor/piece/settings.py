@@ -96,6 +96,7 @@ class OutputRaw(Strict):
     events: int | None = Field(None, ge=1, le=1024, description="Most notes in one answer")
     span: TimeStr | None = Field(None, description="Longest answer, e.g. '2 bars'")
     horizon: TimeStr | None = Field(None, description="No note starts later than this after the trigger")
+    max_group: int | None = Field(None, ge=1, le=16, description="Most notes struck at once (default 8)")
 
 
 class TurnsRaw(Strict):
@@ -109,6 +110,10 @@ class ChordsRaw(Strict):
     """Keep only chords: at least min_notes notes starting within window."""
 
     min_notes: int | None = Field(None, ge=2, le=12, description="Fewest notes in a chord")
+    max_notes: int | None = Field(None, ge=2, le=16, description="Most notes in a chord (default 4)")
+    spacing: int | None = Field(
+        None, ge=1, le=12, description="Fewest semitones between a chord's notes (2; 1 allows seconds)"
+    )
     window: TimeStr | None = Field(None, description="Onsets within this count as one chord ('50 ms')")
 
 

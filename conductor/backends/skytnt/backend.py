@@ -1,8 +1,10 @@
 """`SkyTNTModel`: the `Model` protocol over a SkyTNT checkpoint and the fast `Decoder`.
 
 Context notes → score (`to_score`, ticks from the request's bar-aligned origin) → token rows →
-decoding under the request's constraints (channels, pitch range, key, and an onset window
-[start, until] in 16ths, all as sampling masks) → rows → `Note`s on the clock.
+decoding under the request's constraints (channels, pitch range, key or chord tones, an onset window
+[start, until] in 16ths, and the decode-time roles of `conductor.backends.shaping`: onset groups, a
+line, a note budget, no re-strike of a sounding pitch — all as sampling masks) → rows → `Note`s on
+the clock.
 
 The cache stays useful across generations: the model keeps an *anchor* context (its origin and the
 notes it has seen), and each request's window is merged into it instead of replacing it, so a window
@@ -33,6 +35,7 @@ import torch
 
 from conductor.backends.answers import answer_bias
 from conductor.backends.base import Constraints, GenerationRequest, ModelError
+from conductor.backends.shaping import Played, Shape, line, sounding_at
 from conductor.backends.skytnt.answerbias import DecoderBias
 from conductor.backends.skytnt.checkpoint import load_checkpoint
 from conductor.backends.skytnt.config import MIDIModelConfig
@@ -130,7 +133,11 @@ class SkyTNTModel:
         assert origin is not None
         window = (self._sixteenths(request.start, ceil=True), self._sixteenths(request.until, ceil=False))
         rows = self._rows()
-        mask = from_constraints(self.tokenizer, self._decoded(request), window, self.decoder.device, rows)
+        decoded = self._decoded(request)
+        if request.constraints.monophonic:  # a line: one part of its own
+            decoded = replace(decoded, channels=frozenset(self._voices[-1:]))
+        played = self._played(request)
+        mask = from_constraints(self.tokenizer, decoded, window, self.decoder.device, rows, played)
         gen = make_generator(request.sampling.seed, "cpu")
         channel = min(request.constraints.channels, default=0)
         bias = self._answer_bias(request)
@@ -203,6 +210,27 @@ class SkyTNTModel:
         self._voices = voiced.ai_channels
         rows: list[list[int]] = self.tokenizer.tokenize(voiced.score)
         return rows[:-1]  # without EOS: the model continues the piece
+
+    def _played(self, request: GenerationRequest) -> Played:
+        """The roles of `request` in 16ths from the origin, the AI's notes still sounding at its start
+        counted as played (so none is struck again while it sounds); a role model's in its frame."""
+        assert self._origin is not None and self._tb is not None
+        shift = self._frame.shift if self.role_key is not None else 0
+        mine = [n.with_(pitch=n.pitch + shift) for n in self._notes if n.source is Source.AI]
+        start = self._sixteenths(request.start, ceil=True)
+        ai = [
+            (
+                self._tb.beats(n.onset - self._origin) * TIME_STEPS,
+                self._tb.beats(n.end - self._origin) * TIME_STEPS,
+                n.pitch,
+            )
+            for n in mine
+        ]
+        per_second = TIME_STEPS / self._tb.seconds_per_beat
+        span = (request.until - request.start) * per_second
+        shape = Shape.of(request.constraints, per_second, request.max_events, span)
+        before = line([n for n in mine if n.onset < request.start])
+        return Played.start(shape, sounding_at(ai, start), start, before)
 
     def _sixteenths(self, t: float, ceil: bool) -> int:
         assert self._origin is not None and self._tb is not None

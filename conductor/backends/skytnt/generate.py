@@ -147,14 +147,31 @@ class Decoder:
 
         The first event is placed inside the mask's onset window; later ones may go past its end,
         which ends the generation (the model's music has left the window: nothing piles up at its
-        last 16th)."""
+        last 16th). After each event the mask advances (`advanced`: the roles follow what was played)."""
         if rows is not None:
             self.prefill(rows)
-        for i in range(max_events):
-            row = self.step(mask if i == 0 else mask.opened(), sampling, generator)
+        for _ in range(max_events):
+            row = self.step(mask, sampling, generator)
             if row is None:
                 return
+            mask = self.advanced(mask, row, self.last_beat)
             yield row
+
+    def advanced(self, mask: EventMask, row: Sequence[int], beat: int) -> EventMask:
+        """The mask for the event after `row`, decoded at `beat` (`EventMask.after`)."""
+        values = self.values(row)
+        if "pitch" not in values:
+            return mask.opened()
+        onset = beat * TIME_STEPS + values.get("time2", 0)
+        return mask.after(onset, values["pitch"], values.get("duration", 0))
+
+    def values(self, row: Sequence[int]) -> dict[str, int]:
+        """The parameter values of event `row` (its type first), as many as it holds."""
+        tok = self.tokenizer
+        if not row or row[0] not in tok.id_events:
+            return {}
+        params = tok.events[tok.id_events[row[0]]]
+        return {p: int(t - tok.parameter_ids[p][0]) for p, t in zip(params, row[1:], strict=False)}
 
     @torch.inference_mode()
     def step(self, mask: EventMask, sampling: Sampling, generator: torch.Generator | None) -> Row | None:
@@ -237,10 +254,8 @@ class Decoder:
         if not prefix:
             return "<event>", self.event_allowed(mask)
         tok = self.tokenizer
-        params = tok.events[tok.id_events[prefix[0]]]
-        param, done = params[len(prefix) - 1], params[: len(prefix) - 1]
-        time1 = prefix[1 + done.index("time1")] - self._time1_base if "time1" in done else 0
-        return param, mask.allowed(param, time1, at[0], tok.event_parameters[param], at[1])
+        param = tok.events[tok.id_events[prefix[0]]][len(prefix) - 1]
+        return param, mask.allowed_for(param, self.values(prefix), at, tok.event_parameters[param])
 
     def event_length(self, first: int) -> int:
         """Tokens in an event whose type token is `first` (1 for EOS or any non-event id)."""

@@ -92,4 +92,13 @@ def frame_constraints(constraints: Constraints, frame: RoleFrame) -> Constraints
     high = min(127, max(0, constraints.high + frame.shift))
     pcs = constraints.pitch_classes
     moved = None if pcs is None else frozenset((pc + frame.shift) % 12 for pc in pcs)
-    return replace(constraints, channels=frozenset({AI_CHANNEL}), low=low, high=high, pitch_classes=moved)
+    tones = constraints.chord_tones
+    chord = None if tones is None else frozenset((pc + frame.shift) % 12 for pc in tones)
+    return replace(
+        constraints,
+        channels=frozenset({AI_CHANNEL}),
+        low=low,
+        high=high,
+        pitch_classes=moved,
+        chord_tones=chord,
+    )
