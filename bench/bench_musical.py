@@ -9,7 +9,7 @@ rehearsed with each system (the key filter on, the mode's default, unless said),
 - markov: the Markov backend's defaults (order 4), learning only the player, as pieces/modes/*.yaml;
 - markov + bach: the same seeded from the Bach chorales (weight 0.3), as pieces/modes/ai_chords.yaml
   and the alternative in pieces/mark_sat.yaml (chords to comp with before the player gives any);
-- transformer: the bundled models/conductor-small (float16, as pieces/mark_sat.yaml);
+- transformer: the bundled models/conductor-roles (float16, as pieces/mark_sat.yaml);
 - transformer, key off: the same with `key: off`;
 
 and two baselines are evaluated with the same metrics on the same human, in the same run:
@@ -21,8 +21,9 @@ and two baselines are evaluated with the same metrics on the same human, in the 
 Prints a summary (each mode × system, averaged over the humans, as the targets are) and the full
 table, as markdown, plus the wall time. `python bench/bench_musical.py [NAME ...]` runs only the
 humans or modes named (e.g. `swung trading`); `--json PATH` writes every number. `--systems
-markov,transformer` runs only those systems; `--role PATH` adds a role-format model (float16, the
-bundled sampling) as the system `roles:FOLDER`; `--answer develop|sequence|contrast|free` sets every
+markov,transformer` runs only those systems; `--role PATH` adds another model (e.g. the previous
+bundled one, float16, the bundled sampling, key filter on and off) as the systems `FOLDER` and
+`FOLDER, key off`; `--answer develop|sequence|contrast|free` sets every
 section's answer strategy (default: each mode's own).
 """
 
@@ -68,10 +69,18 @@ VARIANTS = {
 }
 MARKOV = "{kind: markov, sampling: {seed: 7}}"
 MARKOV_BACH = '{kind: markov, markov: {seed: ["corpus:bach"], seed_weight: 0.3}, sampling: {seed: 7}}'
-TRANSFORMER = (
-    f"{{kind: skytnt, checkpoint: {ROOT / 'models' / 'conductor-small'}, dtype: float16, "
-    "sampling: {temperature: 1.0, top_p: 0.95, top_k: 20, seed: 7}}"
-)
+BUNDLED = ROOT / "models" / "conductor-roles"
+
+
+def transformer(folder: Path) -> str:
+    """The transformer in `folder`, sampled as pieces/mark_sat.yaml samples the bundled one."""
+    return (
+        f"{{kind: skytnt, checkpoint: {folder.resolve()}, dtype: float16, "
+        "sampling: {temperature: 1.0, top_p: 0.95, top_k: 20, seed: 7}}"
+    )
+
+
+TRANSFORMER = transformer(BUNDLED)
 SYSTEMS = (
     ("markov", MARKOV, True),
     ("markov + bach", MARKOV_BACH, True),
@@ -107,10 +116,11 @@ def load_human(name: str, path: Path) -> Human:
     return Human(name, part, round(mido.tempo2bpm(tempo), 3), sig, bars)
 
 
-def role_system(path: Path) -> tuple[str, str, bool]:
-    """A role-format model as a system, sampled as the bundled one is (key filter on)."""
-    model = TRANSFORMER.replace(str(ROOT / "models" / "conductor-small"), str(path.resolve()))
-    return (f"roles:{path.name}", model, True)
+def other_systems(path: Path) -> tuple[tuple[str, str, bool], ...]:
+    """Another transformer (e.g. the previous bundled model), sampled as the bundled one is, with its
+    key filter on and off."""
+    model = transformer(path)
+    return ((path.name, model, True), (f"{path.name}, key off", model, False))
 
 
 def bench_piece(mode: str, human: Human, model: str, key_on: bool, answer: str | None = None) -> Piece:
@@ -255,12 +265,22 @@ def main(argv: list[str]) -> int:
     parser.add_argument("names", nargs="*", help="only these humans and/or modes")
     parser.add_argument("--json", type=Path, help="write every number here")
     parser.add_argument("--systems", help="only these systems, comma-separated (e.g. markov,transformer)")
-    parser.add_argument("--role", type=Path, action="append", default=[], help="a role-format model folder")
+    parser.add_argument(
+        "--role",
+        type=Path,
+        action="append",
+        default=[],
+        help="another model folder to compare (e.g. models/conductor-small)",
+    )
     parser.add_argument("--answer", choices=("develop", "sequence", "contrast", "free"), help="every section")
     args = parser.parse_args(argv)
-    systems = [*SYSTEMS, *(role_system(p) for p in args.role)]
+    systems = [*SYSTEMS, *(s for p in args.role for s in other_systems(p))]
     if args.systems:
-        systems = [s for s in systems if s[0] in args.systems.split(",") or s[0].startswith("roles:")]
+        systems = [
+            s
+            for s in systems
+            if s[0] in args.systems.split(",") or any(s[0].startswith(p.name) for p in args.role)
+        ]
     humans = [load_human(n, p) for n, p in HUMANS.items() if _wanted(n, args.names, HUMANS)]
     modes = [m for m in MODES if _wanted(m, args.names, MODES)]
     t0 = time.perf_counter()
