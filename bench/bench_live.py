@@ -36,7 +36,8 @@ from conductor.engine.runner import GenerationDone, GenerationFailed  # noqa: E4
 from conductor.engine.scheduler import Scheduler  # noqa: E402
 from conductor.engine.take_events import GenerationStarted  # noqa: E402
 from conductor.live.perform import Performance, PerformOptions  # noqa: E402
-from conductor.live.ports import VIRTUAL_IN, VIRTUAL_OUT, PortLister, backend, open_input  # noqa: E402
+from conductor.live.port_watch import PortLister  # noqa: E402
+from conductor.live.ports import VIRTUAL_IN, VIRTUAL_OUT, backend, open_input  # noqa: E402
 from conductor.live.process_runner import ProcessRunner  # noqa: E402
 from conductor.live.sender import Sender  # noqa: E402
 from conductor.piece import load_piece  # noqa: E402

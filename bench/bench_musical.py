@@ -1,14 +1,15 @@
 """Musical quality: every mode × backend × bundled human, measured with `conductor evaluate`'s metrics.
 
 For each bundled human (examples/mark_human.mid, swung_blues.mid, rubato_mazurka.mid) and each
-answering mode (duet, ai_chords, ai_solo, trading; `listen` is silent), a one-section piece at the
+answering mode (duet, ai_chords, ai_solo, trading; `listen` is silent; and ai_solo with the ai_solo
+example's `phrase_end: 2 beats` cadence, with and without its fallback), a one-section piece at the
 human's tempo and meter with the mode's defaults, as long as the human (whole 4-bar turns), is
 rehearsed with each system (the key filter on, the mode's default, unless said), seeds fixed:
 
 - markov: the Markov backend's defaults (order 4), learning only the player, as pieces/modes/*.yaml;
 - markov + bach: the same seeded from the Bach chorales (weight 0.3), as pieces/modes/ai_chords.yaml
   and the alternative in pieces/mark_sat.yaml (chords to comp with before the player gives any);
-- transformer: the bundled models/conductor-small (float16, as pieces/mark_sat.yaml);
+- transformer: the bundled models/conductor-roles (float16, as pieces/mark_sat.yaml);
 - transformer, key off: the same with `key: off`;
 
 and two baselines are evaluated with the same metrics on the same human, in the same run:
@@ -19,7 +20,11 @@ and two baselines are evaluated with the same metrics on the same human, in the 
 
 Prints a summary (each mode × system, averaged over the humans, as the targets are) and the full
 table, as markdown, plus the wall time. `python bench/bench_musical.py [NAME ...]` runs only the
-humans or modes named (e.g. `swung trading`); `--json PATH` writes every number.
+humans or modes named (e.g. `swung trading`); `--json PATH` writes every number. `--systems
+markov,transformer` runs only those systems; `--role PATH` adds another model (e.g. the previous
+bundled one, float16, the bundled sampling, key filter on and off) as the systems `FOLDER` and
+`FOLDER, key off`; `--answer develop|sequence|contrast|free` sets every
+section's answer strategy (default: each mode's own).
 """
 
 from __future__ import annotations
@@ -55,13 +60,27 @@ HUMANS = {
     "swung": ROOT / "examples" / "swung_blues.mid",
     "rubato": ROOT / "examples" / "rubato_mazurka.mid",
 }
-MODES = ("duet", "ai_chords", "ai_solo", "trading")
+MODES = ("duet", "ai_chords", "ai_solo", "trading", "ai_solo:phrase_end", "ai_solo:phrase_end:off")
+# variants: (the mode, settings added to its section): the ai_solo example's cadence, with and without
+# the fallback to the bar grid (issue 12)
+VARIANTS = {
+    "ai_solo:phrase_end": ("ai_solo", "cadence: {phrase_end: 2 beats}"),
+    "ai_solo:phrase_end:off": ("ai_solo", "cadence: {phrase_end: 2 beats, fallback: off}"),
+}
 MARKOV = "{kind: markov, sampling: {seed: 7}}"
 MARKOV_BACH = '{kind: markov, markov: {seed: ["corpus:bach"], seed_weight: 0.3}, sampling: {seed: 7}}'
-TRANSFORMER = (
-    f"{{kind: skytnt, checkpoint: {ROOT / 'models' / 'conductor-small'}, dtype: float16, "
-    "sampling: {temperature: 1.0, top_p: 0.95, top_k: 20, seed: 7}}"
-)
+BUNDLED = ROOT / "models" / "conductor-roles"
+
+
+def transformer(folder: Path) -> str:
+    """The transformer in `folder`, sampled as pieces/mark_sat.yaml samples the bundled one."""
+    return (
+        f"{{kind: skytnt, checkpoint: {folder.resolve()}, dtype: float16, "
+        "sampling: {temperature: 1.0, top_p: 0.95, top_k: 20, seed: 7}}"
+    )
+
+
+TRANSFORMER = transformer(BUNDLED)
 SYSTEMS = (
     ("markov", MARKOV, True),
     ("markov + bach", MARKOV_BACH, True),
@@ -97,9 +116,18 @@ def load_human(name: str, path: Path) -> Human:
     return Human(name, part, round(mido.tempo2bpm(tempo), 3), sig, bars)
 
 
-def bench_piece(mode: str, human: Human, model: str, key_on: bool) -> Piece:
-    """One section of `mode` with the mode's defaults, at the human's tempo and meter."""
-    filters = "" if key_on else ", filters: [{key: off}]"
+def other_systems(path: Path) -> tuple[tuple[str, str, bool], ...]:
+    """Another transformer (e.g. the previous bundled model), sampled as the bundled one is, with its
+    key filter on and off."""
+    model = transformer(path)
+    return ((path.name, model, True), (f"{path.name}, key off", model, False))
+
+
+def bench_piece(mode: str, human: Human, model: str, key_on: bool, answer: str | None = None) -> Piece:
+    """One section of `mode` (or a variant) with the mode's defaults, at the human's tempo and meter."""
+    mode, extra = VARIANTS.get(mode, (mode, ""))
+    filters = ("" if key_on else ", filters: [{key: off}]") + (f", {extra}" if extra else "")
+    filters += f", answer: {answer}" if answer else ""
     text = (
         f"title: bench {mode} {human.name}\ntempo: {human.bpm}\nmeter: {human.meter[0]}/{human.meter[1]}\n"
         f"model: {model}\nsections:\n"
@@ -115,17 +143,17 @@ class Models:
 
     def __init__(self) -> None:
         self._seed: Any = None
-        self._transformer: Any = None
+        self._transformers: dict[Any, Any] = {}  # by checkpoint
 
     def fresh(self, spec: ModelSpec) -> Model:
         if spec.kind == "markov":
             if spec.markov.seed and self._seed is None:
                 self._seed = seed_table(spec.markov.seed, spec.markov.order, ROOT)
             return MarkovModel(spec.markov, seed_table=self._seed if spec.markov.seed else None)
-        if self._transformer is None:
-            self._transformer = build_model(spec, ROOT)
-        self._transformer.close()
-        return self._transformer  # type: ignore[no-any-return]
+        if spec.checkpoint not in self._transformers:
+            self._transformers[spec.checkpoint] = build_model(spec, ROOT)
+        self._transformers[spec.checkpoint].close()
+        return self._transformers[spec.checkpoint]  # type: ignore[no-any-return]
 
 
 def rehearsed(piece: Piece, human: Human, models: Models) -> TakeNotes:
@@ -168,14 +196,16 @@ def metrics(r: SectionResult) -> dict[str, float | None]:
     return dict(zip(COLUMNS, values, strict=True))
 
 
-def run(humans: list[Human], modes: list[str]) -> tuple[list[dict[str, Any]], dict[str, float]]:
+def run(
+    humans: list[Human], modes: list[str], systems: Any = SYSTEMS, answer: str | None = None
+) -> tuple[list[dict[str, Any]], dict[str, float]]:
     """Every system and baseline on every human and mode: rows of results, wall seconds per system."""
-    models, rows, walls = Models(), [], {name: 0.0 for name, _, _ in SYSTEMS}
+    models, rows, walls = Models(), [], {name: 0.0 for name, _, _ in systems}
     for human in humans:
         for mode in modes:
             take: TakeNotes | None = None
-            for system, model, key_on in SYSTEMS:
-                piece = bench_piece(mode, human, model, key_on)
+            for system, model, key_on in systems:
+                piece = bench_piece(mode, human, model, key_on, answer)
                 t0 = time.perf_counter()
                 take = rehearsed(piece, human, models)
                 walls[system] += time.perf_counter() - t0
@@ -234,11 +264,27 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="only these humans and/or modes")
     parser.add_argument("--json", type=Path, help="write every number here")
+    parser.add_argument("--systems", help="only these systems, comma-separated (e.g. markov,transformer)")
+    parser.add_argument(
+        "--role",
+        type=Path,
+        action="append",
+        default=[],
+        help="another model folder to compare (e.g. models/conductor-small)",
+    )
+    parser.add_argument("--answer", choices=("develop", "sequence", "contrast", "free"), help="every section")
     args = parser.parse_args(argv)
+    systems = [*SYSTEMS, *(s for p in args.role for s in other_systems(p))]
+    if args.systems:
+        systems = [
+            s
+            for s in systems
+            if s[0] in args.systems.split(",") or any(s[0].startswith(p.name) for p in args.role)
+        ]
     humans = [load_human(n, p) for n, p in HUMANS.items() if _wanted(n, args.names, HUMANS)]
     modes = [m for m in MODES if _wanted(m, args.names, MODES)]
     t0 = time.perf_counter()
-    rows, walls = run(humans, modes)
+    rows, walls = run(humans, modes, systems, args.answer)
     wall = time.perf_counter() - t0
     print("Averaged over the humans:\n\n" + markdown(averaged(rows), ("mode", "system")) + "\n")
     print("Each human:\n\n" + markdown(rows, ("mode", "human", "system")) + "\n")

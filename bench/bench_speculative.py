@@ -42,7 +42,7 @@ from conductor.backends.skytnt.masks import EventMask, from_constraints
 from conductor.backends.skytnt.model import MIDIModel, build_model
 from conductor.backends.skytnt.sampling import make_generator
 from conductor.backends.skytnt.speculative import SpeculativeDecoder
-from conductor.backends.skytnt.speed import SAMPLING, context_rows
+from conductor.measure.skytnt_speed import SAMPLING, context_rows
 
 System = Decoder | SpeculativeDecoder
 

@@ -8,8 +8,9 @@
   wake's lateness against its own deadline — alone, with the page served to those two clients, and
   with the OSC receiver taking a flood of 20,000 datagrams a second from another process.
 
-The real benchmark (clock lateness in `conductor perform` with the page open) is phase 2's; this
-measures the parts on their own. Prints a markdown table.
+`--perform` measures instead the clock's lateness in a real `conductor perform --virtual` over JACK
+with the page open in headless chromium (and with OSC in and out) against the same performance
+without them (bench/stage_perform.py). Prints a markdown table.
 """
 
 from __future__ import annotations
@@ -92,6 +93,8 @@ def clients(port: int, seconds: float, out: Any) -> None:
             end = time.monotonic() + seconds
             while time.monotonic() < end:
                 msg = await ws.receive()
+                if msg.type is not aiohttp.WSMsgType.TEXT:  # the server closed: the performance ended
+                    break
                 frames, size = frames + 1, size + len(msg.data)
         return frames, size
 
@@ -173,6 +176,9 @@ def encode_cost() -> tuple[float, float]:
 
 
 def main() -> None:
+    if "--perform" in sys.argv[1:]:
+        perform()
+        return
     full, small = encode_cost()
     runs: dict[str, list[tuple[float, float, float]]] = {"alone": [], "page": [], "osc": []}
     for _ in range(REPEATS):  # interleaved: a shared machine's load drifts
@@ -201,6 +207,21 @@ def main() -> None:
     sent = int(20000 * (SECONDS + 1))
     print(f"| OSC flood (last run): messages parsed / ignored / params sent | {counts['messages']:,.0f} / "
           f"{counts['ignored']:,.0f} / {counts['params']:,.0f} | {sent:,} sent |")  # fmt: skip
+
+
+def perform() -> None:
+    from bench.jack import running_jack
+    from bench.stage_perform import REALTIME, perform_rows
+    from bench.stage_perform import REPEATS as RUNS
+    from bench.stage_perform import SECONDS as LENGTH
+
+    with running_jack():
+        rows = perform_rows()
+    fifo = ", clock thread at SCHED_FIFO" if REALTIME else ""
+    print(f"| {LENGTH:.0f} s performances{fifo}, {RUNS} of each, interleaved | clock thread: p50 / p99 "
+          "(median) / worst | heard: p50 / p99 (median) / worst | page frames/s |")  # fmt: skip
+    print("|---|---|---|---|")
+    print("\n".join(rows))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ right-hand melody, in phrases with rests so that phrase-end cadences and trading
 - bars 1–16: 3-bar phrases, each followed by a bar of rest;
 - bars 17–48: 4 bars played, 4 bars of rest (trading in fours);
 - bars 49–80: 2-bar phrases and 2-bar rests, chords under a busier melody.
+The melody stays above the chords (E4 and up, the chords D4 and down), so no pitch is ever struck
+again while it sounds.
 Deterministic (fixed seed): run `python examples/make_human.py` to rebuild the same bytes.
 """
 
@@ -22,6 +24,9 @@ BAR = 4 * TPB
 SCALE = (0, 2, 4, 5, 7, 9, 11)  # major
 TONIC = 67  # G4
 CHORDS = ((55, 59, 62), (52, 55, 59), (48, 52, 55), (50, 54, 57))  # G, Em, C, D (left hand)
+# The melody's lowest degree: E4, above the left hand's top note (D4 in G): a melody that went down to
+# D4 struck it again while the chord held it (a 6 ms re-strike). No pitch is struck while it sounds.
+LOWEST = -2
 RHYTHMS = ((2, 2, 2, 2), (1, 1, 2, 2, 2), (3, 1, 2, 2), (2, 1, 1, 4), (1, 1, 1, 1, 2, 2))  # eighths
 
 
@@ -44,7 +49,7 @@ def melody_bar(rng: random.Random, bar: int, degree: int) -> tuple[list[tuple[in
     notes = []
     tick = bar * BAR
     for eighths in rng.choice(RHYTHMS):
-        degree = max(-3, min(9, degree + rng.choice((-2, -1, -1, 1, 1, 2, 0, 3, -3))))
+        degree = max(LOWEST, min(9, degree + rng.choice((-2, -1, -1, 1, 1, 2, 0, 3, -3))))
         length = eighths * TPB // 2
         velocity = 64 + rng.randrange(28)
         notes.append((tick + rng.randrange(-8, 9), length - 20, degree_pitch(degree), velocity))

@@ -17,6 +17,7 @@ from typing import Protocol, runtime_checkable
 
 from conductor.core.errors import ConductorError
 from conductor.core.events import Note
+from conductor.core.keys import Key
 from conductor.core.timebase import Timebase
 from conductor.piece.compiled import MarkovSpec, SamplingSpec
 
@@ -30,12 +31,26 @@ class Constraints:
     low: int = 0
     high: int = 127
     pitch_classes: frozenset[int] | None = None  # None: any (a key gives its seven pitch classes)
+    # decode-time roles (`conductor.backends.shaping`): onset groups, a line, a note budget, harmony
+    group_min: int = 1  # a group of notes struck together holds at least this many (ai_chords)
+    group_max: int = 8  # ... and at most this many
+    monophonic: bool = False  # one line: no onset while the last note sounds (ai_solo)
+    spacing: int = 0  # 0: any voicing; n: a group's notes lowest first, at least n semitones apart
+    max_per_second: float | None = None  # a note budget (the density filter's cap)
+    chord_tones: frozenset[int] | None = None  # comping: only these pitch classes (within the key)
+    paced: bool = False  # spread the event budget over the output span (comping)
+    max_run: int | None = None  # a line repeats one pitch at most this many notes in a row
+
+    def classes(self) -> frozenset[int] | None:
+        """The pitch classes allowed (None: any): the chord tones where set, else the key's."""
+        return self.chord_tones if self.chord_tones is not None else self.pitch_classes
 
     def allows(self, pitch: int, channel: int) -> bool:
         """True if a note of this pitch on this channel meets every constraint."""
         if channel not in self.channels or not self.low <= pitch <= self.high:
             return False
-        return self.pitch_classes is None or pitch % 12 in self.pitch_classes
+        classes = self.classes()
+        return classes is None or pitch % 12 in classes
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +73,10 @@ class GenerationRequest:
     markov: MarkovSpec = field(default_factory=MarkovSpec)
     human_density: float = 0.0  # the human's notes per second over the window (for complementing)
     generation: int = 0  # the engine's id for this generation (for logs and seeds)
+    role: str | None = None  # the section's mode (ai_chords, ai_solo, trading, duet): a role model plays it
+    key: Key | None = None  # the human's key (the section's fixed one, else the tracked one); not a mask
+    answer: str = "free"  # how the answer uses `turn`: develop | sequence | contrast | free (see answers.py)
+    turn: tuple[Note, ...] = ()  # the human's turn / phrase just heard, the material of the answer
 
 
 @runtime_checkable

@@ -28,7 +28,7 @@ def _schema_ref(piece: Path) -> str | None:
 def _checkpoint_ref(piece: Path) -> str | None:
     """The bundled model as the piece must write it: relative to the piece's folder when the piece is
     inside the repository, else absolute (None if there is no bundled model)."""
-    model = ROOT / "models" / "conductor-small"
+    model = ROOT / "models" / "conductor-roles"
     if not model.is_dir():
         return None
     folder = piece.resolve().parent

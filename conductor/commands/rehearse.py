@@ -36,7 +36,10 @@ def register(subparsers: Any) -> None:
         help="the take (.mid); default <piece's recording folder>/<piece>-rehearsal.mid, the folder "
         "`perform` records into (recording.folder, default takes/ next to the piece)",
     )
-    p.add_argument("--plot", type=Path, help="the piano roll (.png); default next to the take")
+    p.add_argument(
+        "--plot", type=Path, nargs="?", const=None, metavar="PNG",
+        help="the piano roll (.png), always drawn; default (also `--plot` alone) next to the take",
+    )  # fmt: skip
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed + inputs = same take)")
     p.add_argument(
         "--timing",

@@ -15,6 +15,10 @@ EPILOG = """examples:
   conductor train --data corpus:bach --out runs/bach --config conductor-small --steps 2000
   conductor train --data my_midis/ --data takes/ --out runs/mine --from models/conductor-small --steps 300
   conductor train --data corpus:bach --out runs/bach --config conductor-small --steps 2000 --resume
+  conductor train --data ~/midi --out runs/big --cache-only --workers 8
+  torchrun --nproc_per_node 4 -m conductor train --data ~/midi --out runs/big --device cuda --batch 8
+      --accumulate 4 --precision bf16    (4 GPUs, global batch 128 blocks; see docs/training.md)
+  conductor train --data my_midis/ --out runs/my-lora --lora --base models/conductor-small --steps 300
 """
 
 
@@ -28,6 +32,7 @@ def register(subparsers: Any) -> None:
     )
     _data_args(p)
     _optim_args(p)
+    _lora_args(p)
     p.set_defaults(func=run)
 
 
@@ -55,6 +60,9 @@ def _data_args(p: argparse.ArgumentParser) -> None:
         metavar="CHECKPOINT",
         help="fine-tune this checkpoint (HF folder or Lightning .ckpt)",
     )
+    start.add_argument(
+        "--base", type=Path, metavar="CHECKPOINT", help="the checkpoint a --lora adapter is trained on"
+    )
     p.add_argument(
         "--augment",
         default="all",
@@ -74,16 +82,36 @@ def _data_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--val-fraction", type=float, default=0.05, help="pieces held out (default 0.05)")
     p.add_argument("--cache", type=Path, default=None, help="token cache folder (default ~/.cache/conductor)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="processes tokenising MIDI folders and corpus:NAME into the token cache (default 1)",
+    )
+    p.add_argument(
+        "--cache-only",
+        action="store_true",
+        help="build (or check) the token caches of every --data and stop: before a multi-rank run",
+    )
     p.add_argument("--note", action="append", default=[], help="a line for the model card (repeatable)")
     p.add_argument("--resume", action="store_true", help="continue the unfinished run in --out")
 
 
 def _optim_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, default=1000, help="optimizer steps (default 1000)")
-    p.add_argument("--batch", type=int, default=8, help="blocks per batch (default 8)")
+    p.add_argument(
+        "--batch",
+        type=int,
+        default=8,
+        help="blocks per forward pass on each rank (default 8; see --accumulate)",
+    )
     p.add_argument("--block", type=int, default=256, help="events per block (default 256)")
     p.add_argument(
-        "--lr", type=float, default=None, help="peak learning rate (default 5e-4; 5e-5 with --from)"
+        "--lr",
+        type=float,
+        default=None,
+        help="peak learning rate (default 5e-4; 5e-5 with --from; 1e-4 with --lora, as upstream)",
     )
     p.add_argument("--warmup", type=int, default=100, help="warm-up steps (default 100)")
     p.add_argument("--seed", type=int, default=0, help="seed for init, split, shuffling and augmentation")
@@ -98,11 +126,48 @@ def _optim_args(p: argparse.ArgumentParser) -> None:
         help="token-level loss on at most N random events per block, as upstream (default 0: all)",
     )
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    p.add_argument(
+        "--accumulate",
+        type=int,
+        default=1,
+        metavar="N",
+        help="micro-batches per step on each rank: the global batch is batch x ranks x N (default 1)",
+    )
+    p.add_argument(
+        "--precision",
+        choices=("fp32", "bf16"),
+        default="fp32",
+        help="bf16: bfloat16 autocast, for GPUs (it runs on CPU too, rarely faster); weights stay float32",
+    )
+
+
+def _lora_args(p: argparse.ArgumentParser) -> None:
+    from conductor.train.lora import UPSTREAM_TARGETS, LoraSettings
+
+    p.add_argument(
+        "--lora",
+        action="store_true",
+        help="train only a LoRA adapter on --base (peft; writes adapter_config.json + "
+        "adapter_model.safetensors, which a piece loads with model: {checkpoint: BASE, lora: OUT})",
+    )
+    p.add_argument("--lora-rank", type=int, default=LoraSettings.rank, help="adapter rank r (default 64)")
+    p.add_argument("--lora-alpha", type=int, default=LoraSettings.alpha, help="LoRA alpha (default 128)")
+    p.add_argument(
+        "--lora-targets",
+        default=",".join(UPSTREAM_TARGETS),
+        metavar="NAMES",
+        help="comma-separated layers to adapt (default upstream's: %(default)s)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    """Train; returns 0 when the run finished, 1 on a problem the user can fix."""
+    """Train; returns 0 when the run finished, 1 on a problem the user can fix.
+
+    Under ``torchrun`` every rank runs this: each joins the process group, rank 0 writes.
+    """
     import torch
+
+    from conductor.train import parallel
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -111,12 +176,29 @@ def run(args: argparse.Namespace) -> int:
         return 1
     from conductor.backends.base import ModelError
 
+    world = parallel.world_from_env()
     try:
         _check_config(args.config)
-        return _train(_options(args))
+        _check_steps(args)
+        _check_lora(args)
+        if args.cache_only:
+            return _cache_only(_options(args, world, args.device))
+        device = parallel.start(world, args.device)
+        try:
+            return _train(_options(args, world, device))
+        finally:
+            parallel.stop(world)
     except (FileExistsError, ValueError, OSError, ModelError) as exc:
-        print(f"conductor train: {exc}", file=sys.stderr)
+        where = f" (rank {world.rank} of {world.size})" if world.size > 1 else ""
+        print(f"conductor train{where}: {exc}", file=sys.stderr)
         return 1
+
+
+def _check_steps(args: argparse.Namespace) -> None:
+    if args.accumulate < 1 or args.batch < 1:
+        raise ValueError(f"--batch {args.batch} --accumulate {args.accumulate}: both must be 1 or more")
+    if args.precision == "bf16" and not args.device.startswith("cuda"):
+        log.warning("--precision bf16 is meant for GPUs; on a CPU it runs, rarely faster than fp32")
 
 
 def _check_config(name: str | None) -> None:
@@ -136,11 +218,29 @@ def _check_config(name: str | None) -> None:
         raise ModelError(unknown_name("--config", name, known)) from exc
 
 
-def _options(args: argparse.Namespace) -> Any:
+def _check_lora(args: argparse.Namespace) -> None:
+    """Raise a `ValueError` for --lora without --base, or --base without --lora."""
+    if args.lora and args.base is None:
+        raise ValueError("--lora needs --base CHECKPOINT: the model the adapter is trained on")
+    if args.base is not None and not args.lora:
+        raise ValueError("--base names a --lora adapter's checkpoint: add --lora (or fine-tune with --from)")
+
+
+def _lora(args: argparse.Namespace) -> Any:
+    """The adapter's `LoraSettings` (None without --lora)."""
+    from conductor.train.lora import LoraSettings
+
+    if not args.lora:
+        return None
+    targets = tuple(t.strip() for t in args.lora_targets.split(",") if t.strip())
+    return LoraSettings(args.lora_rank, args.lora_alpha, targets, str(args.base))
+
+
+def _options(args: argparse.Namespace, world: Any, device: str) -> Any:
     from conductor.train import session
     from conductor.train.loop import Settings
 
-    lr = args.lr if args.lr is not None else (5e-5 if args.init else 5e-4)
+    lr = args.lr if args.lr is not None else (1e-4 if args.lora else 5e-5 if args.init else 5e-4)
     settings = Settings(
         steps=args.steps,
         batch=args.batch,
@@ -156,19 +256,57 @@ def _options(args: argparse.Namespace) -> Any:
         save_every=args.save_every,
         tempo=args.tempo,
         pack=args.pack,
+        accumulate=args.accumulate,
+        precision=args.precision,
     )
     return session.Options(
         data=args.data,
         out=args.out,
         config=args.config,
-        init=args.init,
+        init=args.init or args.base,
         settings=settings,
-        device=args.device,
+        device=device,
         resume=args.resume,
         cache=args.cache,
-        notes=tuple(args.note),
+        notes=tuple(args.note) + _adapter_note(args),
         save_dtype=args.save_dtype,
-        command="conductor train " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
+        lora=_lora(args),
+        command=_command(world),
+        world=world,
+        workers=args.workers,
+    )
+
+
+def _command(world: Any) -> str:
+    """The command line for the model card (with the launcher when there are several ranks)."""
+    args = " ".join(shlex.quote(a) for a in sys.argv[2:])
+    launcher = f"torchrun (world {world.size}) -m " if world.size > 1 else ""
+    return f"{launcher}conductor train {args}"
+
+
+def _cache_only(opts: Any) -> int:
+    """Tokenise every --data source into its cache (or find it there) and stop."""
+    from conductor.train import modelio, session
+    from conductor.train.data import default_cache_dir
+
+    if opts.init is None:
+        tokenizer = modelio.config_for(opts.config or "conductor-small").tokenizer
+    else:
+        tokenizer = session.build_model(opts).config.tokenizer
+    corpus = session.load_data(opts, tokenizer)
+    print(
+        f"{len(corpus)} pieces, {corpus.events:,} events, {len(corpus.skipped)} files skipped; "
+        f"token caches in {opts.cache or default_cache_dir()}"
+    )
+    return 0
+
+
+def _adapter_note(args: argparse.Namespace) -> tuple[str, ...]:
+    if not args.lora:
+        return ()
+    return (
+        f"A LoRA adapter for `{args.base}`, not a whole model: a piece loads it with `model: "
+        f"{{kind: skytnt, checkpoint: {args.base}, lora: {args.out}}}` (paths relative to the piece).",
     )
 
 
@@ -177,6 +315,9 @@ def _train(opts: Any) -> int:
 
     from conductor.train import loop, session
 
+    if not opts.world.is_main:  # the other ranks train quietly: rank 0 reports and writes
+        loop.train(session.prepare(opts))
+        return 0
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),

@@ -1,20 +1,25 @@
 """`Answering`: when and what the AI answers in the current section.
 
-For each section it keeps the `Cadence` (when a trigger is due, and a pressed `regenerate`); at a
-trigger it asks the `KeyTracker` for the key when the section plays in a detected one (once per
-generation, from the human over a longer window, with hysteresis), has `plan_generation` decide the
-generation, and starts it through `Turns`. A trigger under the `replace` policy, a trading turn and a
-`regenerate` first cancel what runs (the first two also the section's unsounded output).
+For each section it keeps the `Cadence` (when a trigger is due, and a pressed `regenerate`); it
+hears every human onset in its `BeatTracker` (tempo, phase, swing); at a trigger it asks the
+`KeyTracker` for the human's key (once per generation, from the human over a longer window, with
+hysteresis: the key a detected-key section plays in, and the frame a role model reads its context in
+wherever the section names no key) and the tracked grid under the section's `feel`, has
+`plan_generation` decide the generation, and starts it through `Turns`. A trigger under the
+`replace` policy, a trading turn and a `regenerate` first cancel what runs (the first two also the
+section's unsounded output).
 
 Not thread-safe: the engine thread owns it.
 """
 
 from __future__ import annotations
 
+from conductor.core.beats import BeatTracker
 from conductor.core.timebase import Timebase
 from conductor.engine.cadence import Cadence, Trigger
+from conductor.engine.filters.feel import feel_grid
 from conductor.engine.keytrack import KeyTracker
-from conductor.engine.plan import Frame, Heard, LiveParams, plan_generation, wants_detected_key
+from conductor.engine.plan import Frame, Heard, LiveParams, plan_generation
 from conductor.engine.turns import Turns
 from conductor.piece.compiled import Section
 from conductor.piece.names import ExitPolicy, Overlap
@@ -27,12 +32,15 @@ class Answering:
         self.turns = turns
         self.lead = lead
         self.keys = KeyTracker()
+        self.beats: BeatTracker | None = None  # the human's beat, from the piece's tempo (first `enter`)
         self.section: Section | None = None
         self.cadence: Cadence | None = None
 
     def enter(self, section: Section, tb: Timebase, start: float, resume_at: float | None = None) -> None:
         """Start answering in `section` (started at `start`; after a reload, from `resume_at`)."""
         self.section = section
+        if self.beats is None or self.beats.nominal != tb.seconds_per_beat:
+            self.beats = BeatTracker(tb.bpm)
         self.cadence = Cadence(section, tb, start, self.lead)
         if resume_at is not None:
             self.cadence.resume(resume_at)
@@ -47,6 +55,11 @@ class Answering:
         """A human note began (`end` None) or ended at `end` (phrase-end cadence)."""
         if self.cadence is not None:
             self.cadence.heard(end)
+
+    def onset(self, t: float) -> None:
+        """A human note began at `t`: the beat tracker hears it."""
+        if self.beats is not None:
+            self.beats.onset(t)
 
     def regenerate(self, t: float, grid: str) -> None:
         """Answer now: a trigger on the next `grid` point."""
@@ -66,10 +79,9 @@ class Answering:
         replacing = section.cadence.overlap is Overlap.REPLACE or trigger.reason == "turn"
         if replacing or trigger.reason == "regenerate":
             self.turns.cancel_all(max(t, trigger.start), close=replacing)
-        key = None
-        if wants_detected_key(section):
-            key = self.keys.update(heard.memory, t, section.listen.window, frame.timebase, heard.held)
-        plan = plan_generation(section, frame, heard, key, params, trigger, self.turns.next_id)
+        key = self.keys.update(heard.memory, t, section.listen.window, frame.timebase, heard.held)
+        beats = feel_grid(section.feel, self.beats, frame.timebase)
+        plan = plan_generation(section, frame, heard, key, params, trigger, self.turns.next_id, beats)
         self.turns.start(plan, trigger, section.name, t)
 
     def _due(self, heard: Heard) -> Trigger | None:

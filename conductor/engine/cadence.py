@@ -3,6 +3,11 @@
 - `every N` (beats/bars/seconds): grid points `start + k·N` (k >= 1) from the section's start, which
   is on the grid; a grid point that is blocked by the overlap policy is skipped, not played late.
 - `phrase_end X`: once the human has been silent for X after playing (no note held), once per phrase.
+  A human who never rests never leaves that gap, so with a `fallback` F (default 2 bars) the section
+  also answers on the bar grid, once the human has played in the section: at the first bar line at
+  least F after the start of its last answer (or the section's start), whatever the human holds; a
+  bar line the overlap policy blocks is skipped, as in `every`. So a phrase-end section the human
+  plays in is never silent for more than F plus a bar.
 - `turns` (trading): at each AI turn, with material fitted exactly to the turn: `start` = turn start,
   `until` = turn end, durations clipped at the turn end; nothing in the human's turns.
 
@@ -62,6 +67,9 @@ class Cadence:
         self._phrase_armed = False
         self._last_off: float | None = None
         self._manual: Trigger | None = None  # a regenerate press, waiting for its grid point
+        self._answered = section_start  # start of the last answer (phrase end: the fallback's origin)
+        self._heard_any = False  # has the human played in this section (the fallback waits for it)
+        self._skipped = -math.inf  # the last fallback bar line the overlap policy blocked
         if isinstance(section.cadence, AtTurns):
             self._k = -1
 
@@ -69,7 +77,7 @@ class Cadence:
 
     def heard(self, end: float | None = None) -> None:
         """A human note began (`end` None) or ended at `end`: arms the phrase-end trigger."""
-        self._phrase_armed = True
+        self._phrase_armed = self._heard_any = True
         if end is not None:
             self._last_off = end if self._last_off is None else max(self._last_off, end)
 
@@ -80,6 +88,8 @@ class Cadence:
             self._k = math.floor((now + self.lead - self.origin) / self._every_step() + 1e-9)
         elif isinstance(cadence, AtTurns):
             self._k = math.floor((now + self.lead - self.origin) / self._turn_length() + 1e-9)
+        else:
+            self._answered = max(self._answered, now)
 
     # ------------------------------------------------------------ decisions
 
@@ -98,9 +108,11 @@ class Cadence:
             return self._every_trigger(self._k + 1).at
         if isinstance(cadence, AtTurns):
             return self._turn_trigger(self._next_ai_turn(self._k + 1)).at
+        fallback = self._fallback_start()
+        times = [None if fallback is None else fallback - self.lead]
         if self._phrase_armed and self._last_off is not None:
-            return self._last_off + self._silence()
-        return None
+            times.append(self._last_off + self._silence())
+        return min((x for x in times if x is not None), default=None)
 
     def poll(self, now: float, *, held: bool, running: bool, sounding: bool) -> Trigger | None:
         """The trigger due at `now`, if any and if the overlap policy lets it play; a pressed
@@ -108,6 +120,8 @@ class Cadence:
         due = self._poll_own(now, held, running, sounding)
         if self._manual is not None and now >= self._manual.at - 1e-9:
             due, self._manual = self._manual, None
+        if due is not None:
+            self._answered = max(self._answered, due.start)
         return due
 
     def _poll_own(self, now: float, held: bool, running: bool, sounding: bool) -> Trigger | None:
@@ -115,7 +129,11 @@ class Cadence:
         if isinstance(cadence, AtTurns):
             return self._poll_turns(now)
         due = self._poll_every(now) if isinstance(cadence, Every) else self._poll_phrase(now, held)
+        if due is None and isinstance(cadence, PhraseEnd):
+            due = self._poll_fallback(now)
         if due is None or not allowed(cadence.overlap, running, sounding):
+            if due is not None and due.reason == "fallback":
+                self._skipped = due.start
             return None
         return due
 
@@ -166,6 +184,26 @@ class Cadence:
         self._phrase_armed = False
         start = self.tb.next_boundary(at + self.lead, "beat")
         return Trigger(at, start, start + horizon_seconds(self.section, self.tb), False, "phrase_end")
+
+    def _fallback_start(self) -> float | None:
+        """The bar line the fallback answers on next (None: no fallback)."""
+        cadence = self.section.cadence
+        if not isinstance(cadence, PhraseEnd) or cadence.fallback is None or not self._heard_any:
+            return None
+        due = self._answered + cadence.fallback.seconds(self.tb)
+        if self._skipped >= due - 1e-9:
+            due = self._skipped + 1e-6  # that bar line was blocked: the next one
+        return self.tb.next_boundary(due, "bar")
+
+    def _poll_fallback(self, now: float) -> Trigger | None:
+        start = self._fallback_start()
+        if start is None or now < start - self.lead - 1e-9:
+            return None
+        if now + self.lead > start + 1e-9:  # polled late: the next bar line still ahead
+            start = self.tb.next_boundary(now + self.lead, "bar")
+        self._phrase_armed = False  # this answer closes the phrase heard so far
+        at = max(self.origin, start - self.lead)
+        return Trigger(at, start, start + horizon_seconds(self.section, self.tb), False, "fallback")
 
     # ------------------------------------------------------------ turns
 

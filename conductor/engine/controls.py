@@ -18,7 +18,7 @@ import mido
 
 from conductor.engine.sink import TakeSink
 from conductor.engine.take_events import PressIgnored
-from conductor.piece.compiled import ActionMapping, MidiTrigger, ParamMapping
+from conductor.piece.compiled import ActionMapping, MidiTrigger, OscTrigger, ParamMapping
 from conductor.piece.names import Action, Param, TriggerKind
 
 if TYPE_CHECKING:
@@ -27,8 +27,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def trigger_fires(trigger: MidiTrigger, msg: mido.Message, previous_cc: int) -> bool:
-    """Does `msg` fire `trigger`? A CC fires when its value crosses up through the threshold."""
+def trigger_fires(trigger: MidiTrigger | OscTrigger, msg: mido.Message, previous_cc: int) -> bool:
+    """Does `msg` fire `trigger`? A CC fires when its value crosses up through the threshold; an OSC
+    trigger never fires on MIDI (the stage's OSC receiver presses it: `Controls.pressed`)."""
+    if not isinstance(trigger, MidiTrigger):
+        return False
     channel = getattr(msg, "channel", None)
     if trigger.channel is not None and channel != trigger.channel:
         return False
@@ -61,8 +64,10 @@ def matching_action(
     return None, claimed
 
 
-def _claims(trigger: MidiTrigger, msg: mido.Message) -> bool:
+def _claims(trigger: MidiTrigger | OscTrigger, msg: mido.Message) -> bool:
     """True for any message of the trigger's kind and number (note-offs of a pedal note, CC going down)."""
+    if not isinstance(trigger, MidiTrigger):
+        return False
     if trigger.channel is not None and getattr(msg, "channel", None) != trigger.channel:
         return False
     if trigger.kind is TriggerKind.NOTE:
@@ -99,8 +104,8 @@ class Controls:
     """Per-performance state of the piece's action mappings (see the module docstring). Not thread-safe."""
 
     last_cc: dict[tuple[int, int], int] = field(default_factory=dict)
-    last_fired: dict[MidiTrigger, float] = field(default_factory=dict)  # by trigger: survives a reload
-    bursts: dict[MidiTrigger, int] = field(default_factory=dict)  # bounces in a row per trigger
+    last_fired: dict[MidiTrigger | OscTrigger, float] = field(default_factory=dict)  # survives a reload
+    bursts: dict[MidiTrigger | OscTrigger, int] = field(default_factory=dict)  # bounces in a row per trigger
     confirm_until: float | None = None  # a stop waits for its confirming press until then
     bounces: int = 0
 
@@ -109,6 +114,10 @@ class Controls:
         mapping, claimed = matching_action(actions, msg, self.last_cc)
         if mapping is None:
             return Fired(None, claimed)
+        return self.pressed(mapping, t)
+
+    def pressed(self, mapping: ActionMapping, t: float) -> Fired:
+        """`mapping` fired at `t` (by MIDI, or by the stage page or OSC), debounced by its trigger."""
         key = mapping.trigger
         last, self.last_fired[key] = self.last_fired.get(key), t
         if last is not None and 0.0 <= t - last < mapping.debounce:

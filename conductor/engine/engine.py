@@ -12,6 +12,8 @@ raises for bad input or a failing model: it logs, closes that model's notes and 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import mido
 
 from conductor.core.events import Source
@@ -29,8 +31,8 @@ from conductor.engine.sink import NullSink, TakeSink
 from conductor.engine.status import EngineStatus, Parts, Switches, build_status
 from conductor.engine.take_events import Pressed, ReloadApplied, SectionStarted, Stopped
 from conductor.engine.turns import Outlet, Turns
-from conductor.piece.compiled import Piece, Section
-from conductor.piece.names import Action
+from conductor.piece.compiled import ActionMapping, Piece, Section
+from conductor.piece.names import Action, Param
 
 
 class Engine:
@@ -95,6 +97,18 @@ class Engine:
             self.turns.cancel_all(t)
             self.scheduler.panic(t)
 
+    def press_mapping(self, mapping: ActionMapping, t: float) -> None:
+        """`mapping` fired at `t` by a control that is not MIDI (the stage page, OSC): debounced and a
+        stop confirmed exactly as for a footswitch, then pressed."""
+        fired = self.controls.pressed(mapping, t)
+        admitted = self.controls.admit(fired, self.nav, self.recorder, t)
+        if admitted is not None:
+            self.press(admitted.action, t, admitted.target)
+
+    def set_param(self, param: Param, value: float, t: float) -> None:
+        """A live parameter set at `t` by a control that is not MIDI (the stage page, an OSC fader)."""
+        self.inputs.set_param(param, value, t)
+
     # ------------------------------------------------------------ the engine's beat
 
     def step(self, t: float) -> float | None:
@@ -143,17 +157,24 @@ class Engine:
         self._reload = (piece.timebase.next_boundary(t, piece.changes_on), piece)
 
     def _apply_reload(self, t: float) -> None:
+        """Switch to the reloaded piece. An edit that leaves the section playing now as it was (same
+        section, timebase and routing: another section edited, a comment, the title) lets the running
+        answer play on, and the program change is sent again only if the routing changed: cutting
+        the answer silenced the AI until its next cadence (2.5 s seen in a rehearsal)."""
         at, piece = self._reload or (t, self.piece)
         self._reload = None
-        self.turns.cancel_all(at, close=True)
+        before, old = self.nav.section, self.piece
         self.piece = piece
         self.nav.reload(piece)
-        self._program(at)
         section = self.nav.section
         if section is None:
             self.stop(at)
             return
-        self.answering.enter(section, piece.timebase, self.nav.started_at, resume_at=at)
+        if piece.routing != old.routing:
+            self._program(at)
+        if not plays_the_same(before, section, old, piece):
+            self.turns.cancel_all(at, close=True)
+            self.answering.enter(section, piece.timebase, self.nav.started_at, resume_at=at)
         self.recorder.record(ReloadApplied(piece.title, section.name), at)
 
     def stop(self, t: float) -> None:
@@ -177,3 +198,11 @@ class Engine:
         parts = Parts(self.nav, self.turns, self.scheduler, self.memory, self.piece.timebase)
         switches = Switches(self.stopped, self.mute, self.hold)
         return build_status(self.clock.now(), self.section, switches, parts, self.stats.values())
+
+
+def plays_the_same(before: Section | None, after: Section, old: Piece, new: Piece) -> bool:
+    """Whether a reload leaves what plays now as it was: the same section (its line in the file
+    aside), timebase and routing."""
+    if before is None or old.timebase != new.timebase or old.routing != new.routing:
+        return False
+    return replace(before, line=0) == replace(after, line=0)

@@ -26,6 +26,7 @@ from conductor.engine.sink import TakeSink
 from conductor.engine.take_events import ParamSet
 from conductor.engine.tracker import NoteTracker
 from conductor.piece.compiled import ActionMapping, Piece
+from conductor.piece.names import Param
 
 HUMAN_HEARD = frozenset({"note_on", "note_off", "control_change"})  # the tracker and the model's ears
 HUMAN_RECORDED = HUMAN_HEARD | {"pitchwheel", "aftertouch", "polytouch", "program_change"}  # the take
@@ -58,11 +59,15 @@ class Inputs:
         if fired.mapping is not None:
             return self.controls.admit(fired, nav, self.recorder, t)
         if (param := param_value(piece.params, msg)) is not None:
-            self.params = self.params.with_(*param)
-            self.recorder.record(ParamSet(*param), t)
+            self.set_param(*param, t)
         elif human and not fired.claimed and msg.type in HUMAN_RECORDED:
             self._play(msg, t)
         return None
+
+    def set_param(self, param: Param, value: float, t: float) -> None:
+        """A live parameter moved to `value` at `t` (a pedal, a knob, the stage page, an OSC fader)."""
+        self.params = self.params.with_(param, value)
+        self.recorder.record(ParamSet(param, value), t)
 
     def _play(self, msg: mido.Message, t: float) -> None:
         self.recorder.human(msg, t)
@@ -70,6 +75,7 @@ class Inputs:
             return  # expression and program changes: in the take, not for the model
         if msg.type == "note_on" and msg.velocity > 0:
             self.answering.heard()
+            self.answering.onset(t)
             self.stats().notes_in += 1
         done = self.tracker.feed(msg, t)
         self.remember(done)

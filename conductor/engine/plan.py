@@ -4,10 +4,16 @@
 memory (held notes included), the time origin (the bar line at or before the first context note),
 the output window (the trigger's), the event budget (a trading turn may decode more), the sampling
 (the section's, live temperature and top_p on top, a seed per generation), the constraints (AI
-channel, program, a range filter's range, the key) and the filter chain with its context: the
-section's filters, then the live density and velocity as the same density and velocity stages. The
+channel, program, a range filter's range, the key, and the decode-time roles the section's mode and
+filters ask for: chord sizes, voicing and the chord tones of the harmony the human implied over the
+last bar, a single line, the group cap, a note budget, the longest run of one pitch: the human's + 2)
+and the filter chain with its context: the section's filters, then the live density and velocity as
+the same density and velocity stages. The
 key decision lives here too: `wants_detected_key` tells the engine when to ask its `KeyTracker`; the
 key so found goes into the constraints (the model samples in it) and the key filter (snap/drop) alike.
+What the answer is made of comes from `turn_context`: in trading and duet the context ends at the
+turn boundary; the request carries the section's mode (a role model's role), the human's key (its
+frame), the answer strategy and the turn just heard.
 
 Pure: it only reads the memory. O(window) work, on the engine thread.
 """
@@ -19,7 +25,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from conductor.backends.base import Constraints, GenerationRequest
+from conductor.backends.shaping import run_limit
+from conductor.core.beats import BeatGrid
 from conductor.core.events import Note, Source
+from conductor.core.harmony import Chord, chord_of
 from conductor.core.keys import Key
 from conductor.core.seeds import derive_seed
 from conductor.core.timebase import Span, Timebase, Unit, bar_origin
@@ -27,12 +36,15 @@ from conductor.engine.cadence import Trigger
 from conductor.engine.filters import FilterChain, FilterContext
 from conductor.engine.memory import Memory
 from conductor.engine.take_events import GenerationStarted
+from conductor.engine.turn_context import human_key, listening, turn_heard
 from conductor.piece.compiled import (
+    ChordsFilter,
     DensityFilter,
     DetectKey,
     Filter,
     FixedKey,
     KeyFilter,
+    MelodyFilter,
     ModelSpec,
     Piece,
     RangeFilter,
@@ -126,14 +138,18 @@ def plan_generation(
     params: LiveParams,
     trigger: Trigger,
     generation: int,
+    beats: BeatGrid | None = None,
 ) -> GenerationPlan:
     """Generation number `generation` of `section`, triggered by `trigger` after hearing `heard`;
-    `key` is the key tracker's (used only if the section wants a detected key)."""
-    key = key if wants_detected_key(section) else None
+    `key` is the key tracker's (a constraint only if the section wants a detected key; the frame
+    of a role model's context whenever the section names no key); `beats` the grid its notes go on
+    last (the human's tracked beat with the section's feel; None: the piece's)."""
+    tracked, key = key, key if wants_detected_key(section) else None
     request = _request(section, frame, heard, key, trigger, generation)
-    request = replace(request, sampling=_sampling(section.model.sampling, params, frame.seed, generation))
+    sampling = _sampling(section.model.sampling, params, frame.seed, generation)
+    request = replace(request, sampling=sampling, key=human_key(section, tracked))
     filtering = FilterContext.from_request(
-        request, derive_seed(frame.seed, generation), key=key, clip=trigger.clip
+        request, derive_seed(frame.seed, generation), key=key, clip=trigger.clip, beats=beats
     )
     filters = section.filters + live_filters(params)
     return GenerationPlan(request, section.model, filters, filtering, key)
@@ -154,7 +170,7 @@ def _request(
     section: Section, frame: Frame, heard: Heard, key: Key | None, trigger: Trigger, generation: int
 ) -> GenerationRequest:
     tb, listen, now = frame.timebase, section.listen, heard.now
-    context = heard.memory.window(now, listen.window, listen.sources, tb, listen.max_events, held=heard.held)
+    context = listening(section, heard.memory, heard.held, now, trigger, tb)
     events = section.output.events
     if trigger.reason == "turn":
         events = turn_events(events, trigger.start, trigger.until, tb)
@@ -166,10 +182,16 @@ def _request(
         timebase=tb,
         max_events=events,
         sampling=section.model.sampling,
-        constraints=constraints_for(frame, section, key),
+        constraints=replace(
+            constraints_for(frame, section, key, implied_chord(context, trigger.start, tb)),
+            max_run=run_limit([n for n in context if n.source is Source.HUMAN]),
+        ),
         markov=section.model.markov,
         human_density=human_density(heard, listen.window, tb, context),
         generation=generation,
+        role=section.mode.value,
+        answer=section.answer.value,
+        turn=turn_heard(section, context, trigger, tb),
     )
 
 
@@ -195,9 +217,11 @@ def turn_events(events: int, start: float, until: float, tb: Timebase) -> int:
     return max(events, math.ceil(beats * TURN_EVENTS_PER_BEAT - _EPS))
 
 
-def constraints_for(frame: Frame, section: Section, key: Key | None = None) -> Constraints:
+def constraints_for(
+    frame: Frame, section: Section, key: Key | None = None, chord: Chord | None = None
+) -> Constraints:
     """AI channel and program from the frame; range and scale from the section's filters (the fixed
-    key of a key filter, else `key`)."""
+    key of a key filter, else `key`); the decode-time roles from the section (`roles`)."""
     low, high = 0, 127
     pitch_classes: frozenset[int] | None = None
     for spec in section.filters:
@@ -208,9 +232,45 @@ def constraints_for(frame: Frame, section: Section, key: Key | None = None) -> C
             if fixed is not None:
                 pitch_classes = fixed.pitch_classes
     channels = frozenset({frame.ai_channel})
-    return Constraints(
+    base = Constraints(
         channels=channels, program=frame.program, low=low, high=high, pitch_classes=pitch_classes
     )
+    return roles(base, section, chord)
+
+
+def roles(base: Constraints, section: Section, chord: Chord | None) -> Constraints:
+    """`base` with the section's decode-time roles: the group cap (`output.max_group`); a chords
+    filter's chord sizes and spacing, its comping on the tones of `chord` (within the key, when at
+    least two of them are) paced over the output span; a melody filter's single line; the tightest
+    density cap as a note budget."""
+    out = replace(base, group_max=section.output.max_group)
+    for spec in section.filters:
+        if isinstance(spec, ChordsFilter):
+            group_max = min(spec.max_notes, out.group_max)
+            tones = comp_tones(chord, base.pitch_classes)
+            out = replace(out, group_min=min(spec.min_notes, group_max), group_max=group_max)
+            out = replace(out, spacing=spec.spacing, chord_tones=tones, paced=True)
+        elif isinstance(spec, MelodyFilter):
+            out = replace(out, monophonic=True, group_min=1, group_max=1)
+        elif isinstance(spec, DensityFilter) and spec.max_per_second is not None:
+            rate = spec.max_per_second
+            out = replace(out, max_per_second=min(rate, out.max_per_second or rate))
+    return out
+
+
+def comp_tones(chord: Chord | None, key: frozenset[int] | None) -> frozenset[int] | None:
+    """The pitch classes comping plays on `chord`: its tones within `key` (None: no chord, or fewer
+    than two of its tones in the key — the key alone then)."""
+    if chord is None:
+        return None
+    tones = chord.pitch_classes if key is None else chord.pitch_classes & key
+    return tones if len(tones) >= 2 else None
+
+
+def implied_chord(context: Sequence[Note], at: float, tb: Timebase) -> Chord | None:
+    """The chord the human's notes imply over the bar before `at` (`conductor.core.harmony`)."""
+    human = [n for n in context if n.source is Source.HUMAN]
+    return chord_of(human, at - tb.seconds_per_bar, at)
 
 
 def human_density(heard: Heard, window: Span, tb: Timebase, context: Sequence[Note]) -> float:

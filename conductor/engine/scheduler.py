@@ -199,6 +199,13 @@ class Scheduler:
         with self._lock:
             return [live.item.note for _, live in sorted(self._sounding.items())]
 
+    def pending(self) -> list[Note]:
+        """Notes scheduled and not yet struck (the plan the stage page draws ahead of now), by onset. O(n)."""
+        with self._lock:
+            notes = [item.note for item in self._pending.values()]
+        notes.sort(key=lambda n: (n.onset, n.pitch))
+        return notes
+
     def busy_until(self, generations: Container[int] | None = None, since: int = 0) -> float | None:
         """The latest end of any pending or sounding note (of `generations`, if given, and of
         generation ids >= `since`), or None. O(n)."""

@@ -23,8 +23,10 @@ COLUMNS = (
     "chord",
     "density",
 )
+MODE_INFERRED = "mode: ? = inferred from the notes (no --piece), with the piece's key filter after /; "
+MODE_FROM_PIECE = "mode: the piece's, with its key filter after /; "
 CAPTION = (
-    "mode: ? = inferred from the notes (no --piece), with the piece's key filter after /; key: the "
+    "key: the "
     "human's; in key: AI notes in it; pc cos: pitch-class cosine AI vs human; plays: share of bars "
     "(trading: AI turns) with AI notes; answer: AI interval 3-grams found in the human phrase before; "
     "sync: AI onsets within 60 ms of a human onset (random onsets in the same bars); run: longest "
@@ -35,7 +37,8 @@ CAPTION = (
 
 def evaluation_table(evaluation: Evaluation, title: str | None = None) -> Table:
     """Every section's metrics and the whole take's, with a caption that names each column."""
-    table = Table(title=title or f"Evaluation: {evaluation.source}", caption=CAPTION, caption_justify="left")
+    table = Table(title=title or f"Evaluation: {evaluation.source}", caption=caption(evaluation),
+                  caption_justify="left")  # fmt: skip
     for column in COLUMNS:
         table.add_column(column, justify="left" if column in ("section", "mode", "key") else "right")
     for result in evaluation.sections:
@@ -43,6 +46,13 @@ def evaluation_table(evaluation: Evaluation, title: str | None = None) -> Table:
     table.add_section()
     table.add_row(*cells(evaluation.whole), style="bold")
     return table
+
+
+def caption(evaluation: Evaluation) -> str:
+    """The legend: '? = inferred' only when a section's mode was inferred (no --piece, or a section
+    the piece lacks)."""
+    inferred = any(r.mode_from != "piece" for r in evaluation.sections)
+    return (MODE_INFERRED if inferred else MODE_FROM_PIECE) + CAPTION
 
 
 def cells(r: SectionResult) -> list[str]:

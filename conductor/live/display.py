@@ -1,8 +1,9 @@
 """The stage display: what a performer reads at a glance, drawn with rich `Live`.
 
 `StageInfo` is a frozen snapshot; `render(info)` is pure (tests render it to text). `StageDisplay`
-refreshes a rich `Live` from a snapshot function on rich's own refresh thread; with `--no-display`
-the performance logs to the console instead.
+refreshes a rich `Live` from a snapshot function on rich's own refresh thread, and while it runs the
+log lines print above it through its console; with `--no-display` the performance logs to the
+console instead.
 
 Thread safety: the snapshot function runs on rich's refresh thread, so it may read only thread-safe
 things: it only renders the latest `StageInfo`, a frozen snapshot the engine thread replaces whole.
@@ -11,6 +12,8 @@ things: it only renders the latest `StageInfo`, a frozen snapshot the engine thr
 from __future__ import annotations
 
 import io
+import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -100,7 +103,12 @@ def render_text(info: StageInfo, width: int = 80) -> str:
 
 
 class StageDisplay:
-    """A rich `Live` view refreshed from `snapshot()` four times a second. Start/stop from the main thread."""
+    """A rich `Live` view refreshed from `snapshot()` four times a second. Start/stop from the main thread.
+
+    While it runs, the root logger's console handlers print through the display's console, above the
+    display: a handler keeps the stream it was given (the real stderr, from before `Live` redirected
+    `sys.stderr`), and its lines were drawn over by the next refresh. `stop()` gives them back.
+    """
 
     def __init__(self, snapshot: Callable[[], StageInfo], console: Console | None = None) -> None:
         self._snapshot = snapshot
@@ -111,9 +119,56 @@ class StageDisplay:
             transient=False,
             redirect_stderr=True,
         )
+        self._swapped: list[tuple[logging.Handler, logging.Handler]] = []  # (original, through the console)
+
+    def follow(self, snapshot: Callable[[], StageInfo]) -> None:
+        """Show `snapshot()` from now on (the loading screen hands over to the engine loop's). Any thread:
+        one reference assignment."""
+        self._snapshot = snapshot
 
     def start(self) -> None:
-        self._live.start()
+        root = logging.getLogger()  # before `Live` replaces sys.stderr with its proxy
+        for handler in list(root.handlers):
+            if _writes_to_terminal(handler):
+                through = ConsoleLogHandler(self._live.console, handler)
+                root.addHandler(through)
+                root.removeHandler(handler)
+                self._swapped.append((handler, through))
+        self._live.start(refresh=True)  # drawn at once: the first screen says what is loading
 
     def stop(self) -> None:
+        root = logging.getLogger()
+        for handler, through in self._swapped:
+            root.addHandler(handler)
+            root.removeHandler(through)
+        self._swapped = []
         self._live.stop()
+
+
+def _writes_to_terminal(handler: logging.Handler) -> bool:
+    """A plain stream handler on stderr or stdout (not a file's)."""
+    if not isinstance(handler, logging.StreamHandler) or isinstance(handler, logging.FileHandler):
+        return False
+    return any(handler.stream is s for s in (sys.stderr, sys.stdout, sys.__stderr__, sys.__stdout__))
+
+
+class ConsoleLogHandler(logging.Handler):
+    """Log records printed through a rich console (above a live display), formatted and filtered like
+    the handler they stand in for. Thread-safe (the console locks); a terminal that has gone (a
+    hang-up) silently drops the line: the take and the summary still hold what matters."""
+
+    def __init__(self, console: Console, like: logging.Handler) -> None:
+        super().__init__(like.level)
+        self.setFormatter(like.formatter)
+        for f in like.filters:
+            self.addFilter(f)
+        self._console = console
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = self.format(record)
+            self._console.print(Text(text), soft_wrap=True)  # Text: brackets in a message are not markup
+        except (OSError, ValueError):
+            pass  # the terminal is gone
+        except Exception:
+            self.handleError(record)

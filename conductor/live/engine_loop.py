@@ -11,7 +11,8 @@ repeats (one failing on every step) is logged and recorded at most once a second
 
 It runs on a `Rig` (the engine and the live parts, typed) and owns the `StageState`: what the stage
 display shows besides the engine's status. The engine thread writes it; rich's refresh thread reads
-`info`, which is replaced whole, never mutated.
+`info`, which is replaced whole, never mutated. With a `StageLink` (`--web`, OSC) it also builds the
+stage page's view 25 times a second and obeys the page's and OSC's commands from the inbox.
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ from conductor.live.feedback import FeedbackFilter
 from conductor.live.process_runner import WorkerHealth
 from conductor.live.reload import Rejected, Reloaded, ReloadResult
 from conductor.live.rig import Rig
-from conductor.live.stage import reload_line, snapshot
+from conductor.live.stage import confirm_text, reload_line, snapshot
+from conductor.live.stage_link import RemoteParam, RemotePress, StageLink, apply_command
+from conductor.live.stage_view import VIEW_EVERY_S, LoopFacts, ViewBuilder
 
 log = logging.getLogger(__name__)
 MAX_WAIT_S = 0.005
@@ -46,7 +49,8 @@ HEALTH_EVERY_S = 0.5
 SNAPSHOT_EVERY_S = 0.25
 EXIT_PORT_LOST = 3  # a port vanished mid-performance (see `conductor.live.perform`)
 T = TypeVar("T")
-Payload: TypeAlias = mido.Message | Reloaded | Rejected | str  # a message in, a reload's result, why to stop
+# a message in, a reload's result, a command from the stage page or OSC, why to stop
+Payload: TypeAlias = mido.Message | Reloaded | Rejected | RemotePress | RemoteParam | str
 Inbox: TypeAlias = queue.SimpleQueue[tuple[float, str, Payload]]  # (t, role, payload)
 
 
@@ -76,8 +80,9 @@ class EngineLoop:
     """Runs until a stop request, the piece's end, `--duration`, or a vanished port."""
 
     def __init__(
-        self, rig: Rig, inbox: Inbox, clock: Clock, feedback: FeedbackFilter, options: LoopOptions
-    ) -> None:
+        self, rig: Rig, inbox: Inbox, clock: Clock, feedback: FeedbackFilter, options: LoopOptions,
+        link: StageLink | None = None,
+    ) -> None:  # fmt: skip
         self.rig, self.inbox, self.clock, self.feedback, self.options = rig, inbox, clock, feedback, options
         self.engine, self.sender, self.runner, self.recorder = (
             rig.engine,
@@ -94,6 +99,9 @@ class EngineLoop:
         self._restarts = 0
         self._missing_once = False
         self._repeats = Repeats()
+        self.link = link if link is not None and link.active else None
+        self._views = ViewBuilder(options.title, self.engine, self.sender)
+        self._next_view = 0.0
 
     def run(self) -> int:
         """The loop; returns the exit status."""
@@ -130,6 +138,8 @@ class EngineLoop:
     def _handle(self, t: float, role: str, payload: Payload) -> None:
         if isinstance(payload, Reloaded | Rejected):
             self._reload(payload)
+        elif isinstance(payload, RemotePress | RemoteParam):
+            self._guarded(apply_command, self.engine, payload, t)
         elif isinstance(payload, str):
             log.info("stopping (%s): closing every note and saving the take", payload)
             self._running = False
@@ -152,6 +162,8 @@ class EngineLoop:
             self.stage.reload_error = ""
             delay_ms = (time.monotonic() - result.settled_at) * 1000.0
             self._guarded(self.engine.reload, result.piece, now)
+            if self.link is not None:
+                self.link.on_reload(result.piece)
             if self.recorder is not None:
                 self.recorder.record(ReloadAccepted(result.piece.title, delay_ms), now)
 
@@ -182,6 +194,9 @@ class EngineLoop:
         if mono >= self._next_snapshot:
             self._next_snapshot = mono + SNAPSHOT_EVERY_S
             self._guarded(self._snapshot)
+        if self.link is not None and mono >= self._next_view:
+            self._next_view = mono + VIEW_EVERY_S
+            self._guarded(self._publish)
 
     def _warn_late(self, mono: float) -> None:
         """One warning line (and take event) for the notes the clock thread sent audibly late."""
@@ -200,11 +215,13 @@ class EngineLoop:
         if not missing:
             self._missing_once = False
             return
-        if not self._missing_once:
+        gone = self.rig.lister.server_gone()
+        if not self._missing_once and not gone:
             self._missing_once = True
             log.warning("MIDI port(s) not listed: %s; checking again", ", ".join(missing))
             return
-        log.error("MIDI port(s) disappeared: %s — stopping and saving the take", ", ".join(missing))
+        what = "the JACK server has stopped" if gone else "MIDI port(s) disappeared"
+        log.error("%s: %s — stopping and saving the take", what, ", ".join(missing))
         self.stage.error = f"port lost: {', '.join(missing)}"
         self._status_rc = EXIT_PORT_LOST
         self._running = False
@@ -221,12 +238,22 @@ class EngineLoop:
         if status.section != self._last_section:
             self._last_section = status.section
             log.info("section: %s (%s)", status.section, status.mode)
-        take = str(self.recorder.log_path) if self.recorder is not None else "(not recording)"
         confirm = self.engine.controls.confirm_left(status.time)
         self.stage.info = snapshot(
             self.options.title, status, health, self.sender, confirm, reload=self.stage.reload_text,
-            reload_error=self.stage.reload_error, error=self.stage.error, take=take,
+            reload_error=self.stage.reload_error, error=self.stage.error, take=self._take(),
         )  # fmt: skip
+
+    def _take(self) -> str:
+        return str(self.recorder.log_path) if self.recorder is not None else "(not recording)"
+
+    def _publish(self) -> None:
+        """The stage page's view of now, into the link's box."""
+        assert self.link is not None
+        status = self.engine.status()
+        notice = confirm_text(self.engine.controls.confirm_left(status.time))
+        facts = LoopFacts(self.runner.health(), self.stage.reload_error, self._take(), notice)
+        self.link.publish(self._views.build(status, facts))
 
     def _record_restarts(self, health: WorkerHealth, t: float) -> None:
         """A `worker_restart` line in the take for each restart of the model worker since the last look."""

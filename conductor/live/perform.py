@@ -8,6 +8,8 @@ Threads and who owns what:
 - the input reader threads: timestamp + enqueue only (`ports.enqueue_callback`); input that arrives
   before the engine starts (while the model loads) is dropped, never stamped on the old clock.
 - `conductor-reload` (`PieceWatcher`): debounce, parse, validate; enqueues the result.
+- `conductor-stage-web`, `conductor-osc-in`, `conductor-osc-out` (`StageLink`, with `--web`/`--osc`):
+  the page and OSC; their commands are enqueued, they read the views the engine thread publishes.
 - `conductor-take` (`TakeRecorder`): all take I/O. rich's refresh thread: draws the loop's
   `StageState.info`.
 - the model worker PROCESS (`worker.py`).
@@ -35,7 +37,7 @@ import queue
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import mido
@@ -48,14 +50,18 @@ from conductor.live.display import StageDisplay
 from conductor.live.engine_loop import EngineLoop, Inbox, LoopOptions
 from conductor.live.feedback import FeedbackFilter
 from conductor.live.finish import finish, summary_log
+from conductor.live.port_watch import PortLister
 from conductor.live.process_runner import ProcessRunner
 from conductor.live.recorder import TakeRecorder, TakesFolderError, prepare_takes_folder
 from conductor.live.reload import PieceWatcher
 from conductor.live.rig import Opened, Rig
 from conductor.live.sender import Sender
+from conductor.live.stage import loading
+from conductor.live.stage_link import StageLink, StageOptions
 from conductor.live.stopping import EmergencyStop, StopSignals
 from conductor.piece.compiled import Piece
 from conductor.piece.parser import shared_parser
+from conductor.stage.view import StageError
 
 log = logging.getLogger(__name__)
 EXIT_OK, EXIT_MODEL, EXIT_SETUP, EXIT_PORT_LOST, EXIT_INTERNAL = 0, 1, 2, 3, 4
@@ -76,6 +82,7 @@ class PerformOptions:
     seed: int = 0
     duration: float | None = None
     threads: int | None = None
+    stage: StageOptions = field(default_factory=StageOptions)  # the stage page and OSC (`--web`, `--osc`)
 
 
 class EngineOutput:
@@ -107,19 +114,20 @@ class Performance:
         self.feedback = FeedbackFilter(ignore_channel=ai if ai != 0 else None)
         self.opened = Opened()  # every part as soon as it is open (main thread)
         self._early = itertools.count()  # input messages dropped before the start (reader threads)
+        self.display: StageDisplay | None = None
+        self.link = StageLink(piece, options.stage, self.inbox.put, self.clock.now, self.started)
 
     # ---------------------------------------------------------------- set-up
 
     def open_ports(self) -> None:
         """Open output, input and footswitch ports (raises `ports.PortError` with the alternatives).
         Each port is kept as soon as it is open, so `finish` closes it whatever fails next."""
-        be = midi_ports.backend(self.opts.midi_api)
         routing, v, opened = self.piece.routing, self.opts.virtual, self.opened
-        opened.output = midi_ports.open_output(be, self.opts.output or routing.output, v)
+        opened.output = midi_ports.open_output(self.opts.midi_api, self.opts.output or routing.output, v)
         wanted = self.opts.input or routing.input
         opened.input = midi_ports.open_input(self.opts.midi_api, wanted, self._input("input"), v)
         self._open_footswitch()
-        opened.lister = midi_ports.PortLister(self.opts.midi_api)
+        opened.lister = PortLister(self.opts.midi_api)
 
     def _input(self, role: str) -> Callable[[mido.Message], None]:
         """The reader threads' callback: stamp and enqueue once the engine runs, drop before."""
@@ -145,7 +153,7 @@ class Performance:
             return
         try:
             self.opened.footswitch = midi_ports.open_input(
-                self.opts.midi_api, pedal, self._input("footswitch"), False
+                self.opts.midi_api, pedal, self._input("footswitch"), False, client=midi_ports.FOOTSWITCH
             )
         except midi_ports.PortNotFound as exc:
             if self.opts.footswitch:
@@ -224,7 +232,10 @@ class Performance:
             return EXIT_INTERNAL
         finally:
             self.phase = "finishing"
+            if self.display is not None:
+                _quietly(self.display.stop)  # first: the summary lines go to the plain console
             finish(self.opened, self.clock.now(), self.piece.routing.ai_channel, self.feedback)
+            _quietly(self.link.stop)
             signals.restore()
 
     def _perform(self) -> int:
@@ -233,9 +244,12 @@ class Performance:
             if folder is not None:
                 prepare_takes_folder(folder)  # before anything opens or loads
             self.open_ports()
-        except (TakesFolderError, midi_ports.PortError) as exc:
+            for line in self.link.start():  # before the model loads: a port in use is said at once
+                _say(line)
+        except (TakesFolderError, midi_ports.PortError, StageError) as exc:
             _say(f"error: {exc}")
             return EXIT_SETUP
+        self._start_display()  # "loading <model> …" while the worker loads it (seconds)
         try:
             runner = self.start_model() if not self.stopping.is_set() else None
         except ModelError as exc:
@@ -252,15 +266,16 @@ class Performance:
         summary_log.info("performance started: %s (Ctrl-C ends it: every note is closed, the take saved)",
                          self.piece.title)  # fmt: skip
         options = LoopOptions(self.piece.title, self.opts.duration, self._watched(), self.opts.virtual)
-        loop = EngineLoop(rig, self.inbox, self.clock, self.feedback, options)
-        display = StageDisplay(lambda: loop.stage.info) if self.opts.display else None
-        if display is not None:
-            display.start()
-        try:
-            return loop.run()
-        finally:
-            if display is not None:
-                _quietly(display.stop)
+        loop = EngineLoop(rig, self.inbox, self.clock, self.feedback, options, self.link)
+        if self.display is not None:
+            self.display.follow(lambda: loop.stage.info)
+        return loop.run()
+
+    def _start_display(self) -> None:
+        """The stage display, if asked for; it shows the loading model until the loop takes over."""
+        if self.opts.display:
+            self.display = StageDisplay(lambda: loading(self.piece.title, self.opened.runner))
+            self.display.start()
 
     def request_stop(self, why: str) -> None:
         """Ask the engine thread to end the performance. Thread-safe and signal-safe."""

@@ -38,6 +38,8 @@ T = TypeVar("T")
 ENV_API = "CONDUCTOR_MIDI_API"
 VIRTUAL_IN = "conductor in"
 VIRTUAL_OUT = "conductor out"
+FOOTSWITCH = "conductor footswitch"  # the client (and port) name of the footswitch input
+WATCH = "conductor watch"  # the port lister's clients
 ALSA_SEQ = "/dev/snd/seq"
 
 # short names a musician types → python-rtmidi API names
@@ -203,7 +205,8 @@ class PolledInput:
         self._rt.close_port()
 
 
-def _rt_api(api: str | None) -> int:
+def rt_api(api: str | None) -> int:
+    """The python-rtmidi API number for `api` (see `resolve_api`)."""
     name = resolve_api(api)
     return int(getattr(rtmidi, f"API_{name}")) if name else int(rtmidi.API_UNSPECIFIED)
 
@@ -214,32 +217,62 @@ def open_input(
     callback: Callable[[mido.Message], None],
     virtual: bool,
     poll_s: float = 0.001,
+    client: str = VIRTUAL_IN,
 ) -> PolledInput:
-    """Open an input port: a virtual one named `conductor in`, or the one matching `wanted`."""
+    """Open an input port: a virtual one named `conductor in`, or the one matching `wanted`. The
+    MIDI client (what JACK and ALSA list) and its own port are both named `client`."""
     try:
-        rt = rtmidi.MidiIn(_rt_api(api))
+        rt = rtmidi.MidiIn(rt_api(api), name=client)
         rt.ignore_types(sysex=True, timing=True, active_sense=True)
     except Exception as exc:
         raise PortError(explain("cannot start MIDI input", exc)) from exc
     if virtual:
-        _opened(lambda: rt.open_virtual_port(VIRTUAL_IN), VIRTUAL_IN)
-        return PolledInput(rt, VIRTUAL_IN, callback, poll_s)
+        _opened(lambda: rt.open_virtual_port(client), client)
+        return PolledInput(rt, client, callback, poll_s)
     if wanted is None:
         raise PortError("no MIDI input chosen: give --in NAME, --virtual, or midi.input in the piece")
     available = tuple(rt.get_ports())
     name = match_port(wanted, available, "input")
-    _opened(lambda: rt.open_port(available.index(name)), name)
+    _opened(lambda: rt.open_port(available.index(name), client), name)
     return PolledInput(rt, name, callback, poll_s)
 
 
-def open_output(be: MidiBackend, wanted: str | None, virtual: bool) -> OutputPort:
+class RtOutput:
+    """An rtmidi output whose MIDI client is named `conductor out` (mido's cannot be named without
+    becoming virtual). `send` is thread-safe (a lock) and does no I/O but rtmidi's own."""
+
+    def __init__(self, rt: rtmidi.MidiOut, name: str) -> None:
+        self.name = name
+        self._rt = rt
+        self._lock = threading.Lock()
+
+    def send(self, msg: mido.Message) -> None:
+        """Send one message now."""
+        data = msg.bytes()
+        with self._lock:
+            self._rt.send_message(data)
+
+    def close(self) -> None:
+        """Close the port."""
+        with self._lock:
+            self._rt.close_port()
+
+
+def open_output(api: str | None, wanted: str | None, virtual: bool) -> RtOutput:
     """Open an output port: a virtual one named `conductor out`, or the one matching `wanted`."""
+    try:
+        rt = rtmidi.MidiOut(rt_api(api), name=VIRTUAL_OUT)
+    except Exception as exc:
+        raise PortError(explain("cannot start MIDI output", exc)) from exc
     if virtual:
-        return _opened(lambda: be.open_output(VIRTUAL_OUT, virtual=True), VIRTUAL_OUT)
+        _opened(lambda: rt.open_virtual_port(VIRTUAL_OUT), VIRTUAL_OUT)
+        return RtOutput(rt, VIRTUAL_OUT)
     if wanted is None:
         raise PortError("no MIDI output chosen: give --out NAME, --virtual, or midi.output in the piece")
-    name = match_port(wanted, port_names(be).outputs, "output")
-    return _opened(lambda: be.open_output(name), name)
+    available = tuple(rt.get_ports())
+    name = match_port(wanted, available, "output")
+    _opened(lambda: rt.open_port(available.index(name), VIRTUAL_OUT), name)
+    return RtOutput(rt, name)
 
 
 def _opened(opener: Callable[[], T], name: str) -> T:
@@ -249,48 +282,6 @@ def _opened(opener: Callable[[], T], name: str) -> T:
         raise
     except Exception as exc:
         raise PortError(explain(f"cannot open MIDI port {name!r}", exc)) from exc
-
-
-class PortLister:
-    """Lists ports through ONE long-lived rtmidi client pair (no ports of its own).
-
-    mido's `get_*_names` opens and closes a MIDI client on every call; twice a second, that churn
-    upset the JACK server here. A lister made once is cheap to ask. Main thread only.
-    """
-
-    def __init__(self, api: str | None) -> None:
-        try:
-            self._in = rtmidi.MidiIn(_rt_api(api), name="conductor watch")
-            self._out = rtmidi.MidiOut(_rt_api(api), name="conductor watch")
-        except Exception as exc:
-            raise PortError(explain("cannot start the MIDI port watcher", exc)) from exc
-
-    def names(self) -> PortNames:
-        """Every port the server lists now (empty when the server is gone)."""
-        try:
-            return PortNames(tuple(self._in.get_ports()), tuple(self._out.get_ports()))
-        except Exception as exc:
-            raise PortError(explain("cannot list MIDI ports", exc)) from exc
-
-    def missing(self, names: tuple[str, ...], *, substring: bool = False) -> list[str]:
-        """Which of `names` have disappeared (e.g. jackd died: `send_message` keeps silently
-        succeeding after the server is gone, only the port list tells).
-
-        With `substring`, a name counts as present if any port contains it (virtual ports, whose
-        client name the MIDI server may have made unique).
-        """
-        try:
-            current = self.names()
-        except PortError:
-            return list(names)
-        present = set(current.inputs) | set(current.outputs)
-        if substring:
-            return [n for n in names if not any(n in p for p in present)]
-        return [n for n in names if n not in present]
-
-    def close(self) -> None:
-        """Release the clients."""
-        del self._in, self._out
 
 
 def format_listing(names: PortNames) -> str:

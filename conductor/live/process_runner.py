@@ -53,8 +53,21 @@ class WorkerHealth:
 
     state: str = "starting"  # starting | ready | generating | dead | failed | closed
     pid: int | None = None
+    model: str = ""  # the model playing (the last generation's; the piece's at first): `model_label`
     restarts: int = 0
     last_error: str | None = None
+
+
+def model_label(spec: ModelSpec) -> str:
+    """What the stage display calls a model: 'skytnt tv2o-medium', 'skytnt my-model (float16, cuda)',
+    'markov (order 4)', 'scripted arpeggio'."""
+    kind = str(spec.kind)  # a StrEnum, or a plain string where a test built the spec
+    if kind == "markov":
+        return f"markov (order {spec.markov.order})"
+    name = spec.checkpoint.name if spec.checkpoint is not None else spec.config
+    label = f"{kind} {name}" if name else kind
+    extras = [x for x in (str(spec.dtype), spec.device) if x not in ("float32", "cpu")]
+    return f"{label} ({', '.join(extras)})" if extras else label
 
 
 class ProcessRunner:
@@ -69,7 +82,7 @@ class ProcessRunner:
         self._threads = threads or model_threads()
         self._ctx = mp.get_context("spawn")
         self._active: list[int] = []  # generations queued or running in the worker (engine thread only)
-        self._health = WorkerHealth()  # replaced whole, never mutated: safe to read from any thread
+        self._health = WorkerHealth(model=model_label(spec))  # replaced whole: safe from any thread
         self._closing = False
         self._refused: list[RunnerEvent] = []  # failures to report at the next poll (engine thread only)
         self._proc, self._requests, self._replies = self._spawn()
@@ -153,6 +166,9 @@ class ProcessRunner:
             return
         self._active.append(request.generation)
         self._requests.put(Generate(request, model))
+        label = model_label(model or self._spec)
+        if label != self._health.model:
+            self._health = replace(self._health, model=label)
 
     def cancel(self, generation: int) -> None:
         """Stop streaming `generation`; notes of it still in flight are dropped by `poll`."""

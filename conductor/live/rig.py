@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from conductor.engine.engine import Engine
-from conductor.live.ports import OutputPort, PortLister
+from conductor.live.port_watch import PortLister
+from conductor.live.ports import OutputPort
 from conductor.live.process_runner import ProcessRunner
 from conductor.live.recorder import TakeRecorder
 from conductor.live.reload import PieceWatcher

@@ -7,7 +7,7 @@ import time
 from conductor.engine.status import EngineStatus
 from conductor.live.display import StageInfo
 from conductor.live.lateness import WARN_S, Lateness
-from conductor.live.process_runner import WorkerHealth
+from conductor.live.process_runner import ProcessRunner, WorkerHealth
 from conductor.live.reload import Rejected, ReloadResult
 from conductor.live.sender import Sender
 
@@ -22,8 +22,13 @@ def left_text(status: EngineStatus) -> str:
 
 
 def worker_text(health: WorkerHealth) -> str:
-    """'ready (pid 123)', plus restarts and the last model error if any."""
-    text = f"{health.state} (pid {health.pid})"
+    """'markov (order 4) — ready (pid 123)' ('loading markov (order 4) …' while the worker loads it),
+    plus restarts and the last model error if any."""
+    model = health.model or "the model"
+    if health.state == "starting":
+        text = f"loading {model} … (pid {health.pid})"
+    else:
+        text = f"{model} — {health.state} (pid {health.pid})"
     if health.restarts:
         text += f", restarts {health.restarts}"
     if health.last_error:
@@ -31,11 +36,23 @@ def worker_text(health: WorkerHealth) -> str:
     return text
 
 
+def loading(piece_title: str, runner: ProcessRunner | None) -> StageInfo:
+    """What the display shows before the performance starts: 'loading <model> …' from the worker's
+    health (rich's refresh thread calls it: `health()` is thread-safe)."""
+    worker = worker_text(runner.health()) if runner is not None else "starting the model worker …"
+    return StageInfo(piece=piece_title, section="starting", ai_state="silent", worker=worker)
+
+
 def heard_text(heard: Lateness, late_notes: int, dropped_late: int) -> str:
     """'p99 0.4 ms, worst 12.0 ms · 3 notes > 10 ms late · 1 dropped as too late'."""
     text = f"p99 {heard.p99_ms:.1f} ms, worst {heard.max_ms:.1f} ms"
     text += f" · {late_notes} notes > {WARN_S * 1000:.0f} ms late · {dropped_late} dropped as too late"
     return text
+
+
+def confirm_text(confirm: float | None) -> str:
+    """What the performer is told while a stop waits `confirm` more seconds for its confirming press."""
+    return "" if confirm is None else f"press next again within {confirm:.1f} s to end the piece"
 
 
 def reload_line(result: ReloadResult) -> str:
@@ -72,6 +89,6 @@ def snapshot(
         heard=heard_text(heard, late, status.dropped_late),
         heard_alarm=late > 0 or status.dropped_late > 0,
         clock=f"p99 {clock.p99_ms:.2f} ms, worst {clock.max_ms:.2f} ms ({clock.count} sends)",
-        confirm="" if confirm is None else f"press next again within {confirm:.1f} s to end the piece",
+        confirm=confirm_text(confirm),
         **extra,
     )

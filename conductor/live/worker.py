@@ -18,9 +18,10 @@ for all their notes; any other request ends the wait at once).
 `spec` (a section's `ModelSpec`, or None for the piece's) picks the model; one model is built per
 distinct spec (sampling aside: it travels in the request), the piece's model at start-up.
 
-The worker ignores SIGINT, SIGHUP and SIGQUIT (Ctrl-C, a closed terminal or Ctrl-\\ reach the whole
-process group; the parent decides when the worker stops, after closing every note) and exits when
-the parent process is gone.
+The worker ignores SIGINT, SIGTERM, SIGHUP and SIGQUIT (Ctrl-C, a closed terminal, Ctrl-\\, systemd
+stopping a unit or `tmux kill-session` reach the whole process group; the parent decides when the
+worker stops, after closing every note — a worker that took SIGTERM died under the ending and was
+"restarted" by it) and exits when the parent process is gone (checked every second).
 """
 
 from __future__ import annotations
@@ -120,8 +121,8 @@ if TYPE_CHECKING:  # multiprocessing's Queue is generic only to the type checker
 else:
     Requests = Replies = Queue
 PARENT_DECIDES = tuple(
-    getattr(signal, name) for name in ("SIGINT", "SIGHUP", "SIGQUIT") if hasattr(signal, name)
-)  # signals a terminal sends the whole process group: the parent stops the worker when it is ready
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT") if hasattr(signal, name)
+)  # signals sent to the whole process group: the parent stops the worker when it is ready
 
 
 def model_threads(cores: int | None = None) -> int:

@@ -14,7 +14,8 @@ from conductor.piece.context import Context, written
 from conductor.piece.durations import SpanKind, parse_span, span_text
 from conductor.piece.merge import Layer, layer_from_raw
 from conductor.piece.names import Action, Dtype, Grid, ModelKind, Param, TokenizerName, TriggerKind
-from conductor.piece.schema import ControlRaw, ModelRaw, PieceFile
+from conductor.piece.osc import OscParamMapping, OscSpec, split_host_port
+from conductor.piece.schema import ControlRaw, ModelRaw, ParamRaw, PieceFile
 from conductor.piece.sections import compile_section
 from conductor.piece.values import parse_meter
 
@@ -57,6 +58,7 @@ def compile_piece(
         recording=_recording(raw),
         sections=_link(raw, sections),
         changes_on=changes_on,
+        osc=_osc(raw),
     )
 
 
@@ -92,6 +94,7 @@ def build_model(ctx: Context, values: dict[str, Any], where: tuple[str | int, ..
         **written(
             kind=_word(ModelKind, values.get("kind")),
             checkpoint=Path(values["checkpoint"]) if values.get("checkpoint") else None,
+            lora=Path(values["lora"]) if values.get("lora") else None,
             config=values.get("config"),
             tokenizer=_word(TokenizerName, values.get("tokenizer")),
             device=values.get("device"),
@@ -101,6 +104,9 @@ def build_model(ctx: Context, values: dict[str, Any], where: tuple[str | int, ..
     if spec.kind is ModelKind.SKYTNT and spec.checkpoint is None and not spec.config:
         ctx.error(where, "the skytnt model needs a checkpoint (or a config for a random model)",
                   "checkpoint: ../models/NAME")  # fmt: skip
+    if spec.kind is ModelKind.SKYTNT and spec.lora is not None and spec.checkpoint is None:
+        ctx.error((*where, "lora"), "a LoRA adapter needs the checkpoint it was trained on",
+                  "checkpoint: ../models/NAME beside lora:")  # fmt: skip
     return spec
 
 
@@ -126,11 +132,15 @@ CONTROL_TIMES = {"debounce": (0.001, 2.0), "confirm_stop": (0.5, 30.0)}  # secon
 
 
 def _action(ctx: Context, control: ControlRaw, i: int, tb: Timebase) -> c.ActionMapping:
-    kind = next(k for k in TriggerKind if getattr(control, k) is not None)
-    channel = None if control.channel is None else control.channel - 1
-    trigger = c.MidiTrigger(
-        kind, getattr(control, kind), **written(channel=channel, threshold=control.threshold)
-    )
+    trigger: c.MidiTrigger | c.OscTrigger
+    if control.osc is not None:
+        trigger = c.OscTrigger(control.osc)
+    else:
+        kind = next(k for k in TriggerKind if getattr(control, k) is not None)
+        channel = None if control.channel is None else control.channel - 1
+        trigger = c.MidiTrigger(
+            kind, getattr(control, kind), **written(channel=channel, threshold=control.threshold)
+        )
     times = written(
         debounce=_control_time(ctx, control, i, "debounce", tb),
         confirm_stop=_control_time(ctx, control, i, "confirm_stop", tb),
@@ -163,14 +173,34 @@ def _control_time(ctx: Context, control: ControlRaw, i: int, name: str, tb: Time
 def _params(ctx: Context, raw: PieceFile) -> list[c.ParamMapping]:
     out = []
     for i, param in enumerate(raw.params or []):
-        low, high = param.range
-        lo, hi = PARAM_BOUNDS[Param(param.param)]
-        if not (lo <= low <= hi and lo <= high <= hi):
-            ctx.error(("params", i, "range"), f"{param.param} range [{low}, {high}] is out of bounds",
-                      f"values within {lo}..{hi}")  # fmt: skip
+        low, high = _param_range(ctx, param, i)
+        if param.cc is None:
+            continue  # an OSC fader: `_osc`
         channel = None if param.channel is None else param.channel - 1
         out.append(c.ParamMapping(cc=param.cc, param=Param(param.param), low=low, high=high, channel=channel))
     return out
+
+
+def _param_range(ctx: Context, param: ParamRaw, i: int) -> tuple[float, float]:
+    """The param's range, checked against PARAM_BOUNDS."""
+    low, high = param.range
+    lo, hi = PARAM_BOUNDS[Param(param.param)]
+    if not (lo <= low <= hi and lo <= high <= hi):
+        ctx.error(("params", i, "range"), f"{param.param} range [{low}, {high}] is out of bounds",
+                  f"values within {lo}..{hi}")  # fmt: skip
+    return low, high
+
+
+def _osc(raw: PieceFile) -> OscSpec:
+    """The `osc:` block and the OSC faders of `params:`."""
+    faders = tuple(
+        OscParamMapping(p.osc, Param(p.param), *p.range) for p in raw.params or [] if p.osc is not None
+    )
+    block = raw.osc
+    if block is None:
+        return OscSpec(params=faders)
+    send_to = None if block.send_to is None else split_host_port(block.send_to)
+    return OscSpec(**written(host=block.host), port=block.port, send_to=send_to, params=faders)
 
 
 def _recording(raw: PieceFile) -> c.RecordingSpec:

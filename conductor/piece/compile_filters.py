@@ -4,6 +4,7 @@ takes the spec's field default)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from conductor.core.keys import parse_key
@@ -34,9 +35,17 @@ def _key(ctx: Context, v: dict[str, Any], where: Where) -> c.Filter:
     return c.KeyFilter(key, **written(action=KeyAction(v["action"]) if "action" in v else None))
 
 
-def _chords(ctx: Context, v: dict[str, Any], where: Where) -> c.Filter:
+def _chords(ctx: Context, v: dict[str, Any], where: Where) -> c.Filter | None:
     window = ctx.span(v.get("window"), SpanKind.TIME, where("filters", "chords", "window"), "chords.window")
-    return c.ChordsFilter(**written(min_notes=v.get("min_notes"), window=window))
+    spec = c.ChordsFilter(**written(min_notes=v.get("min_notes"), spacing=v.get("spacing"), window=window))
+    if v.get("max_notes") is None:  # unwritten: 4, or min_notes where that is more
+        return replace(spec, max_notes=max(spec.max_notes, spec.min_notes))
+    spec = replace(spec, max_notes=v["max_notes"])
+    if spec.min_notes > spec.max_notes:
+        message = f"chords min_notes {spec.min_notes} is above max_notes {spec.max_notes}"
+        ctx.error(where("filters", "chords", "min_notes"), message, "min_notes ≤ max_notes")
+        return None
+    return spec
 
 
 def _melody(ctx: Context, v: dict[str, Any], where: Where) -> c.Filter:

@@ -18,8 +18,10 @@ from conductor.core.keys import Key
 from conductor.core.timebase import Span, Timebase, Unit
 from conductor.piece.names import (
     Action,
+    Answer,
     Dtype,
     ExitPolicy,
+    Feel,
     Grid,
     KeyAction,
     MelodyLine,
@@ -31,6 +33,7 @@ from conductor.piece.names import (
     TokenizerName,
     TriggerKind,
 )
+from conductor.piece.osc import OscSpec
 
 # ---------------------------------------------------------------- model
 
@@ -65,6 +68,7 @@ class ModelSpec:
 
     kind: ModelKind = ModelKind.MARKOV
     checkpoint: Path | None = None  # local path: HF folder or Lightning .ckpt
+    lora: Path | None = None  # a LoRA adapter folder (peft's shape) merged onto the checkpoint at load
     config: str | None = None  # named config for a randomly initialised model ("tv2o-medium", ...)
     tokenizer: TokenizerName | None = None  # None: the checkpoint's own
     device: str = "cpu"  # "cpu" | "cuda" | "cuda:1"
@@ -103,10 +107,12 @@ class Every:
 
 @dataclass(frozen=True, slots=True)
 class PhraseEnd:
-    """Answer once the human has been silent for `silence` after playing."""
+    """Answer once the human has been silent for `silence` after playing; and, so that a human who never
+    rests still hears answers, on the first bar line `fallback` after the last answer (None: never)."""
 
     silence: Span = Span(1, Unit.BEATS)
     overlap: Overlap = Overlap.WAIT
+    fallback: Span | None = Span(2, Unit.BARS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +136,7 @@ class OutputSpec:
     """
 
     events: int = 16  # max note events decoded per generation
+    max_group: int = 8  # most notes struck at once (decode-time roles, every mode)
     horizon: Span = Span(2, Unit.BARS)
 
 
@@ -158,10 +165,13 @@ class KeyFilter:
 
 @dataclass(frozen=True, slots=True)
 class ChordsFilter:
-    """Keep only onset clusters of at least `min_notes` notes starting within `window`."""
+    """Keep only onset clusters of at least `min_notes` notes starting within `window`; the model
+    decodes chords of `min_notes`..`max_notes` notes, at least `spacing` semitones apart."""
 
     min_notes: int = 3
     window: Span = Span(0.05, Unit.SECONDS)
+    max_notes: int = 4  # unwritten: 4, or min_notes where that is more
+    spacing: int = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +236,8 @@ class Section:
     silent: bool  # listen mode: the AI never plays, memory still fills
     on_exit: ExitPolicy = ExitPolicy.CANCEL
     line: int = 0  # line of the section in the piece file
+    feel: Feel = Feel.FOLLOW  # where its eighths fall on the human's tracked beat
+    answer: Answer = Answer.FREE  # how an answer uses the phrase just heard (trading: develop)
 
 
 # ---------------------------------------------------------------- routing, mappings, piece
@@ -252,6 +264,13 @@ class MidiTrigger:
     threshold: int = 64  # for cc: fires when value crosses up through this
 
 
+@dataclass(frozen=True, slots=True)
+class OscTrigger:
+    """An OSC address that fires a mapping: a message with no argument or a number that is not 0."""
+
+    address: str
+
+
 DEBOUNCE_S = 0.15  # default: a second firing of a mapping within this is a bounce, ignored
 CONFIRM_STOP_S = 3.0  # default: a `next` that would end the piece needs a second press within this
 
@@ -260,7 +279,7 @@ CONFIRM_STOP_S = 3.0  # default: a `next` that would end the piece needs a secon
 class ActionMapping:
     """A control that fires an action; `debounce` and `confirm_stop` in seconds (0: off)."""
 
-    trigger: MidiTrigger
+    trigger: MidiTrigger | OscTrigger
     action: Action
     target: str | None = None  # section name for GOTO
     debounce: float = DEBOUNCE_S
@@ -298,6 +317,7 @@ class Piece:
     recording: RecordingSpec
     sections: tuple[Section, ...]
     changes_on: Grid = Grid.BAR
+    osc: OscSpec = field(default_factory=OscSpec)  # OSC in and out (conductor.piece.osc)
 
     def takes_folder(self) -> Path:
         """Where takes go by default (`perform` and `rehearse`): `recording.folder`, relative to the piece."""

@@ -62,7 +62,7 @@ class _Checker:
                            did_you_mean(target, names))  # fmt: skip
 
     def messages(self) -> None:
-        seen: dict[tuple[str, int], tuple[KeyPath, Any]] = {}
+        seen: dict[tuple[str, int | str], tuple[KeyPath, Any]] = {}
         for kind, path, item in self._triggers():
             number, channel = item[kind], item.get("channel")
             first = seen.get((kind, number))
@@ -78,9 +78,13 @@ class _Checker:
             for kind in ("cc", "note", "program"):
                 if isinstance(control.get(kind), int) and not isinstance(control.get(kind), bool):
                     yield kind, ("controls", i), control
+            if isinstance(control.get("osc"), str):
+                yield "osc", ("controls", i), control
         for i, param in _items(self.doc.data, "params"):
             if isinstance(param.get("cc"), int):
                 yield "cc", ("params", i), param
+            if isinstance(param.get("osc"), str):
+                yield "osc", ("params", i), param
 
 
 def cross_check(doc: Document, file: str | None) -> list[PieceError]:

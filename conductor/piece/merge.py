@@ -18,6 +18,7 @@ from conductor.piece.names import FilterKind
 from conductor.piece.settings import FilterRaw, SettingsRaw
 
 MAPPINGS = ("listen", "cadence", "output", "turns")
+SCALARS = ("on_exit", "feel", "answer")  # one word each, taken whole from the last layer that writes them
 CADENCE_KINDS = ("every", "phrase_end", "turns")
 _SHORT_FIELD = {"key": "key", "chords": "min_notes", "melody": "line", "density": "keep",
                 "velocity": "scale", "horizon": "horizon"}  # fmt: skip
@@ -61,8 +62,9 @@ def filter_entry(item: FilterRaw) -> tuple[str, Any, bool]:
 def layer_from_raw(raw: SettingsRaw, base: KeyPath | None) -> Layer:
     """The canonical layer of a section's or the defaults' settings (`base` None: a mode preset)."""
     values: dict[str, Any] = {}
-    if raw.on_exit is not None:
-        values["on_exit"] = raw.on_exit
+    for name in SCALARS:
+        if getattr(raw, name) is not None:
+            values[name] = getattr(raw, name)
     for name in MAPPINGS:
         sub = getattr(raw, name)
         if sub is not None:
@@ -83,9 +85,10 @@ def resolve(layers: list[Layer]) -> Resolved:
     """Merge `layers` in order (later wins), recording the origin of every leaf."""
     out = Resolved({"filters": []}, {})
     for layer in layers:
-        if "on_exit" in layer.values:
-            out.values["on_exit"] = layer.values["on_exit"]
-            out.origins[("on_exit",)] = _at(layer.base, "on_exit")
+        for name in SCALARS:
+            if name in layer.values:
+                out.values[name] = layer.values[name]
+                out.origins[(name,)] = _at(layer.base, name)
         for name in MAPPINGS:
             if name in layer.values:
                 _merge_mapping(out, layer, name)

@@ -63,7 +63,8 @@ PRESETS: dict[Mode, SettingsRaw] = {
     Mode.TRADING: SettingsRaw(
         # window, output span and horizon default to one turn (see conductor.piece.sections)
         on_exit="ring",
-        listen=_listen("human", window=None),
+        answer="develop",  # a trading answer is made of the turn just heard
+        listen=_listen("human", "ai", window=None),  # the turn just heard, and its own before it
         cadence=CadenceRaw(turns=True, overlap="replace"),
         output=OutputRaw(events=32),
         turns=TurnsRaw(bars=4, starts="human"),

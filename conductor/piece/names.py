@@ -73,11 +73,28 @@ class Overlap(StrEnum):
     REPLACE = "replace"  # new output replaces what has not sounded yet
 
 
+class Feel(StrEnum):
+    """Where the AI's eighths fall on the beat the human is tracked playing (`conductor.core.beats`)."""
+
+    STRAIGHT = "straight"  # even eighths, on the tracked beat
+    SWING = "swing"  # swung eighths: the human's swing ratio, or 2:1 while the human plays straight
+    FOLLOW = "follow"  # the human's: swung when the human swings, straight when not
+
+
 class ExitPolicy(StrEnum):
     """What happens to a section's AI output when the section ends."""
 
     CANCEL = "cancel"  # unsounded notes are dropped, sounding ones closed at the change
     RING = "ring"  # pending output plays out
+
+
+class Answer(StrEnum):
+    """How an answer uses the turn / phrase just heard (`conductor.backends.answers`)."""
+
+    DEVELOP = "develop"  # reuse its intervals and rhythm cells
+    SEQUENCE = "sequence"  # its opening motif a scale step up, then develop it
+    CONTRAST = "contrast"  # another register, the contour inverted, other rhythm cells
+    FREE = "free"  # no bias: the model's own continuation
 
 
 class FilterKind(StrEnum):

@@ -47,7 +47,8 @@ def cadence_text(section: c.Section) -> str:
     if isinstance(cad, c.AtTurns):
         head = f"turns of {cad.bars} bars, {cad.starts.value} starts"
     elif isinstance(cad, c.PhraseEnd):
-        head = f"phrase end ({span_text(cad.silence)} silence)"
+        fallback = "no fallback" if cad.fallback is None else f"bar grid after {span_text(cad.fallback)}"
+        head = f"phrase end ({span_text(cad.silence)} silence, {fallback})"
     else:
         head = f"every {span_text(cad.every)}"
     return f"{head}; {cad.overlap.value}; {section.output.events} notes"

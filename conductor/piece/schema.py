@@ -32,6 +32,7 @@ from conductor.piece.names import (
     TokenizerName,
     choices,
 )
+from conductor.piece.osc import OscAddress, OscRaw
 from conductor.piece.settings import SettingsRaw
 
 ACTION_WORDS = tuple(a.value for a in Action if a is not Action.GOTO)  # goto is written {goto: SECTION}
@@ -47,7 +48,7 @@ if TYPE_CHECKING:  # mypy reads each word as a string; pydantic checks it agains
     TokenizerWord = str
 else:
     ModeWord = choices(Mode)
-    ActionWord = choices(Action, Action.GOTO)
+    ActionWord = choices(Action)  # a bare `goto` only for osc: the section comes with the message
     ParamWord = choices(Param)
     ThenWord = choices(ThenKind, ThenKind.GOTO)
     GridWord = choices(Grid)
@@ -86,6 +87,9 @@ class ModelRaw(Strict):
 
     kind: ModelKindWord | None = Field(None, description="markov | skytnt | scripted (tests)")
     checkpoint: str | None = Field(None, description="Folder or .ckpt file, relative to the piece")
+    lora: str | None = Field(
+        None, description="LoRA adapter folder (peft's shape), relative to the piece: merged onto checkpoint"
+    )
     config: str | None = Field(None, description="Named config for a random model ('tv2o-medium')")
     tokenizer: TokenizerWord | None = Field(None, description="None: from the checkpoint")
     device: str | None = Field(None, pattern=r"^(cpu|cuda(:\d+)?|mps)$", description="cpu | cuda | cuda:1")
@@ -139,14 +143,17 @@ else:
 
 
 class ControlRaw(Strict):
-    """A footswitch or pad message (one of cc, note, program) and the action it fires."""
+    """A footswitch or pad message (one of cc, note, program) or an OSC address, and the action it fires."""
 
     cc: MidiNumber | None = Field(None, description="Control change number (fires on crossing threshold)")
     note: MidiNumber | None = Field(None, description="Note number (fires on note-on)")
     program: MidiNumber | None = Field(None, description="Program change number")
+    osc: OscAddress | None = Field(None, description="OSC address (fires on no argument or a number not 0)")
     channel: Channel | None = Field(None, description="Only on this channel (1..16); omitted: any")
     threshold: int | None = Field(None, ge=1, le=127, description="cc only: fires when crossing up (64)")
-    action: ActionField = Field(description="next | previous | panic | hold | mute | regenerate | {goto: X}")
+    action: ActionField = Field(
+        description="next | previous | panic | hold | mute | regenerate | {goto: X} | goto (osc: name sent)"
+    )
     debounce: ControlTime | None = Field(
         None, description="A second firing within this is a bounce, ignored ('80 ms'; default 150 ms; off)"
     )
@@ -156,10 +163,16 @@ class ControlRaw(Strict):
 
     @model_validator(mode="after")
     def _one_trigger(self) -> ControlRaw:
-        given = [k for k in ("cc", "note", "program") if getattr(self, k) is not None]
+        given = [k for k in ("cc", "note", "program", "osc") if getattr(self, k) is not None]
         if len(given) != 1:
             found = f"it has {' and '.join(given)}" if given else "it has none"
-            raise custom_error(f"a control needs exactly one message; {found}", "one of cc, note, program")
+            raise custom_error(
+                f"a control needs exactly one message; {found}", "one of cc, note, program, osc"
+            )
+        if self.osc is not None and self.channel is not None:
+            raise custom_error("channel only applies to a MIDI control, not to osc", "osc without channel")
+        if self.action == "goto" and self.osc is None:
+            raise custom_error("a MIDI control's goto names its section", "{goto: SECTION}")
         if self.threshold is not None and self.cc is None:
             raise custom_error("threshold only applies to a cc control", "threshold with cc")
         if self.confirm_stop is not None and self.action != "next":
@@ -170,12 +183,24 @@ class ControlRaw(Strict):
 
 
 class ParamRaw(Strict):
-    """A continuous controller (pedal, knob) that sets a live parameter within a range."""
+    """A continuous controller (pedal, knob) or an OSC fader that sets a live parameter within a range."""
 
-    cc: MidiNumber = Field(description="Control change number")
+    cc: MidiNumber | None = Field(None, description="Control change number")
+    osc: OscAddress | None = Field(None, description="OSC address sending one number 0..1 (a fader)")
     channel: Channel | None = Field(None, description="Only on this channel (1..16); omitted: any")
     param: ParamWord = Field(description="What it sets")
-    range: list[float] = Field(min_length=2, max_length=2, description="[value at 0, value at 127]")
+    range: list[float] = Field(
+        min_length=2, max_length=2, description="[value at 0, value at 127 (cc) or at 1.0 (osc)]"
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ParamRaw:
+        if (self.cc is None) == (self.osc is None):
+            found = "it has both" if self.cc is not None else "it has neither"
+            raise custom_error(f"a param needs a cc or an osc address; {found}", "one of cc, osc")
+        if self.osc is not None and self.channel is not None:
+            raise custom_error("channel only applies to a cc param, not to osc", "osc without channel")
+        return self
 
 
 class RecordingRaw(Strict):
@@ -209,6 +234,7 @@ class PieceFile(Strict):
     controls: list[ControlRaw] | None = Field(None, description="Footswitch/pad messages → actions")
     params: list[ParamRaw] | None = Field(None, description="Pedals/knobs → live parameters")
     recording: RecordingRaw | None = Field(None, description="Where takes are recorded")
+    osc: OscRaw | None = Field(None, description="OSC: the port to listen on, where to send the state")
     defaults: SettingsRaw | None = Field(None, description="Every section inherits these")
     sections: list[SectionRaw] = Field(min_length=1, description="The running order")
 

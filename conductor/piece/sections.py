@@ -20,7 +20,7 @@ from conductor.piece.errors import KeyPath
 from conductor.piece.limits import MIN_CADENCE_S
 from conductor.piece.merge import CADENCE_KINDS, Layer, Resolved, layer_from_raw, resolve
 from conductor.piece.modes import SILENT_MODES, preset_values
-from conductor.piece.names import ExitPolicy, Mode, Overlap
+from conductor.piece.names import Answer, ExitPolicy, Feel, Mode, Overlap
 from conductor.piece.schema import SectionRaw
 
 
@@ -72,6 +72,8 @@ def compile_section(
     cadence = _cadence(src)
     _check_mode_keys(src)
     on_exit = src.settings.values.get("on_exit")
+    feel = src.settings.values.get("feel")
+    answer = src.settings.values.get("answer")
     return c.Section(
         name=raw.name,
         index=index,
@@ -86,6 +88,8 @@ def compile_section(
         silent=raw.mode in SILENT_MODES,
         **written(on_exit=None if on_exit is None else ExitPolicy(on_exit)),
         line=ctx.doc.positions.value(src.path).line,
+        **written(feel=None if feel is None else Feel(feel)),
+        **written(answer=None if answer is None else Answer(answer)),
     )
 
 
@@ -143,7 +147,12 @@ def _cadence(src: SectionSource) -> c.CadenceSpec:
         )
         return c.AtTurns(**overlap)
     if "phrase_end" in values:
-        return c.PhraseEnd(**written(silence=src.span("cadence", "phrase_end")), **overlap)
+        fallback = (
+            {"fallback": None}
+            if values.get("fallback") is False
+            else written(fallback=src.span("cadence", "fallback"))
+        )
+        return c.PhraseEnd(**written(silence=src.span("cadence", "phrase_end")), **fallback, **overlap)
     return c.Every(**written(every=src.span("cadence", "every", min_s=MIN_CADENCE_S)), **overlap)
 
 
@@ -153,4 +162,6 @@ def _output(src: SectionSource, cadence: c.CadenceSpec) -> c.OutputSpec:
     turn = _one_turn(cadence)
     spans = [span for key in ("span", "horizon") if (span := src.span("output", key) or turn) is not None]
     horizon = min(spans, key=lambda span: span.seconds(src.ctx.timebase), default=None)
-    return c.OutputSpec(**written(events=values.get("events"), horizon=horizon))
+    return c.OutputSpec(
+        **written(events=values.get("events"), max_group=values.get("max_group"), horizon=horizon)
+    )

@@ -17,19 +17,32 @@ from conductor.piece.fieldtypes import (
     custom_error,
     forms,
 )
-from conductor.piece.names import ExitPolicy, FilterKind, KeyAction, MelodyLine, Overlap, choices
+from conductor.piece.names import (
+    Answer,
+    ExitPolicy,
+    Feel,
+    FilterKind,
+    KeyAction,
+    MelodyLine,
+    Overlap,
+    choices,
+)
 from conductor.piece.values import KEY_EXAMPLES
 
 if TYPE_CHECKING:  # mypy reads each word as a string; pydantic checks it against the enum's words
     Who = str
     OverlapWord = str
     ExitWord = str
+    FeelWord = str
+    AnswerWord = str
     KeyActionWord = str
     MelodyWord = str
 else:
     Who = choices(Source)
     OverlapWord = choices(Overlap)
     ExitWord = choices(ExitPolicy)
+    FeelWord = choices(Feel)
+    AnswerWord = choices(Answer)
     KeyActionWord = choices(KeyAction)
     MelodyWord = choices(MelodyLine)
 
@@ -44,12 +57,23 @@ class ListenRaw(Strict):
     max_events: int | None = Field(None, ge=1, le=4096, description="Most notes in the window")
 
 
+if TYPE_CHECKING:
+    FallbackForm = Any
+else:
+    FallbackForm = forms("a time such as '2 bars', or off", word=TimeStr, off=Literal[False])
+
+
 class CadenceRaw(Strict):
     """When the AI answers: every N, at the human's phrase end, or at turns; and how answers overlap."""
 
     every: TimeStr | None = Field(None, description="Answer every '2 bars', '4 beats', '5 s'")
     phrase_end: TimeStr | None = Field(None, description="Answer after the human is silent this long")
     turns: bool | None = Field(None, description="Answer at the start of each AI turn (trading)")
+    fallback: FallbackForm | None = Field(
+        None,
+        description="phrase_end only: also answer on the bar line this long after the last answer "
+        "(default 2 bars), so a human who never rests still hears answers; off: never",
+    )
     overlap: OverlapWord | None = Field(
         None, description="wait: let the previous answer finish; overlap; replace what has not sounded"
     )
@@ -72,6 +96,7 @@ class OutputRaw(Strict):
     events: int | None = Field(None, ge=1, le=1024, description="Most notes in one answer")
     span: TimeStr | None = Field(None, description="Longest answer, e.g. '2 bars'")
     horizon: TimeStr | None = Field(None, description="No note starts later than this after the trigger")
+    max_group: int | None = Field(None, ge=1, le=16, description="Most notes struck at once (default 8)")
 
 
 class TurnsRaw(Strict):
@@ -85,6 +110,10 @@ class ChordsRaw(Strict):
     """Keep only chords: at least min_notes notes starting within window."""
 
     min_notes: int | None = Field(None, ge=2, le=12, description="Fewest notes in a chord")
+    max_notes: int | None = Field(None, ge=2, le=16, description="Most notes in a chord (default 4)")
+    spacing: int | None = Field(
+        None, ge=1, le=12, description="Fewest semitones between a chord's notes (2; 1 allows seconds)"
+    )
     window: TimeStr | None = Field(None, description="Onsets within this count as one chord ('50 ms')")
 
 
@@ -165,6 +194,12 @@ class SettingsRaw(Strict):
 
     on_exit: ExitWord | None = Field(
         None, description="At a section change: cancel unsounded AI notes, or let them ring"
+    )
+    feel: FeelWord | None = Field(
+        None, description="The AI's eighths on the human's tracked beat: straight, swing or follow (default)"
+    )
+    answer: AnswerWord | None = Field(
+        None, description="How an answer uses the phrase just heard: develop | sequence | contrast | free"
     )
     listen: ListenRaw | None = Field(None, description="What the AI listens to: sources, window, max_events")
     cadence: CadenceRaw | None = Field(

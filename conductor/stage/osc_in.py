@@ -13,8 +13,9 @@ fader's values are coalesced: each parameter is sent at most `param_rate` times 
 value always arrives.
 
 Thread safety: `start`/`stop` from the thread that owns the performance; the receiving thread calls
-the `StageCommands` sink (thread-safe by contract) and touches nothing else shared. Never the clock
-thread.
+the `StageCommands` sink (thread-safe by contract) and touches nothing else shared. `mapping` may be
+replaced whole from another thread (a reloaded piece: one reference store, read once per message).
+Never the clock thread.
 """
 
 from __future__ import annotations

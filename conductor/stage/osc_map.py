@@ -19,19 +19,8 @@ from typing import Any
 
 from pythonosc.osc_packet import OscPacket
 
+from conductor.piece.osc import check_address
 from conductor.stage.view import ACTIONS
-
-FORBIDDEN = set(" #*,?[]{}")  # OSC pattern characters and space: not in a concrete address
-
-
-def check_address(address: str) -> str:
-    """`address` if it is a plain OSC address; ValueError saying what is wrong otherwise."""
-    if not address.startswith("/") or len(address) < 2:
-        raise ValueError(f"an OSC address starts with '/' (e.g. /conductor/next), got {address!r}")
-    bad = sorted(FORBIDDEN & set(address))
-    if bad:
-        raise ValueError(f"OSC address {address!r} may not contain {' '.join(repr(c) for c in bad)}")
-    return address
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,19 +6,24 @@ once), padded with PAD rows at the end. Batches are filled lane by lane (after t
 TransformerXL notes): lane i of batch k+1 holds the block that follows lane i's block in batch k; a lane
 whose piece is used up takes the next piece not yet started; the epoch ends at the first batch that
 cannot be filled, so every batch is full.
+
+An `Epoch` decides everything up front (shuffle, each piece's transposition and tempo draw, packing,
+the batch order) from one pass over the pieces' lengths and pitches, and cuts a batch's blocks only
+when it is asked for, from the corpus (memory-mapped shards): it holds the rows of the pieces its
+lanes are playing, never the whole corpus.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from conductor.train.augment import Augment, TokenLayout, choose_shift, transpose
 from conductor.train.data import Corpus
-from conductor.train.tempo import TimeLayout, vary_tempo
+from conductor.train.tempo import TempoDraw, TimeLayout, apply_tempo, draw_tempo
 
 BlockIndex = tuple[int, int]  # (piece, block within the piece)
 GROUP_SEPARATOR = " | "  # role-corpus names: "work | role | bars"
@@ -90,18 +95,60 @@ def _unit_hash(text: str) -> float:
 
 
 @dataclass(frozen=True)
-class Epoch:
-    """One epoch's data: the pieces' blocks (after this epoch's transposition) and the batch order."""
+class Recipe:
+    """How one piece sounds this epoch: its transposition and tempo draw."""
 
-    blocks: list[np.ndarray]  # per lane-piece: (blocks, block + 1, width)
-    order: list[list[BlockIndex]]
+    piece: int
+    shift: int
+    tempo: TempoDraw | None
+
+
+@dataclass
+class Epoch:
+    """One epoch's batches: groups of pieces (one piece, or several packed), cut into blocks on demand.
+
+    Not thread-safe (a small cache of the groups the lanes are playing); the training loop's own.
+    """
+
+    corpus: Corpus
+    layout: TokenLayout
+    time_layout: TimeLayout | None
+    block: int
+    groups: list[list[Recipe]]
+    order: list[list[BlockIndex]]  # (group, block within the group)
+    cache_size: int = 16
+    _rows: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.order)
 
     def batch(self, index: int) -> np.ndarray:
         """(batch, block + 1, width) int64 array of batch ``index``."""
-        return np.stack([self.blocks[p][b] for p, b in self.order[index]]).astype(np.int64)
+        return np.stack([self.block_rows(g, b) for g, b in self.order[index]]).astype(np.int64)
+
+    def block_rows(self, group: int, k: int) -> np.ndarray:
+        """Block ``k`` of a group: rows ``[k*block, k*block + block + 1)``, padded with PAD rows."""
+        rows = self.group_rows(group)
+        part = rows[k * self.block : k * self.block + self.block + 1]
+        out = np.full((self.block + 1, rows.shape[1]), self.layout.pad_id, dtype=rows.dtype)
+        out[: len(part)] = part
+        return out
+
+    def group_rows(self, group: int) -> np.ndarray:
+        """A group's rows this epoch (transposed, tempo varied, packed), kept while its lane plays it."""
+        rows = self._rows.pop(group, None)
+        if rows is None:
+            rows = np.concatenate([self._varied(r) for r in self.groups[group]])
+            while len(self._rows) >= self.cache_size:
+                del self._rows[next(iter(self._rows))]  # the least recently used
+        self._rows[group] = rows
+        return rows
+
+    def _varied(self, recipe: Recipe) -> np.ndarray:
+        rows = transpose(self.corpus.piece(recipe.piece), self.layout, recipe.shift)
+        if recipe.tempo is None or self.time_layout is None:
+            return rows
+        return apply_tempo(rows, self.time_layout, recipe.tempo)
 
 
 def make_epoch(
@@ -117,39 +164,45 @@ def make_epoch(
     tempo: TimeLayout | None = None,
     pack: bool = False,
 ) -> Epoch:
-    """Shuffle the pieces (seeded by seed and epoch), transpose each (and vary its tempo when a
-    `TimeLayout` is given), cut blocks, order the batches.
+    """Shuffle the pieces (seeded by seed and epoch), draw each one's transposition (and tempo when a
+    `TimeLayout` is given), group them, order the batches; blocks are cut when a batch is read.
 
     With ``pack``, consecutive pieces shorter than a block share one (each starts with its own BOS
     row), so short role windows do not train on padding.
     """
     rng = np.random.default_rng([seed, epoch])
-    shuffled = [pieces[i] for i in rng.permutation(len(pieces))]
-    varied = []
-    for p in shuffled:
-        rows = corpus.piece(p)
-        rows = transpose(rows, layout, choose_shift(rows, layout, augment, rng))
-        varied.append(rows if tempo is None else vary_tempo(rows, tempo, rng))
-    groups = packed(varied, block + 1) if pack else varied
-    blocks = [cut_blocks(rows, block, layout.pad_id) for rows in groups]
-    order = contiguous_order([len(b) for b in blocks], batch_size)
-    return Epoch(blocks, order)
+    recipes, lengths = [], []
+    for i in rng.permutation(len(pieces)):
+        rows = corpus.piece(pieces[i])
+        shift = choose_shift(rows, layout, augment, rng)
+        recipes.append(Recipe(pieces[i], shift, draw_tempo(rng) if tempo is not None else None))
+        lengths.append(len(rows))
+    groups = pack_groups(lengths, block + 1) if pack else [[i] for i in range(len(recipes))]
+    counts = [block_count(sum(lengths[i] for i in g), block) for g in groups]
+    order = contiguous_order(counts, batch_size)
+    grouped = [[recipes[i] for i in g] for g in groups]
+    return Epoch(corpus, layout, tempo, block, grouped, order, cache_size=2 * batch_size)
+
+
+def pack_groups(lengths: Sequence[int], size: int) -> list[list[int]]:
+    """Indices of consecutive pieces joined while they fit in ``size`` rows (a longer one stays alone)."""
+    out: list[list[int]] = []
+    group: list[int] = []
+    used = 0
+    for i, n in enumerate(lengths):
+        if group and used + n > size:
+            out.append(group)
+            group, used = [], 0
+        group.append(i)
+        used += n
+    if group:
+        out.append(group)
+    return out
 
 
 def packed(pieces: Sequence[np.ndarray], size: int) -> list[np.ndarray]:
     """Consecutive pieces joined while they fit in ``size`` rows (a longer piece stays alone)."""
-    out: list[np.ndarray] = []
-    group: list[np.ndarray] = []
-    used = 0
-    for rows in pieces:
-        if group and used + len(rows) > size:
-            out.append(np.concatenate(group))
-            group, used = [], 0
-        group.append(rows)
-        used += len(rows)
-    if group:
-        out.append(np.concatenate(group))
-    return out
+    return [np.concatenate([pieces[i] for i in g]) for g in pack_groups([len(p) for p in pieces], size)]
 
 
 def eval_batches(

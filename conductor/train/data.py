@@ -3,9 +3,10 @@
 A source is a folder (searched recursively for ``.mid``/``.midi``; a take folder is a folder of takes),
 ``corpus:NAME`` for music21's corpus, or ``roles:...`` for music21's corpus as role pairs
 (`conductor.train.roledata`), all offline. Every piece is converted to a SkyTNT score
-(``[ticks_per_beat, track...]``), tokenised with the chosen tokenizer, and the rows of all pieces are
-stored in one ``.npz`` keyed by the source, its files and the tokenizer. A file that cannot be read,
-or that holds no notes, is skipped and counted, never fatal.
+(``[ticks_per_beat, track...]``), tokenised with the chosen tokenizer (in worker processes), and
+stored in memory-mapped shards with a manifest (`conductor.train.shards`), keyed by the source, its
+files and the tokenizer; the role corpus keeps one ``.npz``. A file that cannot be read, or that holds
+no notes, is skipped and counted with its reason, never fatal.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from conductor.core.cache import cache_root
+from conductor.train.rows import ShardedRows
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +53,9 @@ class Corpus:
     source: str
     tokenizer: str
     names: tuple[str, ...]
-    rows: np.ndarray  # (total_rows, max_token_seq) int16
+    rows: np.ndarray | ShardedRows  # (total_rows, max_token_seq) int16; shards are memory-mapped
     offsets: np.ndarray  # (pieces + 1,) int64
-    skipped: tuple[str, ...]  # files skipped: unreadable, empty or untokenisable
+    skipped: tuple[str, ...]  # "file: reason" for each file skipped: unreadable, empty or untokenisable
 
     def __len__(self) -> int:
         return len(self.names)
@@ -179,27 +181,20 @@ def load_corpus(
     cache_dir: Path | None = None,
     progress: Progress | None = None,
     block: int = 256,
+    workers: int = 1,
 ) -> Corpus:
     """Tokenise a source (or read it from the cache); corrupt or empty files are skipped and counted.
 
-    The role corpus is cut into windows of at most ``block + 1`` rows; other sources ignore ``block``.
+    The role corpus is cut into windows of at most ``block + 1`` rows; other sources ignore ``block``
+    and are tokenised by ``workers`` processes into a sharded cache (`conductor.train.shards`).
     """
     if is_roles_source(source):
         from conductor.train.roledata import load_roles
 
         return load_roles(source, tokenizer, cache_dir or default_cache_dir(), block, progress)
-    items = list_items(source)
-    key = cache_key(source, tokenizer, [n for n, _ in items])
-    slug = "".join(c if c.isalnum() else "_" for c in source)[-40:]
-    path = (cache_dir or default_cache_dir()) / f"{slug}-{tokenizer}-{key}.npz"
-    if path.exists():
-        log.info("token cache hit: %s", path)
-        return read_cache(path)
-    corpus = tokenise_items(source, tokenizer, items, progress)
-    if not len(corpus):
-        raise DataError(f"training data {source!r}: none of its {len(items)} files could be used")
-    write_cache(path, corpus)
-    return corpus
+    from conductor.train.shards import load_shards
+
+    return load_shards(source, tokenizer, cache_dir or default_cache_dir(), workers, progress)
 
 
 def tokenise_items(
@@ -234,21 +229,28 @@ def _tokenise_item(name: str, load: Loader, tok: Any, skipped: list[str]) -> Ite
     try:
         scores = load()
     except Exception as exc:  # a corrupt file must never stop training
-        log.warning("skipped %s: %s", name, exc)
-        skipped.append(name)
+        _skip(skipped, name, f"unreadable: {_first_line(exc)}")
         return
     for piece_name, score in scores:
         try:
             rows = np.asarray(tok.tokenize(score), dtype=np.int16)
         except Exception as exc:
-            log.warning("skipped %s: cannot tokenise: %s", piece_name, exc)
-            skipped.append(piece_name)
+            _skip(skipped, piece_name, f"cannot tokenise: {_first_line(exc)}")
             continue
         if rows.ndim != 2 or not np.any(rows[:, 0] == tok.event_ids["note"]):
-            log.warning("skipped %s: no notes", piece_name)
-            skipped.append(piece_name)
+            _skip(skipped, piece_name, "no notes")
             continue
         yield piece_name, rows
+
+
+def _skip(skipped: list[str], name: str, reason: str) -> None:
+    log.warning("skipped %s: %s", name, reason)
+    skipped.append(f"{name}: {reason}")
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
 
 
 def write_cache(path: Path, corpus: Corpus) -> None:
@@ -285,7 +287,10 @@ def merge(corpora: list[Corpus]) -> Corpus:
     if len(corpora) == 1:
         return corpora[0]
     names = tuple(f"{c.source}:{n}" for c in corpora for n in c.names)
-    rows = np.concatenate([c.rows for c in corpora])
+    plain = [c.rows for c in corpora if isinstance(c.rows, np.ndarray)]
+    rows: np.ndarray | ShardedRows = (
+        np.concatenate(plain) if len(plain) == len(corpora) else ShardedRows.of([c.rows for c in corpora])
+    )
     starts = np.cumsum([0] + [c.events for c in corpora])
     offsets = np.concatenate([[0]] + [c.offsets[1:] + s for c, s in zip(corpora, starts, strict=False)])
     skipped = tuple(f"{c.source}:{n}" for c in corpora for n in c.skipped)

@@ -2,8 +2,9 @@
 
 The loss is upstream's: the event net reads each row as the sum of its token embeddings and its hidden
 state at row t conditions the token net, which predicts row t+1 token by token (PAD ignored). Batches
-come from `conductor.train.batching` and depend only on (seed, epoch), so the loop resumes exactly:
-model, optimizer, step and RNG state are saved with every checkpoint.
+come from `conductor.train.batching` and depend only on (seed, epoch, global batch size), so the loop
+resumes exactly, on any number of ranks (`conductor.train.parallel`): model, optimizer, step, data
+position (in global batches) and RNG state are saved with every checkpoint, by rank 0.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from conductor.backends.skytnt.tokenizer import get_tokenizer
+from conductor.train import parallel
 from conductor.train.augment import Augment, TokenLayout
 from conductor.train.batching import Epoch, eval_batches, make_epoch
 from conductor.train.data import Corpus
 from conductor.train.tempo import TimeLayout
+from conductor.train.validate import evaluate_loss
 
 STATE_FILE = "train_state.pt"
 LOG_FILE = "train_log.jsonl"
@@ -51,6 +53,8 @@ class Settings:
     token_positions: int = 0  # token net on at most N random events per sequence (0: all)
     tempo: bool = False  # tempo augmentation (conductor.train.tempo)
     pack: bool = False  # short pieces share a block (role windows)
+    accumulate: int = 1  # micro-batches per rank per step: global batch = batch × ranks × accumulate
+    precision: str = "fp32"  # or "bf16": autocast (meant for GPUs)
 
 
 @dataclass
@@ -92,20 +96,9 @@ def two_level_loss(
     ``positions`` > 0 runs the token net on at most that many random event positions per sequence, as
     upstream's training step does (its 127 of each sequence) to save time; 0 uses every position.
     """
-    x, y = batch[:, :-1], batch[:, 1:]
-    embeds = model.net.embed_tokens(x).sum(dim=-2)
-    hidden = model.net(inputs_embeds=embeds, use_cache=False).last_hidden_state
-    keep = y[..., 0] != pad_id  # rows that have a target at all
-    if 0 < positions < keep.shape[1]:
-        order = torch.rand(keep.shape, generator=generator).argsort(dim=1)[:, :positions]
-        keep = keep & torch.zeros_like(keep).scatter_(1, order.to(keep.device), True)
-    h, target = hidden[keep], y[keep]
-    token_in = torch.cat([h.unsqueeze(1), model.net_token.embed_tokens(target[:, :-1])], dim=1)
-    out = model.net_token(inputs_embeds=token_in, use_cache=False).last_hidden_state
-    logits = model.lm_head(out)
-    count = int((target != pad_id).sum())
-    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=pad_id)
-    return loss, count
+    keep = parallel.target_mask(batch, pad_id, positions, generator)
+    count = parallel.target_count(batch, keep, pad_id)
+    return parallel.LossSum(model, pad_id)(batch, keep) / max(1, count), count
 
 
 def make_optimizer(model: torch.nn.Module, s: Settings) -> torch.optim.Optimizer:
@@ -118,45 +111,16 @@ def make_optimizer(model: torch.nn.Module, s: Settings) -> torch.optim.Optimizer
     return torch.optim.AdamW(groups, lr=s.lr, betas=(0.9, 0.99), eps=1e-8)
 
 
-@torch.no_grad()
-def evaluate_loss(model: Any, batches: Sequence[np.ndarray], pad_id: int, device: str) -> float:
-    """Token-weighted mean loss over the given batches."""
-    was_training = model.training
-    model.eval()
-    total, count = 0.0, 0
-    for b in batches:
-        loss, n = two_level_loss(model, torch.from_numpy(b).to(device), pad_id)
-        total += float(loss) * n
-        count += n
-    model.train(was_training)
-    return total / max(1, count)
-
-
-@torch.no_grad()
-def token_losses(
-    model: Any, batches: Sequence[np.ndarray], pad_id: int, device: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """(cross-entropy per target token, targets), both (rows, width); PAD targets have loss 0."""
-    was_training = model.training
-    model.eval()
-    losses, targets = [], []
-    for b in batches:
-        batch = torch.from_numpy(b).to(device)
-        y = batch[:, 1:].reshape(-1, batch.shape[-1])
-        hidden = model.net(inputs_embeds=model.net.embed_tokens(batch[:, :-1]).sum(-2)).last_hidden_state
-        token_in = torch.cat([hidden.reshape(len(y), 1, -1), model.net_token.embed_tokens(y[:, :-1])], 1)
-        logits = model.lm_head(model.net_token(inputs_embeds=token_in).last_hidden_state)
-        ce = F.cross_entropy(logits.transpose(1, 2), y, ignore_index=pad_id, reduction="none")
-        losses.append(ce.cpu().numpy())
-        targets.append(y.cpu().numpy())
-    model.train(was_training)
-    return np.concatenate(losses), np.concatenate(targets)
-
-
 def batch_stream(
-    corpus: Corpus, pieces: Sequence[int], layout: TokenLayout, s: Settings, start: tuple[int, int]
+    corpus: Corpus,
+    pieces: Sequence[int],
+    layout: TokenLayout,
+    s: Settings,
+    start: tuple[int, int],
+    batch_size: int | None = None,
 ) -> Iterator[tuple[int, int, np.ndarray]]:
-    """(epoch, index, batch) forever, from ``start`` = (epoch, index)."""
+    """(epoch, index, batch) forever, from ``start`` = (epoch, index); batches of ``batch_size``
+    blocks (default ``s.batch``; the global batch in a data-parallel run)."""
     time_layout = TimeLayout.from_tokenizer(get_tokenizer(corpus.tokenizer)) if s.tempo else None
     epoch, index = start
     while True:
@@ -166,7 +130,7 @@ def batch_stream(
             layout,
             epoch=epoch,
             seed=s.seed,
-            batch_size=s.batch,
+            batch_size=batch_size or s.batch,
             block=s.block,
             augment=s.augment,
             tempo=time_layout if s.tempo else None,
@@ -174,7 +138,8 @@ def batch_stream(
         )
         if not len(ep):
             raise ValueError(
-                f"not enough training pieces to fill a batch of {s.batch}: use a smaller --batch"
+                f"not enough training pieces to fill a batch of {batch_size or s.batch}: use a smaller "
+                "--batch (or fewer ranks or less --accumulate)"
             )
         for i in range(index, len(ep)):
             yield epoch, i, ep.batch(i)
@@ -198,35 +163,50 @@ class Run:
     device: str = "cpu"
     save_model: Saver | None = None
     on_checkpoint: Callable[[Run, History], object] | None = None
+    world: parallel.World = field(default_factory=parallel.World)
+
+    @property
+    def global_batch(self) -> int:
+        """Blocks per optimizer step over all ranks: batch × ranks × accumulate."""
+        return self.settings.batch * self.world.size * self.settings.accumulate
 
 
 def train(run: Run, report: Callable[[Progress], None] | None = None) -> History:
-    """Train to ``settings.steps``, resuming from ``out/train_state.pt`` when it is there."""
-    s, model = run.settings, run.model
-    run.out.mkdir(parents=True, exist_ok=True)
+    """Train to ``settings.steps``, resuming from ``out/train_state.pt`` when it is there.
+
+    On several ranks every rank calls this; only rank 0 validates, reports and writes.
+    """
+    s, model, main = run.settings, run.model, run.world.is_main
+    if main:
+        run.out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(s.seed)
     model.to(run.device).train()
     opt = make_optimizer(model, s)
     step, position, history = _restore(run, opt)
-    val = eval_batches(
-        run.corpus, spread(run.val_pieces, s.eval_batches * s.batch), run.layout, s.block, s.batch, s.augment
-    )[: s.eval_batches]
-    stream = batch_stream(run.corpus, run.train_pieces, run.layout, s, position)
+    loss_module = parallel.wrap(model, run.layout.pad_id, run.world, run.device)
+    val = _val_batches(run) if main else []
+    stream = batch_stream(run.corpus, run.train_pieces, run.layout, s, position, run.global_batch)
     while step < s.steps:
         t0 = time.perf_counter()
         epoch, index, batch = next(stream)
-        loss, count = _step(model, opt, torch.from_numpy(batch).to(run.device), step, run)
+        loss, count = _step(loss_module, opt, batch, step, run)
         step += 1
         history.seconds += time.perf_counter() - t0
         history.tokens += count
         history.train.append((step, loss))
-        val_loss = _maybe_eval(run, val, step, history)
-        if report:
+        val_loss = _maybe_eval(run, val, step, history) if main else None
+        if report and main:
             rate = count / max(1e-9, time.perf_counter() - t0)
             report(Progress(step, s.steps, loss, lr_at(step - 1, s), rate, val_loss))
-        if step % s.save_every == 0 or step == s.steps:
+        if main and (step % s.save_every == 0 or step == s.steps):
             save_checkpoint(run, opt, step, (epoch, index + 1), history)
     return history
+
+
+def _val_batches(run: Run) -> list[np.ndarray]:
+    s = run.settings
+    pieces = spread(run.val_pieces, s.eval_batches * s.batch)
+    return eval_batches(run.corpus, pieces, run.layout, s.block, s.batch, s.augment)[: s.eval_batches]
 
 
 def spread(pieces: Sequence[int], count: int) -> list[int]:
@@ -235,17 +215,21 @@ def spread(pieces: Sequence[int], count: int) -> list[int]:
 
 
 def _step(
-    model: Any, opt: torch.optim.Optimizer, batch: torch.Tensor, step: int, run: Run
+    loss_module: torch.nn.Module, opt: torch.optim.Optimizer, batch: np.ndarray, step: int, run: Run
 ) -> tuple[float, int]:
+    """One optimizer step on a global batch (this rank trains on its slice); (loss, target tokens)."""
+    s = run.settings
     for group in opt.param_groups:
-        group["lr"] = lr_at(step, run.settings)
-    gen = torch.Generator().manual_seed(run.settings.seed * 1_000_003 + step)
-    loss, count = two_level_loss(model, batch, run.layout.pad_id, run.settings.token_positions, gen)
+        group["lr"] = lr_at(step, s)
+    gen = torch.Generator().manual_seed(s.seed * 1_000_003 + step)
+    full = torch.from_numpy(batch)
+    keep = parallel.target_mask(full, run.layout.pad_id, s.token_positions, gen)
+    count = parallel.target_count(full, keep, run.layout.pad_id)
     opt.zero_grad(set_to_none=True)
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(model.parameters(), run.settings.grad_clip)
+    loss = parallel.backward_global(loss_module, batch, keep, count, run.world, s.accumulate, s.precision)
+    torch.nn.utils.clip_grad_norm_(run.model.parameters(), s.grad_clip)
     opt.step()
-    return float(loss.detach()), count
+    return loss, count
 
 
 def _maybe_eval(run: Run, val: Sequence[np.ndarray], step: int, history: History) -> float | None:
@@ -268,7 +252,8 @@ def save_checkpoint(
         run.save_model(run.model, run.out)
     state = {
         "step": step,
-        "position": list(position),
+        "position": list(position),  # (epoch, index) in global batches
+        "global_batch": run.global_batch,
         "model": run.model.state_dict(),
         "optimizer": opt.state_dict(),
         "torch_rng": torch.get_rng_state(),
@@ -288,13 +273,28 @@ def save_checkpoint(
 
 
 def _restore(run: Run, opt: torch.optim.Optimizer) -> tuple[int, tuple[int, int], History]:
+    step, position, history = _read_state(run, opt)
+    if not parallel.same_everywhere(step, run.world, run.device):
+        raise ValueError(
+            f"rank {run.world.rank} resumes {run.out / STATE_FILE} at step {step}, another rank at another "
+            "step: on several machines --out must be on a file system they share"
+        )
+    return step, position, history
+
+
+def _read_state(run: Run, opt: torch.optim.Optimizer) -> tuple[int, tuple[int, int], History]:
     path = run.out / STATE_FILE
     if not path.exists():
         return 0, (0, 0), History()
     state = torch.load(path, map_location=run.device, weights_only=True)
     saved = state["settings"]
-    if saved.get("seed") != run.settings.seed or saved.get("batch") != run.settings.batch:
-        raise ValueError(f"{path}: saved with other settings (seed/batch); resume with the same ones")
+    saved_batch = state.get("global_batch", saved.get("batch"))
+    if saved.get("seed") != run.settings.seed or saved_batch != run.global_batch:
+        raise ValueError(
+            f"{path}: saved with seed {saved.get('seed')} and a global batch of {saved_batch} blocks "
+            f"(batch x ranks x accumulate); this run: seed {run.settings.seed}, global batch "
+            f"{run.global_batch}. Resume with the same ones (any split of the same global batch)"
+        )
     run.model.load_state_dict(state["model"])
     opt.load_state_dict(state["optimizer"])
     torch.set_rng_state(state["torch_rng"].cpu())

@@ -12,12 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from conductor.train import card, modelio
+from conductor.train import card, modelio, parallel
 from conductor.train.augment import Augment, TokenLayout
 from conductor.train.batching import eval_batches, split_by_piece
 from conductor.train.data import Corpus, Progress, is_roles_source, load_corpus, merge
-from conductor.train.loop import STATE_FILE, History, Run, Settings, token_losses
+from conductor.train.loop import STATE_FILE, History, Run, Settings
 from conductor.train.metrics import unigram_losses
+from conductor.train.validate import token_losses
 
 log = logging.getLogger(__name__)
 CARD_FILE = "card.json"
@@ -38,27 +39,28 @@ class Options:
     command: str = ""
     notes: tuple[str, ...] = ()  # lines for the model card
     save_dtype: str = "float32"  # model.safetensors (train_state.pt always keeps float32)
+    world: parallel.World = field(default_factory=parallel.World)  # torchrun's ranks (one: rank 0 of 1)
+    workers: int = 1  # processes tokenising a source into its cache
+    lora: Any = None  # a `conductor.train.lora.LoraSettings`: train only an adapter on `init`
 
 
 def prepare(opts: Options, progress: Callable[[str], Progress] | None = None) -> Run:
-    """Load data and model; check that ``out`` is fresh or resumable."""
+    """Load data and model; check that ``out`` is fresh or resumable.
+
+    On several ranks rank 0 loads (and builds any token cache) first, then the others read the cache.
+    """
     state = opts.out / STATE_FILE
     if state.exists() and not opts.resume:
         raise FileExistsError(f"{opts.out} holds an unfinished run: pass --resume, or choose another --out")
-    if opts.init is not None:
-        model = modelio.load_model(opts.init)
-    else:
-        model = modelio.new_model(opts.config or "conductor-small", seed=opts.settings.seed)
+    model = build_model(opts)
+    if opts.lora is not None:
+        model = _with_lora(model, opts)
     tok = modelio.tokenizer_of(model)
-    corpora = [
-        load_corpus(
-            src, model.config.tokenizer, opts.cache, progress(src) if progress else None, opts.settings.block
-        )
-        for src in opts.data
-    ]
-    corpus = merge(corpora)
+    with parallel.main_first(opts.world):
+        corpus = load_data(opts, model.config.tokenizer, progress)
     train_idx, val_idx = split_by_piece(corpus.names, opts.settings.val_fraction, opts.settings.seed)
-    opts.out.mkdir(parents=True, exist_ok=True)
+    if opts.world.is_main:
+        opts.out.mkdir(parents=True, exist_ok=True)
     return Run(
         model,
         corpus,
@@ -68,8 +70,44 @@ def prepare(opts: Options, progress: Callable[[str], Progress] | None = None) ->
         opts.out,
         opts.settings,
         opts.device,
-        partial(modelio.save_model, roles=role_trained(opts), dtype=opts.save_dtype, key=_key(opts)),
+        _saver(opts),
+        world=opts.world,
     )
+
+
+def build_model(opts: Options) -> Any:
+    """The model to train: ``--from`` a checkpoint, or a new one of ``--config`` (seeded)."""
+    if opts.init is not None:
+        return modelio.load_model(opts.init)
+    return modelio.new_model(opts.config or "conductor-small", seed=opts.settings.seed)
+
+
+def load_data(opts: Options, tokenizer: str, progress: Callable[[str], Progress] | None = None) -> Corpus:
+    """Every ``--data`` source, tokenised (or read from its cache), as one corpus."""
+    block, workers = opts.settings.block, opts.workers
+    return merge(
+        [
+            load_corpus(src, tokenizer, opts.cache, progress(src) if progress else None, block, workers)
+            for src in opts.data
+        ]
+    )
+
+
+def _saver(opts: Options) -> Any:
+    """What writes the model at each checkpoint: the model folder, or only the adapter (--lora)."""
+    if opts.lora is not None:
+        from conductor.train.lora import save_adapter
+
+        return partial(save_adapter, dtype=opts.save_dtype)
+    return partial(modelio.save_model, roles=role_trained(opts), dtype=opts.save_dtype, key=_key(opts))
+
+
+def _with_lora(model: Any, opts: Options) -> Any:
+    from conductor.train import lora
+
+    if opts.resume:
+        lora.check_resume(opts.out, opts.lora)
+    return lora.attach(model, opts.lora)
 
 
 def _key(opts: Options) -> str:
@@ -126,8 +164,10 @@ def model_summary(model: Any) -> dict[str, Any]:
 def card_info(run: Run, history: History, opts: Options, val: float | None, base: dict[str, float]) -> Any:
     """The model card's facts for this run."""
     cfg = run.model.config
-    model = model_summary(run.model)
+    model = model_summary(run.model) | _lora_facts(run.model, opts)
     settings = {k: str(v) for k, v in asdict(run.settings).items()}
+    settings["ranks"] = str(run.world.size)
+    settings["global batch"] = str(run.global_batch)
     return card.CardInfo(
         name=opts.out.name,
         command=opts.command,
@@ -149,6 +189,15 @@ def card_info(run: Run, history: History, opts: Options, val: float | None, base
         notes=opts.notes,
         data=data_counts(run.corpus),
     )
+
+
+def _lora_facts(model: Any, opts: Options) -> dict[str, Any]:
+    """The adapter's lines of the card's model facts (none without --lora)."""
+    if opts.lora is None:
+        return {}
+    from conductor.train.lora import summary
+
+    return summary(model, opts.lora)
 
 
 def data_counts(corpus: Corpus) -> dict[str, Any]:

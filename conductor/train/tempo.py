@@ -90,12 +90,30 @@ def stretch(rows: np.ndarray, lay: TimeLayout) -> np.ndarray | None:
     return out
 
 
-def vary_tempo(rows: np.ndarray, lay: TimeLayout, rng: np.random.Generator) -> np.ndarray:
-    """One piece's tempo augmentation for one epoch (see the module docstring)."""
+@dataclass(frozen=True)
+class TempoDraw:
+    """One piece's tempo augmentation for one epoch: the bpm factor, and whether to play it half time."""
+
+    factor: float
+    half_time: bool
+
+
+def draw_tempo(rng: np.random.Generator) -> TempoDraw:
+    """The random part of `vary_tempo` (drawn in the same order)."""
     factor = float(np.exp(rng.uniform(-np.log(JITTER), np.log(JITTER))))
-    out = scale_bpm(rows, lay, factor)
-    if rng.random() < STRETCH_P:
+    return TempoDraw(factor, bool(rng.random() < STRETCH_P))
+
+
+def apply_tempo(rows: np.ndarray, lay: TimeLayout, draw: TempoDraw) -> np.ndarray:
+    """The rows with a drawn tempo augmentation applied (the same number of rows)."""
+    out = scale_bpm(rows, lay, draw.factor)
+    if draw.half_time:
         stretched = stretch(out, lay)
         if stretched is not None:
             return stretched
     return out
+
+
+def vary_tempo(rows: np.ndarray, lay: TimeLayout, rng: np.random.Generator) -> np.ndarray:
+    """One piece's tempo augmentation for one epoch (see the module docstring)."""
+    return apply_tempo(rows, lay, draw_tempo(rng))

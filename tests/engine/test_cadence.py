@@ -88,3 +88,35 @@ def test_overlap_policies() -> None:
         (Overlap.REPLACE, True, False),
         (Overlap.REPLACE, True, True),
     ]
+
+
+def test_phrase_end_falls_back_to_the_bar_grid_when_the_human_never_rests() -> None:
+    spec = PhraseEnd(silence=Span(2, Unit.BEATS), fallback=Span(2, Unit.BARS))
+    cadence = Cadence(section("a", cadence=spec), TB, 0.0, lead=0.1)
+    cadence.heard()  # a note begins, and the human keeps playing: no 2-beat gap ever
+    assert cadence.next_time() == 3.9  # the bar line 2 bars after the section's start, less the lead
+    assert cadence.poll(3.8, held=True, running=False, sounding=False) is None
+    assert cadence.poll(3.9, held=True, running=False, sounding=False) == Trigger(
+        3.9, 4.0, 6.0, False, "fallback"
+    )
+    assert cadence.next_time() == 7.9  # 2 bars after that answer's start
+    assert cadence.poll(7.9, held=True, running=False, sounding=True) is None  # wait: that bar skipped
+    assert cadence.next_time() == 9.9
+    assert cadence.poll(9.9, held=True, running=False, sounding=False) == Trigger(
+        9.9, 10.0, 12.0, False, "fallback"
+    )
+
+
+def test_a_phrase_end_answer_restarts_the_fallback_and_off_disables_it() -> None:
+    spec = PhraseEnd(silence=Span(1, Unit.BEATS))
+    cadence = Cadence(section("a", cadence=spec), TB, 0.0, lead=0.1)
+    cadence.heard()
+    cadence.heard(2.5)
+    assert cadence.poll(3.0, held=False, running=False, sounding=False) == Trigger(
+        3.0, 3.5, 5.5, False, "phrase_end"
+    )
+    assert cadence.next_time() == 7.9  # the first bar line 2 bars after 3.5
+    off = Cadence(section("a", cadence=PhraseEnd(fallback=None)), TB, 0.0, lead=0.1)
+    off.heard()
+    assert off.next_time() is None
+    assert off.poll(100.0, held=True, running=False, sounding=False) is None

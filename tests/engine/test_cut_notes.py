@@ -56,8 +56,8 @@ def late_engine(cut: str) -> Take:
     clock, engine, take = make(PIECE)
     run_until(clock, engine, 5.95)
     assert engine.scheduler.pending_count() > 2  # the generation from 6.0 s is scheduled
-    if cut == "reload":
-        engine.reload(PIECE, 5.95)
+    if cut == "reload":  # an edit of the section playing: its answer is cut
+        engine.reload(piece(section("a", length=bars(9)), section("b", length=bars(8))), 5.95)
     elif cut == "next":
         engine.press(Action.NEXT, 5.95)
     clock.advance_to(6.3)

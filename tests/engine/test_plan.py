@@ -10,6 +10,7 @@ import pytest
 
 from conductor.backends.base import Constraints, GenerationRequest
 from conductor.core.events import Note, Source
+from conductor.core.harmony import Chord
 from conductor.core.keys import make_key, parse_key
 from conductor.core.seeds import derive_seed
 from conductor.core.timebase import Span, Timebase, Unit
@@ -21,6 +22,7 @@ from conductor.engine.plan import (
     GenerationPlan,
     Heard,
     LiveParams,
+    comp_tones,
     constraints_for,
     plan_generation,
     turn_events,
@@ -28,6 +30,7 @@ from conductor.engine.plan import (
 )
 from conductor.piece import load_piece_text
 from conductor.piece.compiled import (
+    ChordsFilter,
     DensityFilter,
     Every,
     Filter,
@@ -96,7 +99,9 @@ def expected_plan(
 
 def request(section: Section, **fields: object) -> GenerationRequest:
     """The request every mode test expects unless `fields` say otherwise: the window of the human (and
-    the AI in duet and ai_solo) over 4 bars, held note included, the trigger's output window."""
+    the AI in duet and ai_solo) over 4 bars, held note included, the trigger's output window; the
+    section's mode and answer, the human's notes of the context as the turn (all within two bars, or
+    the turn, before the trigger), the tracked key G major as the human's."""
     base = GenerationRequest(
         context=(Note(1.0, 0.5, 60, 90), Note(2.5, 0.5, 62, 80), Note(3.5, 0.5, 64, 100), *HELD),
         origin=0.0,
@@ -105,16 +110,23 @@ def request(section: Section, **fields: object) -> GenerationRequest:
         timebase=TB,
         max_events=section.output.events,
         sampling=SamplingSpec(seed=derive_seed(FRAME.seed, 7)),
-        constraints=Constraints(channels=frozenset({2}), program=5, low=0, high=127),
+        constraints=Constraints(channels=frozenset({2}), program=5, low=0, high=127, max_run=RUN),
         markov=MarkovSpec(),
         human_density=4 / 8.0,  # 60, 62, 64 and the held 48 over 4 bars (8 s)
         generation=7,
+        role=section.mode.value,
+        key=G_MAJOR,
+        answer=section.answer.value,
     )
-    return GenerationRequest(**{**{f: getattr(base, f) for f in base.__dataclass_fields__}, **fields})  # type: ignore[arg-type]
+    context = fields.get("context", base.context)
+    turn = tuple(n for n in context if n.source is H)  # type: ignore[attr-defined]
+    values = {f: getattr(base, f) for f in base.__dataclass_fields__} | {"turn": turn} | fields
+    return GenerationRequest(**values)  # type: ignore[arg-type]
 
 
 G_MAJOR = make_key(7, "major")
 G_PCS = G_MAJOR.pitch_classes
+RUN = 3  # the human never repeats a pitch: a line may play one twice more (3 in a row)
 
 
 def test_duet_plans_from_human_and_ai_in_the_detected_key() -> None:
@@ -122,7 +134,8 @@ def test_duet_plans_from_human_and_ai_in_the_detected_key() -> None:
     plan = plan_generation(section, FRAME, heard(), G_MAJOR, LiveParams(), EVERY, 7)
     context = (Note(1.0, 0.5, 60, 90), Note(2.5, 0.5, 62, 80), Note(3.0, 0.25, 67, 70, 2, A),
                Note(3.5, 0.5, 64, 100), *HELD)  # fmt: skip
-    want = request(section, context=context, constraints=Constraints(frozenset({2}), 5, 0, 127, G_PCS))
+    constraints = Constraints(frozenset({2}), 5, 0, 127, G_PCS, max_run=RUN)
+    want = request(section, context=context, constraints=constraints)
     assert plan == expected_plan(section, want, G_MAJOR)
     assert want.max_events == 16
 
@@ -130,7 +143,15 @@ def test_duet_plans_from_human_and_ai_in_the_detected_key() -> None:
 def test_ai_chords_plans_in_its_range_from_the_human_only() -> None:
     section = mode_section("ai_chords")
     plan = plan_generation(section, FRAME, heard(), G_MAJOR, LiveParams(), EVERY, 7)
-    want = request(section, constraints=Constraints(frozenset({2}), 5, 36, 72, G_PCS))
+    # the bar before the trigger: D, E and the held C imply E7; its tones in G major are D, E and B
+    roles = {
+        "group_min": 3,
+        "group_max": 4,
+        "spacing": 2,
+        "chord_tones": frozenset({2, 4, 11}),
+        "paced": True,
+    }
+    want = request(section, constraints=Constraints(frozenset({2}), 5, 36, 72, G_PCS, max_run=RUN, **roles))
     assert plan == expected_plan(section, want, G_MAJOR)
     assert want.max_events == 24
 
@@ -140,7 +161,9 @@ def test_ai_solo_plans_above_middle_c() -> None:
     plan = plan_generation(section, FRAME, heard(), G_MAJOR, LiveParams(), EVERY, 7)
     context = (Note(1.0, 0.5, 60, 90), Note(2.5, 0.5, 62, 80), Note(3.0, 0.25, 67, 70, 2, A),
                Note(3.5, 0.5, 64, 100), *HELD)  # fmt: skip
-    want = request(section, context=context, constraints=Constraints(frozenset({2}), 5, 60, 96, G_PCS))
+    line = {"monophonic": True, "group_max": 1}  # the melody filter: one line
+    constraints = Constraints(frozenset({2}), 5, 60, 96, G_PCS, max_run=RUN, **line)
+    want = request(section, context=context, constraints=constraints)
     assert plan == expected_plan(section, want, G_MAJOR)
 
 
@@ -150,10 +173,18 @@ def test_trading_plans_the_whole_turn_clipped_with_a_turn_budget() -> None:
     plan = plan_generation(section, FRAME, heard(now=7.95), G_MAJOR, LiveParams(), turn, 7)
     want = request(
         section,
+        context=(
+            Note(1.0, 0.5, 60, 90),
+            Note(2.5, 0.5, 62, 80),
+            Note(3.0, 0.25, 67, 70, 2, A),
+            Note(3.5, 0.5, 64, 100),
+            *HELD,
+        ),
+        answer="develop",
         start=8.0,
         until=16.0,
         max_events=64,  # four events a beat of the 16-beat turn (the section asks for 32)
-        constraints=Constraints(frozenset({2}), 5, 36, 96, G_PCS),
+        constraints=Constraints(frozenset({2}), 5, 36, 96, G_PCS, max_run=RUN),
     )
     assert plan == expected_plan(section, want, G_MAJOR, clip=True)
 
@@ -233,10 +264,12 @@ def test_request_from_window_with_held_notes() -> None:
         timebase=TB,
         max_events=12,
         sampling=SamplingSpec(temperature=0.9, seed=derive_seed(3, 0)),
-        constraints=Constraints(channels=frozenset({2}), program=5),
+        constraints=Constraints(channels=frozenset({2}), program=5, max_run=RUN),
         markov=MarkovSpec(order=2),
         human_density=1.5,  # 62, 64 and the held 48 over 2 s
         generation=0,
+        role="duet",
+        turn=(Note(2.5, 0.5, 62, 80), Note(3.5, 0.5, 64, 100), Note(3.75, 0.25, 48, 50)),
     )
 
 
@@ -273,3 +306,25 @@ def test_a_four_bar_turn_may_decode_four_events_a_beat() -> None:
     assert turn_events(32, 50.0, 50.0 + turn, tb) == 64
     assert turn_events(100, 50.0, 50.0 + turn, tb) == 100  # never fewer than the section asks for
     assert turn_events(8, 0.0, 0.0, tb) == 8
+
+
+def test_roles_come_from_the_section_mode_and_filters() -> None:
+    chords = ChordsFilter(min_notes=3, max_notes=5, spacing=1)
+    sec = section(filters=(chords, DensityFilter(max_per_second=6.0), DensityFilter(max_per_second=4.0)))
+    got = constraints_for(FRAME, section(sec.filters, output=OutputSpec(max_group=4)))
+    assert (got.group_min, got.group_max, got.spacing, got.max_per_second) == (3, 4, 1, 4.0)
+    assert got.chord_tones is None  # no chord heard: the key alone
+    assert constraints_for(FRAME, section()).group_max == 8  # every mode: the default group cap
+    c_major = Chord("C", frozenset({0, 4, 7}))
+    assert constraints_for(FRAME, sec, chord=c_major).chord_tones == frozenset({0, 4, 7})
+    assert comp_tones(c_major, G_PCS) == frozenset({0, 4, 7})
+    assert comp_tones(Chord("Db", frozenset({1, 5, 8})), G_PCS) is None  # one tone in G major: the key
+
+
+def test_comping_follows_the_bar_before_the_trigger() -> None:
+    bar = (Note(0.0, 1.0, 65, 80), Note(1.0, 0.5, 69, 80), Note(1.5, 0.5, 72, 80))  # F A C: the IV in C
+    mem = Memory()
+    mem.extend([*bar, Note(2.1, 0.2, 60, 80)])  # heard later: not yet when the trigger plans
+    at_bar_2 = Trigger(1.95, 2.0, 4.0, False, "every")
+    got = plan(section(filters=(ChordsFilter(),)), Heard(mem, (), 2.0), trigger=at_bar_2).request
+    assert got.constraints.chord_tones == frozenset({5, 9, 0})

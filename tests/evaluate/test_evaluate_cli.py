@@ -63,6 +63,16 @@ def test_json_per_section_with_modes_from_the_piece(
     assert data["notes"] == []
 
 
+def test_the_table_with_the_piece_has_no_inferred_legend(
+    take: tuple[Path, Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    piece, out, printed_by_rehearse = take
+    assert main(["evaluate", str(out), "--piece", str(piece)]) == 0
+    printed = capsys.readouterr().out
+    assert "whole take" in printed and "mode: the piece's" in printed
+    assert "inferred" not in printed and "inferred" not in printed_by_rehearse
+
+
 def test_the_table_without_a_piece_says_what_it_inferred(
     take: tuple[Path, Path, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -70,6 +80,7 @@ def test_the_table_without_a_piece_says_what_it_inferred(
     assert main(["evaluate", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "whole take" in printed and "listen?" in printed
+    assert "? = inferred" in printed
     assert "note: section 'intro': no --piece; mode inferred: listen (the AI never played)" in printed
 
 

@@ -95,20 +95,37 @@ def _stop(proc: subprocess.Popen[str]) -> None:
 
 def _stop_stale() -> None:
     """Stop a jackd serving our name that an earlier, killed run left behind (we hold the lock)."""
+    kill_server(signal.SIGTERM)
+
+
+def kill_server(signum: int = signal.SIGKILL) -> int:
+    """Send `signum` to every jackd serving the test server's name and wait until each is gone (a
+    test's "jackd died mid-show"); returns how many there were."""
+    killed = 0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         with contextlib.suppress(OSError):
             argv = (entry / "cmdline").read_bytes().split(b"\0")
             if argv and argv[0].endswith(b"jackd") and SERVER.encode() in argv:
-                os.kill(int(entry.name), signal.SIGTERM)
+                os.kill(int(entry.name), signum)
                 _wait_gone(int(entry.name))
+                killed += 1
+    return killed
 
 
 def _wait_gone(pid: int, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+    while time.monotonic() < deadline and _running(pid):
         time.sleep(0.05)
+
+
+def _running(pid: int) -> bool:
+    """Whether process `pid` still runs (a zombie, dead but not yet reaped by its parent, does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def _die_with_parent() -> None:

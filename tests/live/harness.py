@@ -27,7 +27,8 @@ from typing import Any
 
 import mido
 
-from conductor.live.ports import VIRTUAL_IN, VIRTUAL_OUT, PortLister, backend, open_input
+from conductor.live.port_watch import PortLister
+from conductor.live.ports import VIRTUAL_IN, VIRTUAL_OUT, backend, open_input
 
 PHRASE = (60, 62, 64, 65, 67, 65, 64, 62)
 PROBE_CC = 3  # an undefined controller: the handshake's probe, recorded as the human's, ignored by tests
@@ -65,7 +66,9 @@ class Stage:
         self._log = self.log_path.open("w")
         if terminal is None:
             cmd.append("--no-display")
-            self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env={**os.environ})
+            self.proc = subprocess.Popen(  # its own process group, as under systemd or tmux
+                cmd, stdout=self._log, stderr=subprocess.STDOUT, env={**os.environ}, start_new_session=True
+            )
         else:
             self.proc = terminal.launch(cmd)
         wait_for("the virtual ports", self._ports_up)

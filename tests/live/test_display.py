@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from conductor.live.display import StageInfo, render_text
+import io
+import logging
+import sys
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from conductor.live.display import ConsoleLogHandler, StageDisplay, StageInfo, render_text
+from conductor.live.process_runner import WorkerHealth, model_label
+from conductor.live.stage import loading, worker_text
+from conductor.piece.compiled import ModelSpec
+from conductor.piece.names import Dtype, ModelKind
 
 
 def test_the_display_shows_every_fact() -> None:
@@ -61,3 +73,36 @@ def test_a_huge_rejection_is_cut_to_a_screenful() -> None:
 def test_a_stop_waiting_for_confirmation_is_shown() -> None:
     text = render_text(StageInfo(piece="p", confirm="press next again within 2.5 s to end the piece"))
     assert "press next again within 2.5 s to end the piece" in text
+
+
+def test_the_model_row_says_what_loads_then_what_plays() -> None:
+    spec = ModelSpec(kind=ModelKind.SKYTNT, config="tv2o-medium", dtype=Dtype.FLOAT16, device="cuda")
+    assert model_label(spec) == "skytnt tv2o-medium (float16, cuda)"
+    lora = ModelSpec(kind=ModelKind.SKYTNT, checkpoint=Path("models/mark-lora"))
+    assert model_label(lora) == "skytnt mark-lora"
+    assert model_label(ModelSpec()) == "markov (order 4)"
+    starting = WorkerHealth(state="starting", pid=7, model="skytnt tv2o-medium")
+    assert worker_text(starting) == "loading skytnt tv2o-medium … (pid 7)"
+    ready = WorkerHealth(state="ready", pid=7, model="skytnt tv2o-medium")
+    shown = render_text(StageInfo(piece="p", worker=worker_text(ready)))
+    assert "skytnt tv2o-medium — ready (pid 7)" in shown
+    assert "starting the model worker" in render_text(loading("p", None))
+
+
+def test_log_lines_print_above_the_display_not_under_it(capsys: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    plain = logging.StreamHandler(sys.stderr)
+    plain.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(plain)
+    screen = io.StringIO()
+    display = StageDisplay(lambda: StageInfo(piece="p"), Console(file=screen, width=80, force_terminal=True))
+    try:
+        display.start()
+        assert plain not in root.handlers
+        logging.getLogger("conductor.test").warning("late [note] %d", 3)
+        display.stop()
+        assert plain in root.handlers and not [h for h in root.handlers if isinstance(h, ConsoleLogHandler)]
+    finally:
+        root.removeHandler(plain)
+    assert "WARNING conductor.test: late [note] 3" in screen.getvalue()
+    assert "late [note]" not in capsys.readouterr().err  # not written under the display's back

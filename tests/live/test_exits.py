@@ -6,6 +6,7 @@ Presence only (generous polls for events), never timing.
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -16,9 +17,11 @@ import mido
 import pytest
 
 from conductor.live.perform import Performance, PerformOptions
-from conductor.live.ports import VIRTUAL_IN, VIRTUAL_OUT, PortLister
+from conductor.live.port_watch import PortLister
+from conductor.live.ports import VIRTUAL_IN, VIRTUAL_OUT
 from conductor.piece import load_piece
-from tests.live.harness import Stage, Terminal, wait_for, worker_pids
+from tests.live.conftest import kill_server
+from tests.live.harness import STARTED, Stage, Terminal, wait_for, worker_pids
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 PIECE = Path(__file__).parent / "pieces" / "duet.yaml"
@@ -72,6 +75,24 @@ def test_every_stop_signal_ends_the_show_like_ctrl_c(
         stage.close()
 
 
+def test_sigterm_to_the_whole_process_group_ends_the_show_without_a_worker_restart(
+    jack_server: str, piece: Path, tmp_path: Path
+) -> None:
+    stage = Stage(piece, tmp_path / "takes")  # in a process group of its own (systemd, tmux)
+    try:
+        stage.play()
+        wait_for("AI notes", stage.ai_note_ons)
+        pids = worker_pids(stage.proc.pid)
+        assert pids
+        os.killpg(stage.proc.pid, signal.SIGTERM)  # the worker gets it too, and must leave it to us
+        assert stage.wait() == 0
+        assert "restarting" not in stage.log() and not stage.events("worker_restart")
+        assert_ended_cleanly(stage)
+        assert not [p for p in pids if Path(f"/proc/{p}").exists()]  # stopped by the parent all the same
+    finally:
+        stage.close()
+
+
 def test_a_closed_terminal_ends_the_show_and_saves_the_take(
     jack_server: str, piece: Path, tmp_path: Path
 ) -> None:
@@ -81,6 +102,9 @@ def test_a_closed_terminal_ends_the_show_and_saves_the_take(
         stage.play()
         wait_for("AI notes", stage.ai_note_ons)
         wait_for("the stage display", lambda: "heard" in terminal.text() and "clock" in terminal.text())
+        shown = terminal.text()
+        assert "loading scripted arpeggio …" in shown  # from the first screen, while the model loads
+        assert "scripted arpeggio — " in shown and STARTED in shown  # log lines print above the display
         pids = worker_pids(stage.proc.pid)
         terminal.hang_up()  # the kernel sends SIGHUP; every write to the terminal fails from now on
         assert stage.wait() == 0
@@ -160,3 +184,24 @@ def test_a_takes_folder_that_cannot_be_written_is_one_line_and_exit_2(
     assert "--takes DIR" in err and "Traceback" not in err
     names = PortLister("jack").names()  # nothing was opened (or all of it closed again)
     assert not [n for n in names.inputs + names.outputs if VIRTUAL_IN in n or VIRTUAL_OUT in n]
+
+
+def test_jackd_dying_mid_show_ends_it_with_exit_3_and_the_take_saved(
+    jack_server: str, piece: Path, tmp_path: Path
+) -> None:
+    stage = Stage(piece, tmp_path / "takes")
+    try:
+        stage.play()
+        wait_for("AI notes", stage.ai_note_ons)
+        assert kill_server() == 1  # rtmidi's listing goes stale: only libjack's shutdown call tells
+        assert stage.proc.wait(timeout=60) == 3
+        log = stage.log()
+        errors = [line for line in log.splitlines() if "the JACK server has stopped" in line]
+        assert len(errors) == 1 and "stopping and saving the take" in errors[0]
+        kinds = [e["kind"] for e in stage.take_events()]
+        assert "stop" in kinds and kinds[-1] == "lateness"
+        mid = mido.MidiFile(next(stage.takes.glob("*.mid")))
+        assert sum(1 for m in mid.tracks[1] if m.type == "note_on") > 0
+        assert "Traceback" not in log
+    finally:
+        stage.close()

@@ -8,13 +8,14 @@ import queue
 import mido
 import pytest
 
+from conductor.live.port_watch import PortLister
 from conductor.live.ports import (
     ALSA_SEQ,
+    FOOTSWITCH,
+    VIRTUAL_IN,
     VIRTUAL_OUT,
     PortError,
-    PortLister,
     PortNotFound,
-    backend,
     enqueue_callback,
     explain,
     match_port,
@@ -22,6 +23,8 @@ from conductor.live.ports import (
     open_output,
     resolve_api,
 )
+from tests.live.conftest import kill_server
+from tests.live.harness import wait_for
 
 
 def test_api_names() -> None:
@@ -47,9 +50,8 @@ def test_no_match_lists_what_exists() -> None:
 
 @pytest.mark.jack
 def test_virtual_output_reaches_an_input_opened_by_name(jack_server: str) -> None:
-    be = backend("jack")
     inbox: queue.SimpleQueue[tuple[float, str, mido.Message]] = queue.SimpleQueue()
-    out = open_output(be, None, virtual=True)
+    out = open_output("jack", None, virtual=True)
     inp = open_input("jack", VIRTUAL_OUT, enqueue_callback(inbox.put, lambda: 1.5, "input"), virtual=False)
     out.send(mido.Message("note_on", note=60, velocity=90))
     t, role, msg = inbox.get(timeout=10)
@@ -95,3 +97,36 @@ def test_the_ports_command_prints_the_hint_in_one_line(capsys: pytest.CaptureFix
     assert main(["ports", "--midi-api", "alsa"]) == 2
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
     assert len(err) == 1 and "use --midi-api jack" in err[0]
+
+
+@pytest.mark.jack
+def test_conductors_own_ports_carry_its_name(jack_server: str) -> None:
+    out = open_output("jack", None, virtual=True)
+    inp = open_input("jack", None, lambda msg: None, virtual=True)
+    pedal = open_input("jack", VIRTUAL_OUT, lambda msg: None, virtual=False, client=FOOTSWITCH)
+    lister = PortLister("jack")
+    try:
+        names = lister.names()
+        assert f"{VIRTUAL_OUT}:{VIRTUAL_OUT}" in names.inputs
+        assert f"{VIRTUAL_IN}:{VIRTUAL_IN}" in names.outputs
+        assert f"{FOOTSWITCH}:{FOOTSWITCH}" in names.outputs  # the pedal's own end, connected
+        assert not [n for n in names.inputs + names.outputs if "RtMidi" in n]
+    finally:
+        for port in (pedal, inp, out):
+            port.close()
+        lister.close()
+
+
+@pytest.mark.jack
+def test_a_jack_server_that_dies_is_noticed_though_the_listing_goes_stale(jack_server: str) -> None:
+    out = open_output("jack", None, virtual=True)
+    lister = PortLister("jack")
+    watched = tuple(n for n in lister.names().inputs if VIRTUAL_OUT in n)
+    assert watched and lister.missing(watched) == [] and not lister.server_gone()
+    assert kill_server() == 1
+    wait_for("the watch to hear the server go", lister.server_gone, timeout=10)
+    assert set(watched) <= set(lister.names().inputs)  # rtmidi still lists the old ports...
+    assert lister.missing(watched) == list(watched)  # ...but the lister knows better
+    out.send(mido.Message("note_on", note=60))  # and sending still "works": nothing raises
+    lister.close()
+    out.close()

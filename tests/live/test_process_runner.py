@@ -98,3 +98,15 @@ def test_a_model_that_cannot_load_is_reported() -> None:
             r.wait_ready(60)
     finally:
         r.close()
+
+
+def test_the_worker_leaves_stop_signals_to_the_parent(runner: ProcessRunner) -> None:
+    """Signals sent to the whole process group (Ctrl-C, a closed terminal, systemd or tmux stopping
+    the show) must not kill the worker under the ending: the parent stops it after the notes."""
+    pid = runner.pid
+    assert pid is not None
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        os.kill(pid, signum)
+    runner.start(request(1, events=2))
+    assert [type(e) for e in collect(runner, GenerationDone)] == [NoteArrived, NoteArrived, GenerationDone]
+    assert runner.pid == pid and runner.health().restarts == 0

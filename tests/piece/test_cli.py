@@ -86,13 +86,13 @@ def test_new_inside_the_repository_writes_a_relative_checkpoint_that_resolves(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo = tmp_path / "repo"  # a stand-in for the repository: its bundled model folder, a pieces folder
-    (repo / "models" / "conductor-small").mkdir(parents=True)
+    (repo / "models" / "conductor-roles").mkdir(parents=True)
     (repo / "pieces" / "gigs").mkdir(parents=True)
     monkeypatch.setattr(new_command, "ROOT", repo)
     monkeypatch.chdir(repo / "pieces" / "gigs")
     assert main(["new", "friday"]) == 0
     enable_the_skytnt_example(repo / "pieces" / "gigs" / "friday.yaml")
     checkpoint = load_piece(repo / "pieces" / "gigs" / "friday.yaml").model.checkpoint
-    assert checkpoint == Path("../../models/conductor-small")
-    model = repo / "models" / "conductor-small"
+    assert checkpoint == Path("../../models/conductor-roles")
+    model = repo / "models" / "conductor-roles"
     assert (repo / "pieces" / "gigs" / checkpoint).resolve() == model.resolve()

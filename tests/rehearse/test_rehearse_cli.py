@@ -40,6 +40,15 @@ def rehearse(piece: Path, out: Path, seed: int, capsys: pytest.CaptureFixture[st
     return capsys.readouterr().out
 
 
+def test_plot_alone_draws_next_to_the_take(
+    piece: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "take.mid"
+    assert main(["rehearse", str(piece), "--human", str(MARK), "--out", str(out), "--plot"]) == 0
+    assert f"plot: {out.with_suffix('.png')}" in capsys.readouterr().out
+    assert out.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_take_has_human_and_ai_tracks_section_markers_and_tempo(
     piece: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

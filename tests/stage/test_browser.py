@@ -96,15 +96,16 @@ return {nowX: draw.nowX, now: draw.now, rects: draw.rects,
 """
 
 
+DRAWN_PLAN = "return window.stage.draw && window.stage.draw.rects.plan.length"  # null before the first draw
+
+
 def test_the_plan_is_drawn_ahead_of_now(browser: Any, stage: Stage) -> None:
     now = next(t / 10 for t in range(400, 600) if min(n.onset for n in view_at(t / 10).plan) - t / 10 > 0.3)
     view = view_at(now)
     stage.box.set(view)
     open_page(browser, stage.server.url)
     wait_until(browser, lambda d: d.execute_script("return window.stage.view.now") == now)
-    wait_until(
-        browser, lambda d: d.execute_script("return window.stage.draw.rects.plan.length") == len(view.plan)
-    )
+    wait_until(browser, lambda d: d.execute_script(DRAWN_PLAN) == len(view.plan))
     roll = browser.execute_script(READ_ROLL)
     assert roll["now"] >= now
     assert all(r["x"] > roll["nowX"] for r in roll["rects"]["plan"])  # ahead of the now line

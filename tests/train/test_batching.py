@@ -53,3 +53,48 @@ def test_split_by_piece_is_stable_and_disjoint() -> None:
     assert len(val) == 4 and len(train) == 36
     assert not set(train) & set(val)
     assert split_by_piece(names, 0.1, seed=3) == (train, val)
+
+
+def _eager_epoch(corpus, pieces, layout, time_layout, seed, epoch, batch_size, block, pack):  # type: ignore[no-untyped-def]
+    """The epoch as it was built before it was cut on demand: every block of every piece at once."""
+    from conductor.train.augment import Augment, choose_shift, transpose
+    from conductor.train.batching import packed
+    from conductor.train.tempo import vary_tempo
+
+    rng = np.random.default_rng([seed, epoch])
+    varied = []
+    for p in [pieces[i] for i in rng.permutation(len(pieces))]:
+        rows = corpus.piece(p)
+        rows = transpose(rows, layout, choose_shift(rows, layout, Augment.ALL, rng))
+        varied.append(vary_tempo(rows, time_layout, rng) if time_layout else rows)
+    groups = packed(varied, block + 1) if pack else varied
+    blocks = [cut_blocks(rows, block, layout.pad_id) for rows in groups]
+    order = contiguous_order([len(b) for b in blocks], batch_size)
+    return [np.stack([blocks[p][b] for p, b in batch]).astype(np.int64) for batch in order]
+
+
+def test_epoch_cut_on_demand_from_shards_equals_cutting_everything(midi_folder, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from conductor.backends.skytnt.tokenizer import get_tokenizer
+    from conductor.train.augment import Augment, TokenLayout
+    from conductor.train.batching import make_epoch
+    from conductor.train.data import load_corpus
+    from conductor.train.tempo import TimeLayout
+
+    corpus = load_corpus(str(midi_folder), "v2o", tmp_path / "cache")  # memory-mapped shards
+    tok = get_tokenizer("v2o")
+    layout, time_layout = TokenLayout.from_tokenizer(tok), TimeLayout.from_tokenizer(tok)
+    pieces = list(range(len(corpus)))
+    for block, pack, tempo in ((16, False, None), (256, True, time_layout)):
+        lazy = make_epoch(
+            corpus, pieces, layout, epoch=2, seed=7, batch_size=2, block=block, augment=Augment.ALL,
+            tempo=tempo, pack=pack,
+        )  # fmt: skip
+        eager = _eager_epoch(corpus, pieces, layout, tempo, 7, 2, 2, block, pack)
+        assert len(lazy) == len(eager) > 0
+        small = replace(lazy, cache_size=1, _rows={})  # recomputes groups it has let go: same rows
+        for i in range(len(eager)):
+            assert np.array_equal(lazy.batch(i), eager[i]) and np.array_equal(small.batch(i), eager[i])
+        assert len(lazy._rows) <= 4  # only the groups the lanes are playing (2 x batch size at most)
+    assert any(len(g) > 1 for g in lazy.groups)  # the packed case did pack

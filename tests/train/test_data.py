@@ -15,7 +15,8 @@ from conductor.train.data import DataError, load_corpus, merge, music21_score
 def test_midi_folder_skips_corrupt_and_empty_files(midi_folder: Path, tmp_path: Path) -> None:
     corpus = load_corpus(str(midi_folder), "v2o", tmp_path / "cache")
     assert corpus.names == tuple(f"piece{i}.mid" for i in range(6))
-    assert sorted(corpus.skipped) == ["corrupt.mid", "empty.mid"]
+    assert sorted(s.split(": ")[0] for s in corpus.skipped) == ["corrupt.mid", "empty.mid"]
+    assert "empty.mid: no notes" in corpus.skipped
     tok = get_tokenizer("v2o")
     for i in range(6):
         rows = corpus.piece(i)
@@ -27,18 +28,18 @@ def test_second_load_reads_the_cache(
     midi_folder: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     first = load_corpus(str(midi_folder), "v2o", tmp_path / "cache")
-    assert len(list((tmp_path / "cache").glob("*.npz"))) == 1
-    with caplog.at_level(logging.INFO, logger="conductor.train.data"):
+    assert len(list((tmp_path / "cache").glob("*/manifest.json"))) == 1
+    with caplog.at_level(logging.INFO, logger="conductor.train.shards"):
         second = load_corpus(str(midi_folder), "v2o", tmp_path / "cache")
     assert "token cache hit" in caplog.text
-    assert np.array_equal(first.rows, second.rows) and first.names == second.names
+    assert np.array_equal(np.asarray(first.rows), np.asarray(second.rows)) and first.names == second.names
     assert first.skipped == second.skipped
 
 
 def test_cache_is_keyed_by_tokenizer(midi_folder: Path, tmp_path: Path) -> None:
     v2o = load_corpus(str(midi_folder), "v2o", tmp_path / "cache")
     v1 = load_corpus(str(midi_folder), "v1", tmp_path / "cache")
-    assert len(list((tmp_path / "cache").glob("*.npz"))) == 2
+    assert len(list((tmp_path / "cache").glob("*/manifest.json"))) == 2
     assert v1.tokenizer == "v1" and v2o.tokenizer == "v2o"
 
 

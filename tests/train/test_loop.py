@@ -119,7 +119,7 @@ def test_resume_equals_an_uninterrupted_run(corpus: Corpus, tmp_path: Path) -> N
 
 def test_resume_with_other_settings_is_refused(corpus: Corpus, tmp_path: Path) -> None:
     train(_run(corpus, tmp_path / "out", replace(SETTINGS, steps=3)))
-    with pytest.raises(ValueError, match="resume with the same"):
+    with pytest.raises(ValueError, match="Resume with the same"):
         train(_run(corpus, tmp_path / "out", replace(SETTINGS, seed=6)))
 
 

@@ -144,19 +144,7 @@ class MIDIModelConfig:
     @staticmethod
     def load(path: Path) -> MIDIModelConfig:
         """Read a `config.json` file (at most 1 MB: a real one is a few kB)."""
-        try:
-            text = read_input_bytes(path, MAX_CONFIG_BYTES, "a SkyTNT config.json").decode("utf-8")
-            data = json.loads(text)
-        except InputFileError as exc:
-            raise ModelError(str(exc)) from exc
-        except (ValueError, RecursionError) as exc:  # not UTF-8, not JSON, 5000 digits, nested too deep
-            reason = str(exc).splitlines()[0] if str(exc) else "nested too deep"
-            raise ModelError(
-                f"{path} cannot be read as JSON ({reason}): expected a SkyTNT config.json"
-            ) from exc
-        if not isinstance(data, dict):
-            raise ModelError(f"{path} holds a {type(data).__name__}: expected a JSON object")
-        return MIDIModelConfig.from_dict(data, str(path))
+        return MIDIModelConfig.from_dict(read_json_object(path, "a SkyTNT config.json"), str(path))
 
     def save(self, path: Path) -> None:
         """Write `config.json`."""
@@ -172,6 +160,20 @@ class MIDIModelConfig:
             f"net_token {t.num_hidden_layers} layers x {t.num_attention_heads} heads "
             f"(inner {t.intermediate_size})"
         )
+
+
+def read_json_object(path: Path, expected: str) -> dict[str, Any]:
+    """The JSON object in file `path` (at most 1 MB), or one `ModelError` line naming it and `expected`."""
+    try:
+        data = json.loads(read_input_bytes(path, MAX_CONFIG_BYTES, expected).decode("utf-8"))
+    except InputFileError as exc:
+        raise ModelError(str(exc)) from exc
+    except (ValueError, RecursionError) as exc:  # not UTF-8, not JSON, 5000 digits, nested too deep
+        reason = str(exc).splitlines()[0] if str(exc) else "nested too deep"
+        raise ModelError(f"{path} cannot be read as JSON ({reason}): expected {expected}") from exc
+    if not isinstance(data, dict):
+        raise ModelError(f"{path} holds a {type(data).__name__}: expected a JSON object")
+    return data
 
 
 def _llama_kwargs(data: Any) -> dict[str, Any]:

@@ -43,14 +43,24 @@ class Proposal:
 
 
 def draft_rows(
-    dec: Decoder, draft: Draft, masks: list[EventMask], sampling: Sampling, gen: torch.Generator | None
-) -> list[Proposal]:
-    """One drafted row per mask after the decoder's rows; stops after a row that would end the
-    generation (EOS, no value allowed, an onset past the window)."""
-    rows, at, out = list(dec.rows), (dec.last_beat, dec.last_step), []
-    for mask in masks:
+    dec: Decoder,
+    draft: Draft,
+    mask: EventMask,
+    depth: int,
+    sampling: Sampling,
+    gen: torch.Generator | None,
+) -> tuple[list[Proposal], list[EventMask]]:
+    """Up to `depth` drafted rows after the decoder's rows, the first under `mask`, each later one
+    under the mask advanced past the rows drafted before it (`Decoder.advanced`); stops after a row
+    that would end the generation (EOS, no value allowed, an onset past the window). Returns the
+    proposals and the mask each was drafted under."""
+    rows, at = list(dec.rows), (dec.last_beat, dec.last_step)
+    out: list[Proposal] = []
+    masks: list[EventMask] = []
+    for _ in range(depth):
         prop = _propose(dec, draft, rows, mask, at, sampling, gen)
         out.append(prop)
+        masks.append(mask)
         if not prop.whole or dec.event_length(prop.tokens[0]) == 1:
             break
         row = dec.padded(prop.tokens)
@@ -59,7 +69,8 @@ def draft_rows(
             break
         rows.append(row)
         at = (beat, step)
-    return out
+        mask = dec.advanced(mask, row, beat)
+    return out, masks
 
 
 def _propose(

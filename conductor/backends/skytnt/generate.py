@@ -9,12 +9,14 @@ trigger pure decoding. `stream(...)` yields one decoded event row at a time and 
 Per event: one event-net step, then the token net. Values a mask forces (event type `note`, a single
 allowed channel) are not sampled: they are fed with the next sampled step's input, so a note costs
 one token-net pass per sampled value, and each pass multiplies only the `lm_head` rows of the
-parameter being decoded. Not thread-safe.
+parameter being decoded. `bias` (None by default) adds logits to a head's values while an
+answer is decoded (`answerbias.py`); the speculative path does not read it, so a biased generation
+decodes on this plain path. Not thread-safe.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import torch
@@ -26,6 +28,8 @@ from conductor.backends.skytnt.sampling import Sampling, sample
 from conductor.backends.skytnt.tokenizer import get_tokenizer
 
 Row = tuple[int, ...]
+# (head, the event's tokens so far, (beat, 16th) of the previous event) → logits added to the head
+Bias = Callable[[str, Sequence[int], tuple[int, int]], torch.Tensor | None]
 PREFILL_CHUNK = 512
 
 
@@ -71,6 +75,7 @@ class Decoder:
         self.beats: list[int] = []  # cumulative beat after each row
         self.hidden: torch.Tensor | None = None  # event-net output at row cache.length - 1
         self._time1_base = self.tokenizer.parameter_ids["time1"][0]
+        self.bias: Bias | None = None  # set for one generation by its caller (answers)
         self._time2_base = self.tokenizer.parameter_ids["time2"][0]
 
     def _heads(self, mode: str) -> dict[str, tuple[Linear, list[int]]]:
@@ -142,14 +147,31 @@ class Decoder:
 
         The first event is placed inside the mask's onset window; later ones may go past its end,
         which ends the generation (the model's music has left the window: nothing piles up at its
-        last 16th)."""
+        last 16th). After each event the mask advances (`advanced`: the roles follow what was played)."""
         if rows is not None:
             self.prefill(rows)
-        for i in range(max_events):
-            row = self.step(mask if i == 0 else mask.opened(), sampling, generator)
+        for _ in range(max_events):
+            row = self.step(mask, sampling, generator)
             if row is None:
                 return
+            mask = self.advanced(mask, row, self.last_beat)
             yield row
+
+    def advanced(self, mask: EventMask, row: Sequence[int], beat: int) -> EventMask:
+        """The mask for the event after `row`, decoded at `beat` (`EventMask.after`)."""
+        values = self.values(row)
+        if "pitch" not in values:
+            return mask.opened()
+        onset = beat * TIME_STEPS + values.get("time2", 0)
+        return mask.after(onset, values["pitch"], values.get("duration", 0))
+
+    def values(self, row: Sequence[int]) -> dict[str, int]:
+        """The parameter values of event `row` (its type first), as many as it holds."""
+        tok = self.tokenizer
+        if not row or row[0] not in tok.id_events:
+            return {}
+        params = tok.events[tok.id_events[row[0]]]
+        return {p: int(t - tok.parameter_ids[p][0]) for p, t in zip(params, row[1:], strict=False)}
 
     @torch.inference_mode()
     def step(self, mask: EventMask, sampling: Sampling, generator: torch.Generator | None) -> Row | None:
@@ -216,7 +238,8 @@ class Decoder:
         pending.append(self.token_net.embed[row[-1]])
         while len(row) < self.event_length(row[0]):
             head, allowed = self.token_mask(row, mask, at)
-            token = self._choose(head, pending, allowed, sampling, gen)
+            bias = self.bias(head, row, at) if self.bias is not None else None
+            token = self._choose(head, pending, allowed, sampling, gen, bias)
             if token is None:
                 return None
             row.append(token)
@@ -231,10 +254,8 @@ class Decoder:
         if not prefix:
             return "<event>", self.event_allowed(mask)
         tok = self.tokenizer
-        params = tok.events[tok.id_events[prefix[0]]]
-        param, done = params[len(prefix) - 1], params[: len(prefix) - 1]
-        time1 = prefix[1 + done.index("time1")] - self._time1_base if "time1" in done else 0
-        return param, mask.allowed(param, time1, at[0], tok.event_parameters[param], at[1])
+        param = tok.events[tok.id_events[prefix[0]]][len(prefix) - 1]
+        return param, mask.allowed_for(param, self.values(prefix), at, tok.event_parameters[param])
 
     def event_length(self, first: int) -> int:
         """Tokens in an event whose type token is `first` (1 for EOS or any non-event id)."""
@@ -253,10 +274,12 @@ class Decoder:
         allowed: torch.Tensor | None,
         sampling: Sampling,
         gen: torch.Generator | None,
+        bias: torch.Tensor | None = None,
     ) -> int | None:
         """The next token id; runs the token net only when the mask leaves a choice.
 
-        Consumes `pending` (the inputs not yet fed) when it runs the net.
+        Consumes `pending` (the inputs not yet fed) when it runs the net. `bias` is added to the
+        head's logits (one value per id of the head).
         """
         linear, ids = self.heads[head]
         if allowed is not None:
@@ -268,4 +291,5 @@ class Decoder:
                 return ids[int(allowed.nonzero()[0, 0])]
         out = self.token_net.forward(torch.stack(pending), self.token_cache)[-1:]
         pending.clear()
-        return ids[sample(linear(out)[0], allowed, sampling, gen)]
+        logits = linear(out)[0]
+        return ids[sample(logits if bias is None else logits + bias.to(logits), allowed, sampling, gen)]

@@ -10,6 +10,7 @@ model stays under `MAX_PARAMETERS` weights.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,9 +43,8 @@ def check_net(data: Mapping[str, Any], where: str) -> None:
         if data.get(key) is not None:
             _whole(data[key], f"{where}.{key}", low, high)
     for key in POSITIVE_NUMBERS:
-        value = data.get(key)
-        if value is not None and not (_is_number(value) and math.isfinite(float(value)) and value > 0):
-            raise ModelError(f"{where}.{key} is {_show(value)}: expected a number above 0")
+        if data.get(key) is not None:
+            _positive(data[key], f"{where}.{key}")
     _check_heads(data, where)
     _check_activation(data.get("hidden_act"), f"{where}.hidden_act")
 
@@ -75,6 +75,57 @@ def parameters(net: Mapping[str, Any]) -> int:
     attention = 2 * width * heads * head_dim + 2 * width * kv * head_dim
     layer = attention + 3 * width * net["intermediate_size"] + 2 * width
     return int(net["vocab_size"] * width + net["num_hidden_layers"] * layer + width)
+
+
+def check_lora(data: Mapping[str, Any], width: int, where: str) -> None:
+    """Bound a LoRA adapter's config (`where`: its file) before any adapter weight is allocated.
+
+    A rank above the base's width adds nothing (a product of rank-r factors has rank ≤ the width) and
+    could ask for gigabytes: every rank (`r`, `rank_pattern`'s values) is a whole number from 1 to
+    `width`, every alpha a number above 0, and the target modules a list of names (or one pattern).
+    peft matches the patterns (a string `target_modules` or `exclude_modules`, the patterns' keys)
+    against every module name with `re`: a pattern that repeats a group (`(a+)+`) could backtrack for
+    hours, so such patterns, and any over 200 characters, are refused.
+    """
+    _whole(data.get("r"), f"{where}: r", 1, width)
+    _positive(data.get("lora_alpha"), f"{where}: lora_alpha")
+    for name, value in _pattern(data, "rank_pattern", where).items():
+        _whole(value, f"{where}: rank_pattern[{name!r}]", 1, width)
+    for name, value in _pattern(data, "alpha_pattern", where).items():
+        _positive(value, f"{where}: alpha_pattern[{name!r}]")
+    for key in ("target_modules", "exclude_modules", "layers_pattern"):
+        if isinstance(data.get(key), str):
+            _simple_regex(data[key], f"{where}: {key}")
+    targets = data.get("target_modules")
+    names = [targets] if isinstance(targets, str) else targets
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+        raise ModelError(
+            f"{where}: target_modules is {_show(targets)}: expected a list of module names "
+            "such as ['q_proj', 'v_proj']"
+        )
+
+
+def _pattern(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
+    pattern = data.get(key) or {}
+    if not isinstance(pattern, Mapping):
+        raise ModelError(f"{where}: {key} is {_show(pattern)}: expected a mapping of module names to numbers")
+    for name in pattern:
+        _simple_regex(name, f"{where}: {key} key")
+    return pattern
+
+
+def _simple_regex(text: str, where: str) -> None:
+    """Refuse a regular expression that repeats a group or is over 200 characters (see `check_lora`)."""
+    if len(text) > 200 or re.search(r"\)\s*[*+{]", text):
+        raise ModelError(
+            f"{where} is {_show(text)}: expected module names or a short pattern that repeats no group "
+            "(such a pattern can take hours to match)"
+        )
+
+
+def _positive(value: Any, where: str) -> None:
+    if not (_is_number(value) and math.isfinite(float(value)) and value > 0):
+        raise ModelError(f"{where} is {_show(value)}: expected a number above 0")
 
 
 def _check_heads(data: Mapping[str, Any], where: str) -> None:

@@ -1,8 +1,9 @@
 """Exact speculative decoding for the two-level SkyTNT model: drafted events verified in one pass.
 
 One iteration, `depth` k (chosen by `Depth` from the acceptance so far):
-1. A draft (`draft.py`) proposes k event rows token by token, under the same masks as decoding;
-   values a mask forces are taken, not drafted. The draft's probabilities q of each drafted value are
+1. A draft (`draft.py`) proposes k event rows token by token, under the same masks as decoding
+   (each row's mask advanced past the rows drafted before it, as decoding advances it); values a
+   mask forces are taken, not drafted. The draft's probabilities q of each drafted value are
    kept.
 2. The event net runs once over the rows its cache lacks (the last decoded event) and the first k−1
    drafted rows: one pass gives the state each drafted row is decoded from.
@@ -110,16 +111,18 @@ class SpeculativeDecoder:
             if dec.cache.length == len(dec.rows):
                 depth = 0  # the first event: its state is there, decode it as the normal path does
             if depth == 0:
-                row = self._normal(mask if done == 0 else mask.opened(), sampling, generator)
+                row = self._normal(mask, sampling, generator)
                 if row is None:
                     return
                 done += 1
+                mask = dec.advanced(mask, row, dec.last_beat)
                 yield row
                 continue
-            batch = self._iteration(depth, mask, done, sampling, generator)
+            batch = self._iteration(depth, mask, sampling, generator)
             for row, beat in batch.rows:
                 seen = self._commit(batch, row, beat)
                 done += 1
+                mask = dec.advanced(mask, row, beat)
                 yield row
                 if seen != self._snapshot():
                     break  # the decoder was used between two yields: go on from its state
@@ -138,12 +141,11 @@ class SpeculativeDecoder:
 
     @torch.inference_mode()
     def _iteration(
-        self, depth: int, mask: EventMask, done: int, sampling: Sampling, gen: torch.Generator | None
+        self, depth: int, mask: EventMask, sampling: Sampling, gen: torch.Generator | None
     ) -> _Batch:
         dec = self.decoder
         pending = dec.rows[dec.cache.length :]  # the last decoded event at least (see `stream`)
-        masks = [mask if done + j == 0 else mask.opened() for j in range(depth)]
-        proposals = draft_rows(dec, self.draft, masks, sampling, gen)
+        proposals, masks = draft_rows(dec, self.draft, mask, depth, sampling, gen)
         base = dec.cache.length
         outputs = self._forward([*pending, *(dec.padded(p.tokens) for p in proposals[:-1])])
         rows, ended, kept = self._verify_all(

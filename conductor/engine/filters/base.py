@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from conductor.backends.base import GenerationRequest
+from conductor.core.beats import BeatGrid
 from conductor.core.events import Note
 from conductor.core.keys import Key
 from conductor.core.timebase import Timebase
@@ -24,11 +25,12 @@ EPS = 1e-9  # times this close count as equal (float noise from bar arithmetic)
 class FilterContext:
     """Everything a generation's filters may look at besides the notes themselves.
 
-    `[start, until]` is the output window (notes starting outside it are dropped); `window` is the
-    listening window (a key filter without a fixed key detects the key from it unless `key` is
-    given); `human_density` is the human's notes per second (density complement); `seed` makes the
-    density filter's random choices reproducible; `clip` (trading turns) also cuts every note off
-    at `until`, so nothing rings into the human's turn.
+        `[start, until]` is the output window (notes starting outside it are dropped); `window` is the
+        listening window (a key filter without a fixed key detects the key from it unless `key` is
+        given); `human_density` is the human's notes per second (density complement); `seed` makes the
+        density filter's random choices reproducible; `clip` (trading turns) also cuts every note off
+        at `until`, so nothing rings into the human's turn. `beats`: the grid the human is heard playing,
+    with the section's feel (`conductor.engine.filters.feel`).
     """
 
     start: float
@@ -39,10 +41,16 @@ class FilterContext:
     seed: int = 0
     key: Key | None = None
     clip: bool = False
+    beats: BeatGrid | None = None  # the human's tracked grid the notes go on last (None: stay put)
 
     @classmethod
     def from_request(
-        cls, request: GenerationRequest, seed: int, key: Key | None = None, clip: bool = False
+        cls,
+        request: GenerationRequest,
+        seed: int,
+        key: Key | None = None,
+        clip: bool = False,
+        beats: BeatGrid | None = None,
     ) -> FilterContext:
         """The context for filtering the answer to `request`."""
         return cls(
@@ -54,6 +62,7 @@ class FilterContext:
             seed=seed,
             key=key,
             clip=clip,
+            beats=beats,
         )
 
 

@@ -1,4 +1,5 @@
-"""The filter chain: the turn window, then the section's filters in order, streaming or in one go.
+"""The filter chain: the turn window, then the section's filters in order, then (when the human's beat
+is tracked) the feel stage that puts the notes on it; streaming or in one go.
 
 `FilterChain(filters, ctx).push(note)` releases notes as soon as they are final — key, range,
 velocity, horizon, density and the turn window at once; chords and melody once a note beyond the
@@ -12,6 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from conductor.core.events import Note
 from conductor.engine.filters.base import EPS, FilterContext, Stage, order
+from conductor.engine.filters.feel import FeelStage
 from conductor.engine.filters.grouping import ChordsStage, MelodyStage
 from conductor.engine.filters.simple import (
     DensityStage,
@@ -63,6 +65,8 @@ class FilterChain:
     def __init__(self, filters: Sequence[Filter], ctx: FilterContext) -> None:
         self.ctx = ctx
         self.stages: list[Stage] = [TurnWindowStage(ctx), *(make_stage(spec, ctx) for spec in filters)]
+        if ctx.beats is not None:
+            self.stages.append(FeelStage(ctx.beats, ctx))
         self.late = 0
         self._last_onset = float("-inf")
 

@@ -8,6 +8,7 @@ and releases; `flush` decides the last cluster. Realtime-safe: O(cluster size) p
 
 from __future__ import annotations
 
+from conductor.backends.shaping import spread
 from conductor.core.events import Note
 from conductor.engine.filters.base import EPS, order
 from conductor.piece.compiled import ChordsFilter, MelodyFilter
@@ -42,12 +43,14 @@ class _ClusterStage:
 class ChordsStage(_ClusterStage):
     """Release only clusters of at least `min_notes` distinct pitches; drop everything else.
 
-    A pitch repeated within a cluster (same channel) is kept once, the first time.
+    A pitch repeated within a cluster (same channel) is kept once, the first time. A cluster of more
+    than `max_notes` is thinned to `max_notes` spread evenly over it from the lowest to the highest.
     """
 
     def __init__(self, spec: ChordsFilter, seconds: float) -> None:
         super().__init__(seconds)
         self.min_notes = spec.min_notes
+        self.max_notes = max(spec.max_notes, spec.min_notes)
 
     def decide(self, cluster: list[Note], next_onset: float | None) -> list[Note]:
         seen: set[tuple[int, int]] = set()
@@ -56,7 +59,12 @@ class ChordsStage(_ClusterStage):
             if (note.channel, note.pitch) not in seen:
                 seen.add((note.channel, note.pitch))
                 unique.append(note)
-        return sorted(unique, key=order) if len(unique) >= self.min_notes else []
+        if len(unique) < self.min_notes:
+            return []
+        if len(unique) > self.max_notes:
+            keep = set(spread([n.pitch for n in unique], self.max_notes))
+            unique = [n for n in unique if n.pitch in keep]
+        return sorted(unique, key=order)
 
 
 def _highest(note: Note) -> tuple[float, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import deque
 
+from conductor.backends.shaping import rate_window
 from conductor.core.events import Note
 from conductor.core.keys import Key, detect_key, snap_pitch
 from conductor.engine.filters.base import EPS, FilterContext, MapStage, unit_random
@@ -134,8 +135,7 @@ class DensityStage(MapStage):
         self.keep = spec.keep * (complement_factor(ctx.human_density) if spec.complement else 1.0)
         self.seed = ctx.seed
         rate = spec.max_per_second
-        self.span = max(1.0, 1.0 / rate) if rate else 0.0
-        self.cap = max(1, int(rate * self.span + EPS)) if rate else 0
+        self.span, self.cap = rate_window(rate) if rate else (0.0, 0)
         self._kept: deque[float] = deque()  # onsets of kept notes within the last `span`
 
     def apply(self, note: Note) -> Note | None:
