@@ -22,6 +22,7 @@ from conductor.engine.scheduler import MIN_NOTE_S
 from conductor.piece.names import Feel
 
 SWING = 2.0  # `feel: swing` while the human plays straight: triplet swing
+AUDIBLE_S = 0.04  # the grid never shortens a note below this (or its own length): a swung 16th stays a note
 UNHEARD_S = 0.02  # a tracked grid this close to the piece's own (phase, and period over a bar) is the piece's
 
 
@@ -59,7 +60,7 @@ class FeelStage(MapStage):
 
     def apply(self, note: Note) -> Note | None:
         onset = max(self.ctx.start, self.place(note.onset))
-        end = max(onset, self.place(note.end))
+        end = max(onset + min(note.duration, AUDIBLE_S), self.place(note.end))
         if self.ctx.clip:
             if onset > self.ctx.until - MIN_NOTE_S - EPS:
                 return None  # too little of the turn left for a note the scheduler would send

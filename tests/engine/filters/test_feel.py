@@ -43,6 +43,15 @@ def test_swung_eighths_and_a_turn_kept_whole() -> None:
     assert max(x.end for x in out) <= 4.0
 
 
+def test_a_swung_sixteenth_is_never_squeezed_to_a_click() -> None:
+    grid = BeatGrid(anchor=0.0, period=0.5, swing=2.0)  # the off-beat eighth at 1/3 of the beat
+    sixteenth = Note(2.25 + 0.0625, 0.06, 62, 80, 0, Source.AI)  # the 16th after the off-beat eighth
+    short = Note(2.0, 0.015, 64, 80, 0, Source.AI)  # on the beat, where swing stretches time
+    out = apply_filters((), [short, sixteenth], FilterContext(2.0, 4.0, timebase=TB, beats=grid))
+    assert out[0].duration == pytest.approx(0.02)  # stretched as the grid stretches it
+    assert out[1].duration == pytest.approx(0.04)  # the grid would squeeze it to 0.02 s: held at 0.04 s
+
+
 def test_a_note_never_moves_before_the_window() -> None:
     grid = BeatGrid(anchor=-0.1, period=0.5)  # the human plays 100 ms ahead
     out = apply_filters((), eighths(2.0, 2), FilterContext(2.0, 4.0, timebase=TB, beats=grid))
