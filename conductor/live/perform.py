@@ -127,6 +127,7 @@ class Performance:
         wanted = self.opts.input or routing.input
         opened.input = midi_ports.open_input(self.opts.midi_api, wanted, self._input("input"), v)
         self._open_footswitch()
+        self._open_clock()
         opened.lister = PortLister(self.opts.midi_api)
 
     def _input(self, role: str) -> Callable[[mido.Message], None]:
@@ -160,11 +161,24 @@ class Performance:
                 raise
             log.warning("%s\ncontinuing without it: footswitch mappings still work from the main input", exc)
 
+    def _open_clock(self) -> None:
+        """Open the piece's MIDI clock source (`midi.clock`), timing messages let through. A missing
+        one is a warning: the piece's own tempo leads, as without a clock."""
+        source = self.piece.routing.clock
+        if source is None:
+            return
+        try:
+            self.opened.clock = midi_ports.open_input(
+                self.opts.midi_api, source, self._input("clock"), False, client=midi_ports.CLOCK, timing=True
+            )
+        except midi_ports.PortNotFound as exc:
+            log.warning("%s\ncontinuing without it: the piece's tempo and the human's playing lead", exc)
+
     def _watched(self) -> tuple[str, ...]:
         """The port names whose disappearance ends the show (substrings for virtual ports)."""
         if self.opts.virtual:
             return (midi_ports.VIRTUAL_IN, midi_ports.VIRTUAL_OUT)
-        return tuple(port.name for role, port in self.opened.ports() if role != "footswitch")
+        return tuple(port.name for role, port in self.opened.ports() if role not in ("footswitch", "clock"))
 
     def start_model(self) -> ProcessRunner | None:
         """Start the worker process and wait for its model (start-up only); None if a stop was
