@@ -18,6 +18,10 @@ Per onset (a chord's notes within `CHORD_S` count once):
   strays), as swing-ratio estimators read the long-short position of the off-beat (Marchand &
   Peeters, "Swing ratio estimation", DAFx 2015).
 
+While an external clock drives it (`clock`, from a MIDI clock source), each clock beat sets the grid
+exactly and onsets no longer move it (their off-beats still give the swing); `release` (the clock was
+lost) keeps the last tempo and lets the onsets move it again.
+
 Pure and deterministic: times in, numbers out. Not thread-safe (the engine thread owns it); each
 onset is O(`HISTORY` + `EIGHTHS`) work.
 """
@@ -82,6 +86,7 @@ class BeatTracker:
         self._beat = 0  # the beat number of `anchor` (bar 1's downbeat is 0)
         self._before = (origin, self.period, 0)  # (anchor, period, beat) before the last beat was taken
         self._heard: deque[tuple[int, float, float]] = deque(maxlen=HISTORY)  # (beat, onset, error)
+        self.clocked = False  # an external clock drives the grid (onsets do not move it)
 
     @property
     def bpm(self) -> float:
@@ -98,17 +103,32 @@ class BeatTracker:
         if t - self._last_onset < CHORD_S:
             return
         self._last_onset = t
-        if self._heard and self._retake(t):
+        if not self.clocked and self._heard and self._retake(t):
             return
         position = (t - self.anchor) / self.period
         nearest = round(position)
         error = position - nearest  # in beats, within [-0.5, 0.5]
         if abs(error) <= ON_BEAT:
+            if self.clocked:
+                return
             self._correct(self._beat + nearest, t, error)
         else:
             fraction = position - math.floor(position)
             if EIGHTH_ZONE[0] <= fraction <= EIGHTH_ZONE[1]:
                 self._eighths.append(fraction)
+
+    def clock(self, t: float, period: float | None) -> None:
+        """An external clock's beat at `t`, `period` seconds long (None: the period so far): the grid
+        is that beat, exactly, and confident at once."""
+        self.clocked = True
+        self.anchor = t
+        self.period = self.period if period is None or period <= 0 else period
+        self.beats_heard = max(self.beats_heard, CONFIDENT_BEATS)
+
+    def release(self) -> None:
+        """The clock is gone: keep its last tempo and phase; onsets move the grid again from there."""
+        self.clocked = False
+        self._heard.clear()
 
     def _retake(self, t: float) -> bool:
         """An onset near the beat heard last, closer to where the grid expected it than the onset taken:

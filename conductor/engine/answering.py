@@ -61,6 +61,16 @@ class Answering:
         if self.beats is not None:
             self.beats.onset(t)
 
+    def clock(self, t: float, bpm: float | None) -> None:
+        """An external clock's beat at `t` (at `bpm`; None: not measured yet) sets the beat tracker's grid."""
+        if self.beats is not None:
+            self.beats.clock(t, None if bpm is None else 60.0 / bpm)
+
+    def clock_lost(self) -> None:
+        """The external clock is gone: the tracker keeps its last tempo and follows the human again."""
+        if self.beats is not None:
+            self.beats.release()
+
     def regenerate(self, t: float, grid: str) -> None:
         """Answer now: a trigger on the next `grid` point."""
         if self.cadence is not None:

@@ -4,10 +4,11 @@ One engine plays one piece on one clock; the same code runs a rehearsal (virtual
 runner) and a live performance (real clock, worker process). It wires its parts — `Inputs` (mappings
 and the human's playing), `Navigator` (which section), `Answering` (when and what the AI answers),
 `Turns` (the running generations), `Scheduler` (MIDI out), `Memory` — and holds the performer's
-switches (hold, mute). The engine thread calls `on_message`, `press`, `step`, `reload`, `stop` and
-`status` (none of them thread-safe: one caller); the clock thread calls `drain(t)`, which only
-touches the thread-safe scheduler and the recorder. The engine never reads the wall clock and never
-raises for bad input or a failing model: it logs, closes that model's notes and keeps playing.
+switches (hold, mute). The engine thread calls `on_message`, `press`, `clock_beat`, `clock_lost`,
+`step`, `reload`, `stop` and `status` (none of them thread-safe: one caller); the clock thread calls
+`drain(t)`, which only touches the thread-safe scheduler and the recorder. The engine never reads the
+wall clock and never raises for bad input or a failing model: it logs, closes that model's notes and
+keeps playing.
 """
 
 from __future__ import annotations
@@ -104,6 +105,16 @@ class Engine:
         admitted = self.controls.admit(fired, self.nav, self.recorder, t)
         if admitted is not None:
             self.press(admitted.action, t, admitted.target)
+
+    def clock_beat(self, t: float, bpm: float | None) -> None:
+        """A beat of the external MIDI clock at `t` (at `bpm`): the tracked grid is that beat and tempo;
+        human onsets no longer move it until `clock_lost`."""
+        if not self.stopped:
+            self.answering.clock(t, bpm)
+
+    def clock_lost(self) -> None:
+        """The external clock stopped ticking: keep its last tempo; the human's onsets move it again."""
+        self.answering.clock_lost()
 
     def set_param(self, param: Param, value: float, t: float) -> None:
         """A live parameter set at `t` by a control that is not MIDI (the stage page, an OSC fader)."""

@@ -34,6 +34,7 @@ from conductor.engine.take_events import (
     ReloadRejected,
     WorkerRestarted,
 )
+from conductor.live.clock_in import ClockFollower
 from conductor.live.display import StageInfo
 from conductor.live.feedback import FeedbackFilter
 from conductor.live.process_runner import WorkerHealth
@@ -97,6 +98,7 @@ class EngineLoop:
         self._last_section: str | None = None
         self._last_worker_error: str | None = None
         self._restarts = 0
+        self.clock_in = ClockFollower(self.engine)  # a `midi.clock` source's beats (role "clock")
         self._missing_once = False
         self._repeats = Repeats()
         self.link = link if link is not None and link.active else None
@@ -150,6 +152,8 @@ class EngineLoop:
             if self.recorder is not None:
                 self.recorder.footswitch(payload, t)
             self._guarded(self.engine.on_message, payload, t, "footswitch")
+        elif role == "clock":
+            self._guarded(self.clock_in.message, payload, t)
 
     def _reload(self, result: ReloadResult) -> None:
         now = self.clock.now()
@@ -188,6 +192,7 @@ class EngineLoop:
         logged like an engine error and the show goes on."""
         mono = time.monotonic()
         self._guarded(self._warn_late, mono)
+        self._guarded(self.clock_in.check, self.clock.now())
         if mono >= self._next_health:
             self._next_health = mono + HEALTH_EVERY_S
             self._guarded(self._check_ports)

@@ -51,6 +51,7 @@ from conductor.live.engine_loop import EngineLoop, Inbox, LoopOptions
 from conductor.live.feedback import FeedbackFilter
 from conductor.live.finish import finish, summary_log
 from conductor.live.port_watch import PortLister
+from conductor.live.ports import PolledInput
 from conductor.live.process_runner import ProcessRunner
 from conductor.live.recorder import TakeRecorder, TakesFolderError, prepare_takes_folder
 from conductor.live.reload import PieceWatcher
@@ -120,13 +121,13 @@ class Performance:
     # ---------------------------------------------------------------- set-up
 
     def open_ports(self) -> None:
-        """Open output, input and footswitch ports (raises `ports.PortError` with the alternatives).
+        """Open output, input, footswitch and clock ports (raises `ports.PortError` with the alternatives).
         Each port is kept as soon as it is open, so `finish` closes it whatever fails next."""
         routing, v, opened = self.piece.routing, self.opts.virtual, self.opened
         opened.output = midi_ports.open_output(self.opts.midi_api, self.opts.output or routing.output, v)
         wanted = self.opts.input or routing.input
         opened.input = midi_ports.open_input(self.opts.midi_api, wanted, self._input("input"), v)
-        self._open_footswitch()
+        self._open_side_inputs()
         opened.lister = PortLister(self.opts.midi_api)
 
     def _input(self, role: str) -> Callable[[mido.Message], None]:
@@ -141,30 +142,40 @@ class Performance:
 
         return callback
 
-    def _open_footswitch(self) -> None:
-        """Open the separate footswitch port, if any.
+    def _open_side_inputs(self) -> None:
+        """Open the separate footswitch port and the MIDI clock source (`midi.clock`), if any.
 
-        One named with `--footswitch` must exist (the performer asked for it). One named only by the
-        piece may be missing (a rehearsal at home, a DAW with `--virtual`): the show goes on with a
-        warning, and the piece's footswitch mappings still work from the main input.
+        A footswitch named with `--footswitch` must exist (the performer asked for it). A port named
+        only by the piece may be missing (a rehearsal at home, a DAW with `--virtual`): the show goes
+        on with a warning; the footswitch mappings still work from the main input, and without its
+        clock the piece's tempo and the human's playing lead.
         """
         pedal = self.opts.footswitch or self.piece.routing.footswitch
-        if pedal is None:
-            return
+        without = "footswitch mappings still work from the main input"
+        self.opened.footswitch = self._side_input("footswitch", pedal, bool(self.opts.footswitch), without)
+        without = "the piece's tempo and the human's playing lead"
+        self.opened.clock = self._side_input("clock", self.piece.routing.clock, False, without)
+
+    def _side_input(self, role: str, wanted: str | None, required: bool, without: str) -> PolledInput | None:
+        """Open input `role` matching `wanted` (its own client; timing let through for the clock)."""
+        if wanted is None:
+            return None
+        client = midi_ports.CLOCK if role == "clock" else midi_ports.FOOTSWITCH
         try:
-            self.opened.footswitch = midi_ports.open_input(
-                self.opts.midi_api, pedal, self._input("footswitch"), False, client=midi_ports.FOOTSWITCH
+            return midi_ports.open_input(
+                self.opts.midi_api, wanted, self._input(role), False, client=client, timing=role == "clock"
             )
         except midi_ports.PortNotFound as exc:
-            if self.opts.footswitch:
+            if required:
                 raise
-            log.warning("%s\ncontinuing without it: footswitch mappings still work from the main input", exc)
+            log.warning("%s\ncontinuing without it: %s", exc, without)
+            return None
 
     def _watched(self) -> tuple[str, ...]:
         """The port names whose disappearance ends the show (substrings for virtual ports)."""
         if self.opts.virtual:
             return (midi_ports.VIRTUAL_IN, midi_ports.VIRTUAL_OUT)
-        return tuple(port.name for role, port in self.opened.ports() if role != "footswitch")
+        return tuple(port.name for role, port in self.opened.ports() if role not in ("footswitch", "clock"))
 
     def start_model(self) -> ProcessRunner | None:
         """Start the worker process and wait for its model (start-up only); None if a stop was

@@ -39,6 +39,7 @@ ENV_API = "CONDUCTOR_MIDI_API"
 VIRTUAL_IN = "conductor in"
 VIRTUAL_OUT = "conductor out"
 FOOTSWITCH = "conductor footswitch"  # the client (and port) name of the footswitch input
+CLOCK = "conductor clock"  # the client (and port) name of the MIDI clock input
 WATCH = "conductor watch"  # the port lister's clients
 ALSA_SEQ = "/dev/snd/seq"
 
@@ -218,12 +219,14 @@ def open_input(
     virtual: bool,
     poll_s: float = 0.001,
     client: str = VIRTUAL_IN,
+    timing: bool = False,
 ) -> PolledInput:
     """Open an input port: a virtual one named `conductor in`, or the one matching `wanted`. The
-    MIDI client (what JACK and ALSA list) and its own port are both named `client`."""
+    MIDI client (what JACK and ALSA list) and its own port are both named `client`. Clock and
+    transport messages are dropped by rtmidi unless `timing` (a clock source's port)."""
     try:
         rt = rtmidi.MidiIn(rt_api(api), name=client)
-        rt.ignore_types(sysex=True, timing=True, active_sense=True)
+        rt.ignore_types(sysex=True, timing=not timing, active_sense=True)
     except Exception as exc:
         raise PortError(explain("cannot start MIDI input", exc)) from exc
     if virtual:

@@ -49,6 +49,7 @@ class Opened:
     output: OutputPort | None = None
     input: InputPort | None = None
     footswitch: InputPort | None = None
+    clock: InputPort | None = None
     lister: PortLister | None = None
     runner: ProcessRunner | None = None
     recorder: TakeRecorder | None = None
@@ -58,7 +59,10 @@ class Opened:
 
     def ports(self) -> list[tuple[str, OutputPort | InputPort]]:
         """The open ports by role, output first."""
-        roles = (("output", self.output), ("input", self.input), ("footswitch", self.footswitch))
+        roles = (
+            ("output", self.output), ("input", self.input),
+            ("footswitch", self.footswitch), ("clock", self.clock),
+        )  # fmt: skip
         return [(role, port) for role, port in roles if port is not None]
 
     def rig(self) -> Rig:

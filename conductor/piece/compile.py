@@ -123,6 +123,7 @@ def _routing(raw: PieceFile) -> c.RoutingSpec:
         input=midi.input,
         output=midi.output,
         footswitch=midi.footswitch,
+        clock=midi.clock,
         ai_channel=(midi.ai_channel or 1) - 1,
         program=None if midi.program is None else midi.program - 1,
     )

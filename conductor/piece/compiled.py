@@ -250,6 +250,7 @@ class RoutingSpec:
     input: str | None = None
     output: str | None = None
     footswitch: str | None = None
+    clock: str | None = None  # a MIDI clock source: its beats and tempo drive the tracked grid
     ai_channel: int = 0  # 0-based MIDI channel of the AI's output
     program: int | None = None  # GM program sent on the AI channel at start
 

@@ -114,6 +114,9 @@ class MidiRaw(Strict):
     input: str | None = Field(None, description="Keyboard port name (substring)")
     output: str | None = Field(None, description="Sound module port name (substring)")
     footswitch: str | None = Field(None, description="Separate footswitch/controller port (substring)")
+    clock: str | None = Field(
+        None, description="MIDI clock source port (substring): its tempo and beats lead"
+    )
     ai_channel: Channel | None = Field(None, description="AI output channel, 1..16")
     program: int | None = Field(None, ge=1, le=128, description="GM program 1..128 sent at start")
 

@@ -98,3 +98,25 @@ def test_a_grid_swings_its_eighths_and_keeps_its_beats() -> None:
     assert [grid.time_of(b) for b in (0, 0.5, 1, 2.5)] == pytest.approx([1.0, 1 + 1 / 3, 1.5, 2 + 1 / 3])
     assert grid.beat_at(2.0) == 2.0
     assert [swung_fraction(f, 1.0) for f in (0.0, 0.25, 0.5, 0.75)] == [0.0, 0.25, 0.5, 0.75]
+
+
+def test_a_clock_sets_the_grid_and_onsets_do_not_move_it() -> None:
+    tracker = BeatTracker(120.0)
+    tracker.clock(1.0, 0.6)
+    assert tracker.confident and tracker.grid() == BeatGrid(1.0, 0.6)
+    for t in (1.55, 2.1, 2.65):  # a human rushing every beat by 50 ms
+        tracker.onset(t)
+    assert tracker.grid() == BeatGrid(1.0, 0.6)
+    for k in range(8):  # swung off-beats still give the swing
+        tracker.onset(1.0 + 0.6 * k + 0.4)
+    assert tracker.swing == pytest.approx(2.0)
+
+
+def test_a_released_clock_keeps_its_tempo_and_onsets_move_it_again() -> None:
+    tracker = BeatTracker(120.0)
+    tracker.clock(1.0, 0.6)
+    tracker.release()
+    assert tracker.bpm == pytest.approx(100.0)
+    tracker.onset(1.65)  # 50 ms after the next beat: the phase moves toward it
+    assert tracker.anchor == pytest.approx(1.625)
+    assert tracker.period == pytest.approx(0.6)

@@ -209,3 +209,16 @@ def test_the_human_s_bends_aftertouch_and_program_changes_are_in_the_take() -> N
     assert [(n.pitch, n.onset) for n in engine.memory.notes(Source.HUMAN)] == [(60, 0.5)]  # only the note
     human = [m for m in take.to_midi(engine.piece).tracks[1] if not m.is_meta]
     assert [m.type for m in human] == ["note_on", *(m.type for m in EXPRESSION), "note_off"]
+
+
+def test_a_clock_beat_leads_the_tracked_grid_and_human_onsets_do_not_move_it() -> None:
+    _, engine, _ = make(piece(section("a")))
+    engine.clock_beat(1.0, 100.0)
+    beats = engine.answering.beats
+    assert beats is not None and beats.confident
+    assert (beats.anchor, beats.bpm) == (1.0, 100.0)
+    engine.on_message(mido.Message("note_on", note=60, velocity=80), 1.65)
+    assert (beats.anchor, beats.bpm) == (1.0, 100.0)
+    engine.clock_lost()
+    engine.on_message(mido.Message("note_on", note=62, velocity=80), 2.25)  # 50 ms after beat 2
+    assert beats.bpm == 100.0 and beats.anchor > 2.2  # the last tempo stays; onsets move it again
