@@ -52,7 +52,7 @@ from conductor.live.feedback import FeedbackFilter
 from conductor.live.finish import finish, summary_log
 from conductor.live.port_watch import PortLister
 from conductor.live.ports import PolledInput
-from conductor.live.process_runner import ProcessRunner
+from conductor.live.process_runner import ProcessRunner, model_label
 from conductor.live.recorder import TakeRecorder, TakesFolderError, prepare_takes_folder
 from conductor.live.reload import PieceWatcher
 from conductor.live.rig import Opened, Rig
@@ -285,7 +285,8 @@ class Performance:
     def _start_display(self) -> None:
         """The stage display, if asked for; it shows the loading model until the loop takes over."""
         if self.opts.display:
-            self.display = StageDisplay(lambda: loading(self.piece.title, self.opened.runner))
+            model = model_label(self.piece.model)
+            self.display = StageDisplay(lambda: loading(self.piece.title, model, self.opened.runner))
             self.display.start()
 
     def request_stop(self, why: str) -> None:

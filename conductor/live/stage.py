@@ -36,10 +36,11 @@ def worker_text(health: WorkerHealth) -> str:
     return text
 
 
-def loading(piece_title: str, runner: ProcessRunner | None) -> StageInfo:
-    """What the display shows before the performance starts: 'loading <model> …' from the worker's
-    health (rich's refresh thread calls it: `health()` is thread-safe)."""
-    worker = worker_text(runner.health()) if runner is not None else "starting the model worker …"
+def loading(piece_title: str, model: str, runner: ProcessRunner | None) -> StageInfo:
+    """What the display shows before the performance starts: 'loading <model> …', from the worker's
+    health once it runs (rich's refresh thread calls it: `health()` is thread-safe), and from the
+    piece's model before, so that the first screen drawn names the model however fast it loads."""
+    worker = worker_text(runner.health()) if runner is not None else f"loading {model} …"
     return StageInfo(piece=piece_title, section="starting", ai_state="silent", worker=worker)
 
 

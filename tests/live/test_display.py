@@ -86,7 +86,7 @@ def test_the_model_row_says_what_loads_then_what_plays() -> None:
     ready = WorkerHealth(state="ready", pid=7, model="skytnt tv2o-medium")
     shown = render_text(StageInfo(piece="p", worker=worker_text(ready)))
     assert "skytnt tv2o-medium — ready (pid 7)" in shown
-    assert "starting the model worker" in render_text(loading("p", None))
+    assert "loading markov (order 4) …" in render_text(loading("p", "markov (order 4)", None))
 
 
 def test_log_lines_print_above_the_display_not_under_it(capsys: pytest.CaptureFixture[str]) -> None:

@@ -154,12 +154,15 @@ def test_two_gloo_ranks_follow_one_process_and_resume_in_one(midi_folder: Path, 
 
 
 AGREE = """
+import sys
+from pathlib import Path
+
 from conductor.train.parallel import same_everywhere, start, stop, world_from_env
 
 world = world_from_env()
 start(world, "cpu")
 same, differ = same_everywhere(7, world, "cpu"), same_everywhere(world.rank, world, "cpu")
-print(f"rank {world.rank}: same {same}, differ {differ}")
+Path(sys.argv[1], f"rank{world.rank}.txt").write_text(f"rank {world.rank}: same {same}, differ {differ}")
 stop(world)
 """
 
@@ -171,10 +174,11 @@ def test_ranks_notice_when_they_resume_at_different_steps(tmp_path: Path) -> Non
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": str(root), "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
-    cmd += ["--master_addr", "127.0.0.1", "--master_port", str(_free_port()), str(script)]
+    cmd += ["--master_addr", "127.0.0.1", "--master_port", str(_free_port()), str(script), str(tmp_path)]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert sorted(line for line in done.stdout.splitlines() if line.startswith("rank")) == [
+    # each rank writes its own file: the two ranks share one stdout pipe, and their lines interleave
+    assert [(tmp_path / f"rank{r}.txt").read_text() for r in (0, 1)] == [
         "rank 0: same True, differ False",
         "rank 1: same True, differ False",
     ]

@@ -150,7 +150,8 @@ def test_streaming_equals_batch(
 @given(notes_st, st.integers(1, 4))
 def test_chords_match_a_plain_scan(notes: list[Note], min_notes: int) -> None:
     ctx = FilterContext(0.0, 10.0, timebase=TB)
-    got = apply_filters((ChordsFilter(min_notes=min_notes),), notes, ctx)
+    # no thinning here (max_notes above any cluster): this is about the clusters; thinning is tested apart
+    got = apply_filters((ChordsFilter(min_notes=min_notes, max_notes=128),), notes, ctx)
     assert got == reference_chords(sorted(notes, key=order), min_notes, 0.05)
 
 
@@ -161,3 +162,10 @@ def test_melody_matches_a_plain_scan_and_never_overlaps(notes: list[Note]) -> No
     got = apply_filters((MelodyFilter(MelodyLine.HIGHEST),), notes, ctx)
     assert got == reference_highest(sorted(notes, key=order))
     assert all(a.end <= b.onset + 1e-9 for a, b in itertools.pairwise(got))
+
+
+def test_a_cluster_over_max_notes_is_thinned_evenly_from_lowest_to_highest() -> None:
+    ctx = FilterContext(0.0, 10.0, timebase=TB)
+    cluster = [n(0.0, p, 0.5, 80) for p in (48, 52, 55, 60, 64, 67, 72)]
+    got = apply_filters((ChordsFilter(min_notes=2, max_notes=3),), cluster, ctx)
+    assert [x.pitch for x in got] == [48, 60, 72]
