@@ -11,7 +11,7 @@ filters rarely have to throw notes away. Filters still run afterwards — backen
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -92,6 +92,23 @@ class Model(Protocol):
 
     def close(self) -> None:
         """Release resources (caches, files)."""
+
+
+def background_work(model: Model, pause: Callable[[], bool]) -> bool:
+    """Run the model's background work, if it has any, until done or `pause()` is true; True while
+    some remains. Optional for a `Model`: `work(pause) -> bool` (the SkyTNT backend prepares its next
+    context there, off the critical path); callers run it when no request waits."""
+    work = getattr(model, "work", None)
+    return bool(work(pause)) if callable(work) else False
+
+
+def observe_until(model: Model, notes: Sequence[Note], pause: Callable[[], bool]) -> None:
+    """`model.observe(notes)`, its work stopping as soon as `pause()` is true where the model can stop
+    (`pausable`: the SkyTNT backend leaves the rest of its prefill to the request that waits)."""
+    if getattr(model, "pausable", False):
+        model.observe(notes, pause)  # type: ignore[call-arg]
+    else:
+        model.observe(notes)
 
 
 class ModelError(ConductorError, RuntimeError):

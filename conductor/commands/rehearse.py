@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     except _Unusable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    from conductor.engine.runner import Measured
+    from conductor.engine.timing import Measured
     from conductor.evaluate import evaluate_file, evaluation_table
     from conductor.rehearse.pianoroll import plot_take
     from conductor.rehearse.rehearsal import rehearse
@@ -123,7 +123,7 @@ def advice(piece: Any, human: Any, path: Path) -> list[str]:
 def timing_for(piece: Any, mode: str, latency: str | None, slower: float = 1.0) -> Any:
     """`Measured(scale=slower)` or a simulated `Latency` for `--timing MODE`, `--latency TEXT` and
     `--slower FACTOR` (see `register`)."""
-    from conductor.engine.runner import Latency, Measured
+    from conductor.engine.timing import Latency, Measured
 
     if mode == "measured" and latency is not None:
         raise ValueError("--latency sets simulated model time: leave it out with --timing measured")

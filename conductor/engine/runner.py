@@ -5,30 +5,29 @@ thread for rehearsals: it pulls the model's generator lazily and stamps every no
 deterministic arrival time in virtual time (first-event latency + a cost per event), so the engine
 schedules notes as they stream — the first note when it is decoded, not after the whole generation —
 and a rehearsal never reads the wall clock. With `Measured` timing instead (an honest rehearsal) it
-decodes each event one step ahead and charges the virtual clock the wall-clock seconds the model
-really took for it (and for each `observe`, which keeps the model busy as the live worker is): the
-take then shows what this machine would play late, at the price of byte-exact reproducibility. The
-live helper's `ProcessRunner` runs the model in a worker process behind the same protocol.
-"""
+decodes each event one step ahead and charges the virtual clock the CPU time the model really took
+for it, and for each batch of heard notes it observes (batched as the live worker batches them,
+which keeps the model busy as it keeps the worker): the take then shows what this machine would play
+late, at the price of byte-exact reproducibility. The live helper's `ProcessRunner` runs the model
+in a worker process behind the same protocol."""
 
 from __future__ import annotations
 
 import logging
-import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol, TypeVar
+from typing import Protocol
 
-from conductor.backends.base import GenerationRequest, Model
+from conductor.backends.base import GenerationRequest, Model, background_work
 from conductor.core.events import Note
 from conductor.engine.clock import Clock
+from conductor.engine.timing import Latency, Measured, Timing
 from conductor.piece.compiled import ModelSpec, SamplingSpec
 
 log = logging.getLogger(__name__)
 
-_PER_EVENT = 0.002
-T = TypeVar("T")
+OBSERVE_BATCH_S = 0.2  # heard notes are prefilled together for up to this long (a request ends it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,47 +83,6 @@ class ModelRunner(Protocol):
         """Stop everything and release the models."""
 
 
-@dataclass(frozen=True, slots=True)
-class Latency:
-    """Simulated decoding time in logical seconds: `first` before the first note, `per_event` after."""
-
-    first: float = 0.02
-    per_event: float = _PER_EVENT
-
-    @classmethod
-    def parse(cls, text: str) -> Latency:
-        """`"0.02"` (first only) or `"0.02,0.002"` (first, per event), in seconds."""
-        parts = [float(p) for p in text.split(",") if p.strip()]
-        if not 1 <= len(parts) <= 2 or any(p < 0 for p in parts):
-            raise ValueError(f"latency must be 'FIRST[,PER_EVENT]' seconds >= 0, got {text!r}")
-        return cls(parts[0], parts[1] if len(parts) == 2 else _PER_EVENT)
-
-
-@dataclass(frozen=True, slots=True)
-class Measured:
-    """Measured decoding time: every model call moves virtual time by the seconds it took, times
-    `scale` (2.0: a machine half as fast). `timer` is injectable (tests charge a fixed cost).
-
-    The default timer is this thread's CPU time, not the wall clock: a rehearsal decodes flat out and
-    so, on a loaded machine, waits for the CPU far more than the live worker does (which sleeps between
-    generations and is scheduled at once when it wakes); charging wall time there overstated the first
-    note 2-3x against the same piece played live (bench/bench_honest.py). Decoding runs on one torch
-    thread (`SkyTNTModel.from_spec`), which is this thread; with more threads set, CPU time undercounts.
-    """
-
-    scale: float = 1.0
-    timer: Callable[[], float] = time.thread_time
-
-    def charge(self, call: Callable[[], T]) -> tuple[T, float]:
-        """`call()`'s result and its cost in virtual seconds."""
-        t0 = self.timer()
-        result = call()
-        return result, (self.timer() - t0) * self.scale
-
-
-Timing = Latency | Measured
-
-
 @dataclass(slots=True)
 class _Job:
     request: GenerationRequest
@@ -156,6 +114,8 @@ class InlineRunner:
         self.latency: Timing = latency or Latency()
         self._jobs: deque[_Job] = deque()  # the head job is decoding; the rest wait
         self._busy_until = 0.0  # Measured: the model is observing until then
+        self._heard: list[Note] = []  # Measured: notes not yet observed, batched as the worker does
+        self._heard_at = 0.0
 
     def start(self, request: GenerationRequest, model: ModelSpec | None = None) -> None:
         """Queue a generation; it starts decoding when the one before it has finished."""
@@ -166,6 +126,7 @@ class InlineRunner:
 
     def _begin(self, job: _Job, at: float) -> None:
         if isinstance(self.latency, Measured):
+            self._flush()  # a request ends the worker's batch: its notes are prefilled first
             iterator, cost = self.latency.charge(lambda: self._generate(job))
             job.iterator = iterator
             self._decode_ahead(job, max(at, self._busy_until) + cost)
@@ -201,6 +162,8 @@ class InlineRunner:
     def poll(self) -> list[RunnerEvent]:
         """Decode every event whose simulated arrival time has passed."""
         now = self._clock.now()
+        if self._heard and now >= self._heard_at + OBSERVE_BATCH_S:
+            self._flush()
         events: list[RunnerEvent] = []
         while self._jobs and self._jobs[0].next_at <= now:
             self._step(self._jobs[0], events)
@@ -243,14 +206,37 @@ class InlineRunner:
                 return
 
     def observe(self, notes: Sequence[Note]) -> None:
-        """Pass played notes to every model built so far (Measured: the model is busy meanwhile)."""
+        """Pass played notes to every model built so far, then let them do their background work. With
+        `Measured` timing, notes are batched for `OBSERVE_BATCH_S` (or until a generation starts) as
+        the live worker batches them, and the model is busy while it observes them; the background
+        work is not charged (live, it runs while the worker is idle and pauses for any request)."""
         if not notes:
             return
-        if isinstance(self.latency, Measured):
-            _, cost = self.latency.charge(lambda: self._observe(notes))
-            self._busy_until = max(self._busy_until, self._clock.now()) + cost
-        else:
+        if not isinstance(self.latency, Measured):
             self._observe(notes)
+            self._background()
+            return
+        if not self._heard:
+            self._heard_at = self._clock.now()
+        self._heard.extend(notes)
+        if self._clock.now() >= self._heard_at + OBSERVE_BATCH_S:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Measured: observe the batched notes now, charged as busy time."""
+        assert isinstance(self.latency, Measured)
+        heard, self._heard = self._heard, []
+        if heard:
+            _, cost = self.latency.charge(lambda: self._observe(heard))
+            self._busy_until = max(self._busy_until, self._clock.now()) + cost
+            self._background()
+
+    def _background(self) -> None:
+        for model in self._all_models():
+            try:
+                background_work(model, lambda: False)
+            except Exception as exc:
+                log.error("model failed in its background work: %s", exc)
 
     def _observe(self, notes: Sequence[Note]) -> None:
         for model in self._all_models():

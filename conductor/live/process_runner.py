@@ -26,7 +26,8 @@ from conductor.backends.base import GenerationRequest, ModelError
 from conductor.core.events import Note
 from conductor.engine.clock import Clock
 from conductor.engine.runner import GenerationDone, GenerationFailed, NoteArrived, RunnerEvent
-from conductor.live.worker import (
+from conductor.live.worker import model_threads, worker_main
+from conductor.live.worker_messages import (
     Cancel,
     Decoded,
     Done,
@@ -39,8 +40,6 @@ from conductor.live.worker import (
     Reply,
     Requests,
     Stop,
-    model_threads,
-    worker_main,
 )
 from conductor.piece.compiled import ModelSpec
 

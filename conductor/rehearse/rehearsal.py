@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from conductor.backends.base import Model
 from conductor.engine.clock import VirtualClock
 from conductor.engine.engine import Engine
-from conductor.engine.runner import InlineRunner, Latency, Measured, Timing
+from conductor.engine.runner import InlineRunner
+from conductor.engine.timing import Latency, Measured, Timing
 from conductor.piece.compiled import ModelSpec, Piece
 from conductor.rehearse.human import HumanInput, Press
 from conductor.rehearse.take import Take

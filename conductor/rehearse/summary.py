@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from rich.table import Table
 
 from conductor.engine.generation import SectionStats
-from conductor.engine.runner import Measured, Timing
 from conductor.engine.take_events import GenerationEnded
+from conductor.engine.timing import Measured, Timing
 from conductor.rehearse.take import Take
 
 COLUMNS = ("section", "notes in", "notes out", "gens", "too late", "errors", "first p50", "first p95")

@@ -12,8 +12,9 @@ from conductor.core.events import Note, Source
 from conductor.core.keys import detect_key
 from conductor.engine.clock import VirtualClock
 from conductor.engine.engine import Engine
-from conductor.engine.runner import InlineRunner, Latency
+from conductor.engine.runner import InlineRunner
 from conductor.engine.take_events import ModelFailed, ParamSet, ReloadApplied
+from conductor.engine.timing import Latency
 from conductor.piece.compiled import (
     Action,
     ActionMapping,

@@ -125,7 +125,8 @@ def test_the_engine_steps_through_a_hostile_piece_without_spinning() -> None:
     from conductor.backends.factory import build_model
     from conductor.engine.clock import VirtualClock
     from conductor.engine.engine import Engine
-    from conductor.engine.runner import InlineRunner, Latency
+    from conductor.engine.runner import InlineRunner
+    from conductor.engine.timing import Latency
 
     hostile = piece(section("x", length=Span(0.0, Unit.SECONDS), then=Then(ThenKind.LOOP)),
                     section("y", length=Span(math.inf, Unit.BARS)))  # fmt: skip

@@ -9,7 +9,8 @@ from conductor.backends.scripted import ScriptedModel
 from conductor.core.events import Note, Source
 from conductor.core.timebase import Timebase
 from conductor.engine.clock import VirtualClock
-from conductor.engine.runner import GenerationDone, GenerationFailed, InlineRunner, Latency, NoteArrived
+from conductor.engine.runner import GenerationDone, GenerationFailed, InlineRunner, NoteArrived
+from conductor.engine.timing import Latency
 
 TB = Timebase(120)  # a beat is 0.5 s
 

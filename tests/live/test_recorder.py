@@ -363,7 +363,8 @@ def test_model_errors_in_a_performance_leave_a_complete_take(tmp_path: Path) -> 
     from conductor.backends.scripted import ScriptedModel
     from conductor.engine.clock import VirtualClock
     from conductor.engine.engine import Engine
-    from conductor.engine.runner import InlineRunner, Latency
+    from conductor.engine.runner import InlineRunner
+    from conductor.engine.timing import Latency
     from tests.engine.pieces import piece, section
     from tests.engine.test_engine import run_until
 

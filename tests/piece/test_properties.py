@@ -24,7 +24,8 @@ from conductor.backends.scripted import ScriptedModel
 from conductor.cli import main
 from conductor.engine.clock import VirtualClock
 from conductor.engine.engine import Engine
-from conductor.engine.runner import InlineRunner, Latency
+from conductor.engine.runner import InlineRunner
+from conductor.engine.timing import Latency
 from conductor.piece import PieceErrors, load_piece_text
 from conductor.piece.compiled import Piece
 from conductor.piece.names import Mode

@@ -8,7 +8,7 @@ import mido
 
 from conductor.backends.factory import build_model
 from conductor.core.events import Note, Source
-from conductor.engine.runner import Latency
+from conductor.engine.timing import Latency
 from conductor.piece import load_piece_text
 from conductor.piece.compiled import ModelSpec, Piece
 from conductor.rehearse import HumanInput, Press, Rehearsal, read_human, rehearse

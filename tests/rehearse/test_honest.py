@@ -20,7 +20,8 @@ from conductor.cli import main
 from conductor.commands.rehearse import timing_for
 from conductor.core.events import Note, Source
 from conductor.engine.clock import VirtualClock
-from conductor.engine.runner import GenerationDone, InlineRunner, Latency, Measured, NoteArrived
+from conductor.engine.runner import GenerationDone, InlineRunner, NoteArrived
+from conductor.engine.timing import Latency, Measured
 from conductor.rehearse import rehearse
 from conductor.rehearse.summary import COLUMNS, first_note_latencies, percentile, summary_table, verdict
 from tests.engine.test_runner import request

@@ -6,7 +6,7 @@ import mido
 
 from conductor.backends.scripted import ScriptedModel
 from conductor.engine.engine import Engine
-from conductor.engine.runner import Latency
+from conductor.engine.timing import Latency
 from conductor.rehearse import HumanInput, rehearse
 from tests.rehearse.helpers import balanced, load
 

@@ -18,8 +18,9 @@ from conductor.backends.scripted import ScriptedModel
 from conductor.commands.perform import stage_options
 from conductor.engine.clock import VirtualClock
 from conductor.engine.engine import Engine
-from conductor.engine.runner import InlineRunner, Latency
+from conductor.engine.runner import InlineRunner
 from conductor.engine.take_events import ParamSet, PressIgnored
+from conductor.engine.timing import Latency
 from conductor.live.perform import EngineOutput
 from conductor.live.process_runner import WorkerHealth
 from conductor.live.sender import Sender

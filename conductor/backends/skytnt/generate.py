@@ -23,7 +23,7 @@ import torch
 
 from conductor.backends.skytnt.masks import TIME_STEPS, EventMask
 from conductor.backends.skytnt.model import MIDIModel
-from conductor.backends.skytnt.runtime import DTYPES, FastNet, KVCache, Linear, make_linear
+from conductor.backends.skytnt.runtime import DTYPES, FastNet, KVCache, Linear, check_device, make_linear
 from conductor.backends.skytnt.sampling import Sampling, sample
 from conductor.backends.skytnt.tokenizer import get_tokenizer
 
@@ -43,15 +43,6 @@ def common_prefix(a: Sequence[Row], b: Sequence[Row]) -> int:
     return n
 
 
-def _check_device(dtype: str, device: str) -> None:
-    if dtype not in DTYPES:
-        raise ValueError(f"dtype {dtype!r}: expected float32, bfloat16, float16 or int8")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r}: no CUDA GPU is available here, expected device cpu")
-    if dtype in ("int8", "float16") and not device.startswith("cpu"):
-        raise ValueError(f"dtype {dtype} runs on the CPU only, not {device!r}: use bfloat16 on a GPU")
-
-
 class Decoder:
     """A model prepared for live decoding (dtype, device, fused weights, caches).
 
@@ -60,7 +51,7 @@ class Decoder:
     """
 
     def __init__(self, model: MIDIModel, dtype: str = "float32", device: str = "cpu") -> None:
-        _check_device(dtype, device)
+        check_device(dtype, device)
         self.model = model.to(device=device, dtype=DTYPES[dtype]).eval()
         self.dtype = dtype
         self.tokenizer: Any = get_tokenizer(model.config.tokenizer)
@@ -72,6 +63,7 @@ class Decoder:
         self.cache = KVCache(self.net)
         self.token_cache = KVCache(self.token_net, self.tokenizer.max_token_seq + 1)
         self.rows: list[Row] = []
+        self.kept = 0  # rows the last prefill kept from before
         self.beats: list[int] = []  # cumulative beat after each row
         self.hidden: torch.Tensor | None = None  # event-net output at row cache.length - 1
         self._time1_base = self.tokenizer.parameter_ids["time1"][0]
@@ -92,21 +84,29 @@ class Decoder:
     # ---- context -------------------------------------------------------------------------------
 
     @torch.inference_mode()
-    def prefill(self, rows: Sequence[Sequence[int]]) -> int:
-        """Make the cache hold `rows`; returns how many rows had to be computed."""
+    def prefill(self, rows: Sequence[Sequence[int]], pause: Callable[[], bool] | None = None) -> int:
+        """Make the cache hold `rows`; returns how many rows were computed. With `pause`, asked after
+        every layer, it stops as soon as `pause()` is true: `rows` are the sequence all the same, the
+        cache holding those computed (the next prefill or step computes the rest)."""
         new = [tuple(r) for r in rows]
         if not new:
             raise ValueError("prefill needs at least one row (the BOS row)")
         cached = self.rows[: self.cache.length]
         keep = common_prefix(cached, new)
         if keep == len(cached) == len(new) and self.hidden is not None:
-            self.rows = new
+            self.rows, self.kept = new, keep
             return 0
-        keep = min(keep, len(new) - 1)
-        self.cache.length = keep
+        keep = self.kept = min(keep, len(new) - 1)
+        if keep < self.cache.length:
+            self.cache.length, self.hidden = keep, None  # the output at the last row kept is unknown
         self.rows, self.beats = new, self._beats(new, keep)
         for start in range(keep, len(new), PREFILL_CHUNK):
-            self._forward_rows(new[start : start + PREFILL_CHUNK])
+            ids = torch.tensor(new[start : start + PREFILL_CHUNK], dtype=torch.long, device=self.device)
+            for out in self.net.steps(self.net.embed[ids].sum(dim=-2), self.cache):
+                if out is not None:
+                    self.hidden = out[-1]
+                elif pause is not None and pause():
+                    return start - keep
         return len(new) - keep
 
     def _beats(self, rows: list[Row], keep: int) -> list[int]:
@@ -122,6 +122,22 @@ class Decoder:
         ids = torch.tensor(rows, dtype=torch.long, device=self.device)
         x = self.net.embed[ids].sum(dim=-2)
         self.hidden = self.net.forward(x, self.cache)[-1]
+
+    def adopt(
+        self, cache: KVCache, rows: list[Row], hidden: torch.Tensor
+    ) -> tuple[KVCache, list[Row], torch.Tensor | None]:
+        """Take `cache`, holding `rows` (`hidden`: the output at the last), as the context (`rebuild.py`
+        filled it); returns the cache, rows and output it replaces."""
+        old = (self.cache, self.rows, self.hidden)
+        self.cache, self.rows, self.hidden = cache, list(rows), hidden
+        self.beats = self._beats(self.rows, 0)
+        return old
+
+    def rewind(self, length: int, hidden: torch.Tensor) -> None:
+        """Continue from the first `length` rows (cached; `hidden`: the output at the last of them)."""
+        assert length <= self.cache.length
+        del self.rows[length:], self.beats[length:]
+        self.cache.length, self.hidden = length, hidden
 
     def reset(self) -> None:
         """Forget the cached context."""

@@ -12,7 +12,7 @@ Not thread-safe: one caller at a time.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +28,16 @@ DTYPES = {
     "float16": torch.float32,
     "int8": torch.float32,
 }
+
+
+def check_device(dtype: str, device: str) -> None:
+    """Raise ValueError, saying what to use instead, where `dtype` cannot run on `device`."""
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype {dtype!r}: expected float32, bfloat16, float16 or int8")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r}: no CUDA GPU is available here, expected device cpu")
+    if dtype in ("int8", "float16") and not device.startswith("cpu"):
+        raise ValueError(f"dtype {dtype} runs on the CPU only, not {device!r}: use bfloat16 on a GPU")
 
 
 def make_linear(weight: torch.Tensor, bias: torch.Tensor | None, mode: str) -> Linear:
@@ -161,9 +171,10 @@ class FastNet:
         return weight * F.rms_norm(x.float(), x.shape[-1:], eps=self.eps).to(x.dtype)
 
     def _attend(self, h: torch.Tensor, i: int, cache: KVCache, rope: tuple[torch.Tensor, torch.Tensor],
-                mask: torch.Tensor | None) -> torch.Tensor:  # fmt: skip
-        """Self-attention of layer `i` for `h` (T, width); writes the new keys and values to the cache."""
-        n, start, end = h.shape[0], cache.length, cache.length + h.shape[0]
+                mask: torch.Tensor | None, start: int) -> torch.Tensor:  # fmt: skip
+        """Self-attention of layer `i` for `h` (T, width) at positions from `start`; writes the new keys
+        and values to the cache."""
+        n, end = h.shape[0], start + h.shape[0]
         heads, kv = self.heads, self.kv_heads
         qkv = self.layers[i].qkv(h).view(n, heads + 2 * kv, self.head_dim)
         qk = qkv[:, : heads + kv]
@@ -183,6 +194,15 @@ class FastNet:
 
     def forward(self, x: torch.Tensor, cache: KVCache) -> torch.Tensor:
         """Final hidden states (T, width) for inputs `x` (T, width) at the cache's next positions."""
+        *_, out = self.steps(x, cache)
+        assert out is not None
+        return out
+
+    def steps(self, x: torch.Tensor, cache: KVCache) -> Iterator[torch.Tensor | None]:
+        """`forward` a layer per step: None after each layer but the last, then the final hidden
+        states, so that a long prefill can pause between layers. The cache's length moves on only at
+        the end; an iterator dropped midway leaves the cache as it was (the keys written past its
+        length are unused)."""
         n, start = x.shape[0], cache.length
         end = start + n
         cache.reserve(end)
@@ -191,8 +211,10 @@ class FastNet:
         if n > 1:
             mask = torch.ones(n, end, dtype=torch.bool, device=x.device).tril(diagonal=start)
         for i, layer in enumerate(self.layers):
-            x = x + self._attend(self._rms(x, layer.norm1), i, cache, rope, mask)
+            x = x + self._attend(self._rms(x, layer.norm1), i, cache, rope, mask, start)
             gate, up = layer.gate_up(self._rms(x, layer.norm2)).chunk(2, dim=-1)
             x = x + layer.down(F.silu(gate) * up)
+            if i < len(self.layers) - 1:
+                yield None
         cache.length = end
-        return self._rms(x, self.norm)
+        yield self._rms(x, self.norm)

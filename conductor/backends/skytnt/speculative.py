@@ -29,7 +29,7 @@ decoder's state. Deterministic for a seeded generator. Not thread-safe.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -81,9 +81,9 @@ class SpeculativeDecoder:
         """The decoder's device."""
         return self.decoder.device
 
-    def prefill(self, rows: Sequence[Sequence[int]]) -> int:
+    def prefill(self, rows: Sequence[Sequence[int]], pause: Callable[[], bool] | None = None) -> int:
         """The decoder's `prefill`; the draft sees the context too."""
-        computed = self.decoder.prefill(rows)
+        computed = self.decoder.prefill(rows, pause)
         self.draft.observe(self.decoder.rows)
         return computed
 

@@ -11,8 +11,9 @@ from skytnt_tiny import tiny_model
 
 from conductor.backends.base import Constraints, GenerationRequest, Model, ModelError
 from conductor.backends.factory import build_model
-from conductor.backends.skytnt.backend import SETUP_ROWS, SkyTNTModel
+from conductor.backends.skytnt.backend import SkyTNTModel
 from conductor.backends.skytnt.checkpoint import save_pretrained_folder
+from conductor.backends.skytnt.listening import SETUP_ROWS
 from conductor.core.events import Note, Source
 from conductor.core.timebase import Timebase
 from conductor.piece.compiled import ModelSpec, SamplingSpec
@@ -23,6 +24,12 @@ TB = Timebase(120.0, 4, 4)  # half a second a beat, two seconds a bar
 
 def human(n: int, start: float = 0.0) -> tuple[Note, ...]:
     return tuple(Note(start + 0.25 * i, 0.2, 60 + (i * 5) % 12, 80, 0, Source.HUMAN) for i in range(n))
+
+
+def rows_of(model: SkyTNTModel) -> list[list[int]]:
+    """The token rows of the model's anchor as it stands."""
+    assert model.context.origin is not None
+    return model.context.tokenize(model.context.notes, model.context.origin)[0]
 
 
 def request(context: tuple[Note, ...], start: float, **kw: object) -> GenerationRequest:
@@ -67,7 +74,7 @@ def test_sliding_window_extends_the_cache_and_observe_prefills(model: SkyTNTMode
     prefilled = model.decoder.cache.length
     assert prefilled >= 17  # BOS + the first 16 notes + the heard ones (setup rows aside)
     later = request(human(16, start=2.0) + more, start=6.0, origin=2.0)  # the window slid one bar
-    assert model.decoder.prefill(model._rows()) == 0  # what the trigger would prefill: nothing new
+    assert model.decoder.prefill(rows_of(model)) == 0  # what the trigger would prefill: nothing new
     assert list(model.generate(later))
 
 
@@ -94,9 +101,13 @@ def test_from_spec_errors(tmp_path: Path) -> None:
 def test_a_long_anchor_is_rebuilt_while_listening_not_at_the_trigger() -> None:
     model = SkyTNTModel(tiny_model(), max_context=24)
     list(model.generate(request(human(12), start=4.0)))  # a 12-note window: the anchor holds 24
-    model.observe(human(12, start=4.0))  # 24 notes > 3/4 of 24: rebuild from the last window
-    assert len(model._notes) <= 12 and model._origin == 4.0
-    assert model.decoder.prefill(model._rows()) == 0  # already prefilled for the next trigger
+    model.observe(human(12, start=4.0))  # 24 notes > 3/4 of 24: the next anchor, from the last window
+    assert model.context.slide.active and model.context.origin == 0.0  # the live one plays on meanwhile
+    while model.work(lambda: True):  # a slice at a time, between requests
+        pass
+    assert not model.context.slide.active and len(model.context.notes) <= 12 and model.context.origin == 4.0
+    rows = rows_of(model)  # prefilled for the next trigger, but for its last rows (a quarter at most)
+    assert 0 < model.decoder.prefill(rows) <= len(rows) // 4
     later = request(human(8, start=4.0), start=6.0, origin=4.0)
     assert all(6.0 <= n.onset <= 10.0 for n in model.generate(later))
 
@@ -104,23 +115,23 @@ def test_a_long_anchor_is_rebuilt_while_listening_not_at_the_trigger() -> None:
 def test_the_anchor_holds_twice_a_long_window_within_the_model_positions() -> None:
     model = SkyTNTModel(tiny_model(), max_context=24)
     list(model.generate(request(human(40), start=10.0)))  # a window longer than max_context
-    assert model.max_context == 80 and len(model._notes) == 40  # kept whole: it can slide warm
+    assert model.context.max_context == 80 and len(model.context.notes) == 40  # kept whole: it can slide warm
     positions = model.decoder.net.max_positions
     huge = request(human(positions), start=positions / 4, max_events=6)
     notes = list(model.generate(huge))  # more notes than the model has positions: its latest fit
-    assert len(model._notes) == positions - 6 - SETUP_ROWS and notes
+    assert len(model.context.notes) == positions - 6 - SETUP_ROWS and notes
 
 
 def test_held_and_finished_versions_of_a_note_merge_into_one(model: SkyTNTModel) -> None:
     held = Note(1.0, 0.3, 60, 80)
     list(model.generate(request((held,), start=2.0)))
     model.observe([replace(held, duration=0.9)])
-    assert model._notes == [replace(held, duration=0.9)]
+    assert model.context.notes == [replace(held, duration=0.9)]
 
 
 def test_decoded_rows_land_on_the_clock(model: SkyTNTModel) -> None:
     tok = model.tokenizer
-    model._origin, model._tb = 2.0, TB
+    model.context.origin, model.context.tb = 2.0, TB
     model.decoder.beats = [0, 3]  # the row below ends three beats after the origin
     values = {"time1": 3, "time2": 4, "track": 1, "channel": 2, "pitch": 64, "velocity": 90, "duration": 8}
     row = tuple(tok.event2tokens(["note", *(values[p] for p in tok.events["note"])]))

@@ -85,7 +85,7 @@ def test_an_as_played_model_is_not_moved_and_the_mode_names_the_role() -> None:
 def test_without_a_key_the_humans_notes_give_the_frame() -> None:
     model = SkyTNTModel(tiny_model(), role_key=KEY_COMMON)
     list(model.generate(request(key=None)))  # D and F#: read as D major
-    assert model._frame == RoleFrame(Role.TRADING, key_shift(D_MAJOR)) == RoleFrame(Role.TRADING, -2)
+    assert model.context.frame == RoleFrame(Role.TRADING, key_shift(D_MAJOR)) == RoleFrame(Role.TRADING, -2)
 
 
 def test_frame_constraints_move_range_and_key() -> None:
