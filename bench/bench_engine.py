@@ -18,8 +18,8 @@ from conductor.backends.base import Model  # noqa: E402
 from conductor.backends.factory import build_model  # noqa: E402
 from conductor.backends.scripted import ScriptedModel  # noqa: E402
 from conductor.core.events import Note, Source  # noqa: E402
-from conductor.engine.runner import Latency  # noqa: E402
 from conductor.engine.scheduler import Scheduler  # noqa: E402
+from conductor.engine.timing import Latency  # noqa: E402
 from conductor.piece import load_piece  # noqa: E402
 from conductor.piece.compiled import MarkovSpec, ModelSpec  # noqa: E402
 from conductor.rehearse import read_human, rehearse  # noqa: E402

@@ -38,7 +38,8 @@ from bench.jack import LATENCY as SERVER  # noqa: E402
 from bench.jack import running_jack  # noqa: E402
 from conductor.backends.base import Model  # noqa: E402
 from conductor.backends.factory import build_model  # noqa: E402
-from conductor.engine.runner import Measured, model_key  # noqa: E402
+from conductor.engine.runner import model_key  # noqa: E402
+from conductor.engine.timing import Measured  # noqa: E402
 from conductor.piece import load_piece  # noqa: E402
 from conductor.piece.compiled import ModelSpec  # noqa: E402
 from conductor.rehearse import HumanInput, read_human, rehearse  # noqa: E402

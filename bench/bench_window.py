@@ -9,7 +9,9 @@ prefix and section changes restart phrases. `conductor perform --virtual --midi-
 private JACK server (`bench.jack`); the take log gives each generation's context size
 (`generation` events) and first-note latency (`generation_end`). Prints a markdown table: p50/p95/max
 first note over the run and over the generations whose context was at least 90 % of W (the window
-full), and notes dropped as late. The issue asks 10 minutes per window; `--minutes` (default 10).
+full), and notes dropped as late, against a baseline measured in the same run: the model's own
+first note once the window is heard (no engine, no worker, nothing new to prefill). The issue asks
+10 minutes per window; `--minutes` (default 10).
 """
 
 from __future__ import annotations
@@ -32,9 +34,12 @@ import mido  # noqa: E402
 
 from bench.jack import LATENCY as SERVER  # noqa: E402
 from bench.jack import running_jack  # noqa: E402
+from conductor.backends.base import Constraints, GenerationRequest  # noqa: E402
 from conductor.backends.factory import build_model  # noqa: E402
-from conductor.engine.runner import Measured  # noqa: E402
+from conductor.core.events import Note, Source  # noqa: E402
+from conductor.core.timebase import Timebase, bar_origin  # noqa: E402
 from conductor.engine.take_events import GenerationEnded, GenerationStarted  # noqa: E402
+from conductor.engine.timing import Measured  # noqa: E402
 from conductor.piece import load_piece_text  # noqa: E402
 from conductor.rehearse import HumanInput, rehearse  # noqa: E402
 from conductor.rehearse.summary import percentile  # noqa: E402
@@ -111,6 +116,45 @@ def rehearsed(window: int, minutes: float) -> list[dict[str, Any]]:
     ]
 
 
+def floor(window: int, repeats: int = 9) -> float:
+    """The baseline, measured in the same run: the model's own first note (ms, median of `repeats`)
+    once a W-event window has been heard — the same model and human, no engine, no worker, nothing
+    new to prefill: the floor a live first note can reach on this machine."""
+    piece = load_piece_text(PIECE.format(w=window, bars=max(8, window // 32)))
+    model = build_model(piece.sections[0].model)
+    heard = played(human(window / 18 + 8))[-window:]
+    tb = Timebase(120.0, 4, 4)
+    end = heard[-1].end
+    origin, ai = bar_origin(heard[0].onset, tb), Constraints(channels=frozenset({2}))
+    request = GenerationRequest(
+        context=tuple(heard), origin=origin, start=end, until=end + 2.0, timebase=tb, max_events=16,
+        sampling=piece.sections[0].model.sampling, constraints=ai,
+    )  # fmt: skip
+    list(model.generate(request))  # hears the window
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        stream = model.generate(request)
+        next(stream, None)
+        times.append((time.perf_counter() - t0) * 1000)
+        getattr(stream, "close", lambda: None)()
+    model.close()
+    return percentile(times, 50)
+
+
+def played(messages: Iterator[tuple[float, mido.Message]]) -> list[Note]:
+    """The human's notes (onset, duration) from its messages."""
+    down: dict[int, tuple[float, int]] = {}
+    notes = []
+    for t, msg in messages:
+        if msg.type == "note_on" and msg.velocity > 0:
+            down[msg.note] = (t, msg.velocity)
+        elif msg.note in down:
+            onset, velocity = down.pop(msg.note)
+            notes.append(Note(onset, t - onset, msg.note, velocity, 0, Source.HUMAN))
+    return sorted(notes, key=lambda n: n.onset)
+
+
 def figures(window: int, events: list[dict[str, Any]]) -> dict[str, Any]:
     """p50/p95/max first note (ms) overall and with the window full; context sizes; late notes."""
     context = {e["generation"]: e["context"] for e in events if e["kind"] == "generation"}
@@ -140,12 +184,14 @@ def figures(window: int, events: list[dict[str, Any]]) -> dict[str, Any]:
 def table(rows: list[dict[str, Any]], minutes: float) -> str:
     lines = [
         f"| window (events) | first note p50 / p95 / max ms (gens), {minutes:g} min | window full: "
-        "p50 / p95 / max (gens) | context median / max | notes dropped late / scheduled | errors |",
-        "|---|---|---|---|---|---|",
+        "p50 / p95 / max (gens) | context median / max | notes dropped late / scheduled | errors "
+        "| baseline: the model's own first note, ms | live p50 / baseline |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         cells = [_first(r["all"]), _first(r["full"]), f"{r['context_median']:.0f} / {r['context_max']}"]
         cells += [f"{r['late']} / {r['notes_out']}", str(r["errors"])]
+        cells += [f"{r.get('floor', 0):.0f}", f"{r['all'][0] / r['floor']:.1f}×" if r.get("floor") else "–"]
         lines.append(f"| {r['window']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -168,8 +214,9 @@ def main() -> int:
             print(json.dumps(rows[-1]), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         for window in (int(w) for w in args.windows.split(",") if not args.rehearse):
+            base = floor(window)  # before the live run, alone on the machine
             with running_jack(SERVER):  # a fresh server per run, as the live tests do
-                rows.append(figures(window, run(window, args.minutes, Path(tmp))))
+                rows.append({**figures(window, run(window, args.minutes, Path(tmp))), "floor": base})
             print(json.dumps(rows[-1]), flush=True)
     print(table(rows, args.minutes))
     if args.json:

@@ -193,12 +193,14 @@ def main() -> int:
     parser.add_argument("--reload-min", type=float, default=3.0, help="swap the model every N minutes")
     parser.add_argument("--plots", type=Path, default=ROOT / "docs", help="folder for the PNGs")
     parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--realtime", action="store_true", help="perform --realtime (clock at SCHED_FIFO)")
     args = parser.parse_args()
     soak = Soak(args.minutes, args.press_s, args.reload_min)
     with tempfile.TemporaryDirectory() as tmp, running_jack(SERVER):
         path = Path(tmp) / "soak.yaml"
         save(path, soak_piece("bundled"))
-        stage = Stage(path, Path(tmp) / "takes", "--seed", "1")
+        extra = ("--realtime",) if args.realtime else ()
+        stage = Stage(path, Path(tmp) / "takes", "--seed", "1", *extra)
         try:
             soak.play(stage, path)
             rc = stage.interrupt()
