@@ -11,7 +11,8 @@ filters rarely have to throw notes away. Filters still run afterwards — backen
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -20,6 +21,8 @@ from conductor.core.events import Note
 from conductor.core.keys import Key
 from conductor.core.timebase import Timebase
 from conductor.piece.compiled import MarkovSpec, SamplingSpec
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +103,18 @@ def background_work(model: Model, pause: Callable[[], bool]) -> bool:
     context there, off the critical path); callers run it when no request waits."""
     work = getattr(model, "work", None)
     return bool(work(pause)) if callable(work) else False
+
+
+def background_all(models: Iterable[Model], pause: Callable[[], bool]) -> bool:
+    """One round of every model's `background_work`, each stopped when `pause()` is true; True while
+    some remains. A model whose work fails is logged and counted as done (never a busy loop)."""
+    more = False
+    for model in models:
+        try:
+            more = background_work(model, pause) or more
+        except Exception as exc:
+            log.warning("model failed in its background work: %s: %s", type(exc).__name__, exc)
+    return more
 
 
 def observe_until(model: Model, notes: Sequence[Note], pause: Callable[[], bool]) -> None:

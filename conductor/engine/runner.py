@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from conductor.backends.base import GenerationRequest, Model, background_work
+from conductor.backends.base import GenerationRequest, Model, background_all
 from conductor.core.events import Note
 from conductor.engine.clock import Clock
 from conductor.engine.timing import Latency, Measured, Timing
@@ -214,7 +214,7 @@ class InlineRunner:
             return
         if not isinstance(self.latency, Measured):
             self._observe(notes)
-            self._background()
+            background_all(self._all_models(), lambda: False)
             return
         if not self._heard:
             self._heard_at = self._clock.now()
@@ -229,14 +229,7 @@ class InlineRunner:
         if heard:
             _, cost = self.latency.charge(lambda: self._observe(heard))
             self._busy_until = max(self._busy_until, self._clock.now()) + cost
-            self._background()
-
-    def _background(self) -> None:
-        for model in self._all_models():
-            try:
-                background_work(model, lambda: False)
-            except Exception as exc:
-                log.error("model failed in its background work: %s", exc)
+            background_all(self._all_models(), lambda: False)
 
     def _observe(self, notes: Sequence[Note]) -> None:
         for model in self._all_models():

@@ -39,7 +39,7 @@ from functools import partial
 from multiprocessing import parent_process
 from pathlib import Path
 
-from conductor.backends.base import GenerationRequest, Model, background_work, observe_until
+from conductor.backends.base import GenerationRequest, Model, background_all, observe_until
 from conductor.core.events import Note
 from conductor.engine.runner import OBSERVE_BATCH_S, model_key
 from conductor.live.worker_messages import (
@@ -167,7 +167,7 @@ def _next(
 ) -> Request | None:
     """The next request (None after `timeout`); while none waits, the models' background work runs,
     one slice at a time (a slice ends as soon as any request is queued: tv2o-medium, ~16 ms)."""
-    while _background(models, partial(_waits, pending, requests, urgent=False)) and not pending:
+    while background_all(models.all(), partial(_waits, pending, requests, urgent=False)) and not pending:
         pass
     if pending:
         return pending.pop(0)
@@ -186,18 +186,6 @@ def _waits(pending: list[Request], requests: Requests, urgent: bool = True) -> b
         except queue.Empty:
             break
     return any(not isinstance(c, Observe) for c in pending) if urgent else bool(pending)
-
-
-def _background(models: _Models, pause: Callable[[], bool]) -> bool:
-    """One round of every model's background work, stopped when `pause()` is true; True while some
-    remains. A model whose work fails is logged and counted as done (never a busy loop)."""
-    more = False
-    for model in models.all():
-        try:
-            more = background_work(model, pause) or more
-        except Exception:
-            log.warning("model worker: background work failed:\n%s", traceback.format_exc())
-    return more
 
 
 def _parent_alive() -> bool:
